@@ -1,0 +1,39 @@
+GO ?= go
+BIN := bin/vacationd
+
+.PHONY: all build test vet fmt-check run e2e bench svtest difftest clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/vacationd
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+test: fmt-check vet
+	$(GO) test -race -count=1 ./...
+
+run: build
+	mkdir -p data
+	./$(BIN) serve --lmtp 127.0.0.1:2424 --http 127.0.0.1:8025 --data ./data \
+		--scripts ./testdata/scripts --relay 127.0.0.1:2525
+
+svtest: build
+	./$(BIN) svtest ../shared/conformance/pigeonhole/tests
+
+difftest: build
+	python3 ../shared/difftest/difftest.py --vacationd $(BIN) ../shared/difftest/cases
+
+e2e: build
+	$(GO) test -count=1 -tags e2e ./e2e/...
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin data
