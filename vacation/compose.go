@@ -1,0 +1,387 @@
+package vacation
+
+import (
+	"bytes"
+	"fmt"
+	"mime"
+	"mime/quotedprintable"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
+
+	"github.com/vacationd/vacationd/sieve"
+)
+
+// MaxSubjectCodePoints bounds the reply's Subject: a longer one is cut to
+// one less and ends with "…".
+const MaxSubjectCodePoints = 256
+
+// maxLineOctets is the longest body line sent as 8bit (RFC 5322 §2.1.1).
+const maxLineOctets = 998
+
+// Reply is a composed vacation reply, ready for the outbox.
+type Reply struct {
+	// MailFrom is the SMTP reverse-path ("" for <>); RcptTo the single
+	// recipient, the original envelope sender. Senders should ask for
+	// NOTIFY=NEVER where the relay offers DSN.
+	MailFrom string
+	RcptTo   string
+	// MessageID is the reply's Message-ID, with angle brackets.
+	MessageID string
+	// Message is the whole RFC 5322 message, CRLF line ends.
+	Message []byte
+	// Warnings are problems met while composing that did not stop it.
+	Warnings []string
+}
+
+// Compose renders the reply of a decision whose Send is true: the header
+// fields Pigeonhole writes, in its order, then the :reason as a UTF-8 text
+// body or, with :mime, as the MIME entity it is. No value from the script
+// or the incoming message can add a header field: line breaks and other
+// controls in them are replaced or refused.
+func (r *Responder) Compose(in *Input, d *Decision) (*Reply, error) {
+	if d == nil || !d.Send {
+		return nil, fmt.Errorf("vacation: compose: no reply is due")
+	}
+	s := &r.Settings
+	act, msg := in.Action, in.Message
+	rep := &Reply{MailFrom: d.MailFrom, RcptTo: d.RcptTo, MessageID: r.newMessageID(d.Now)}
+
+	// From: :from, else the user's address that matched, else postmaster.
+	from := d.from
+	if from.Address == "" {
+		from = mail.Address{Address: d.userAddr}
+	}
+	if from.Address == "" {
+		pm := s.PostmasterAddress
+		if pm == "" {
+			pm = "postmaster@" + domainPart(trimAngle(in.Envelope.To))
+		}
+		from = mail.Address{Address: pm}
+	}
+	to := replyTo(msg, d.RcptTo, s.ToHeaderIgnoreEnvelope)
+
+	subject := act.Subject
+	if subject == "" {
+		subject = defaultSubject(s, msg)
+	}
+	subject = truncateCodePoints(sanitizeText(subject), MaxSubjectCodePoints)
+
+	type field struct{ name, value string }
+	fields := []field{
+		{"Message-ID", rep.MessageID},
+		{"Date", d.Now.Format("Mon, 02 Jan 2006 15:04:05 -0700")},
+		{"From", formatAddress(from)},
+		{"To", formatAddress(to)},
+		{"Subject", encodeText(subject)},
+	}
+	id := headerToken(first(msg, "Message-ID"))
+	refs := headerToken(first(msg, "References"))
+	switch {
+	case id != "" && refs != "":
+		fields = append(fields, field{"In-Reply-To", id}, field{"References", refs + " " + id})
+	case id != "":
+		fields = append(fields, field{"In-Reply-To", id}, field{"References", id})
+	case refs != "":
+		fields = append(fields, field{"References", refs})
+	}
+	fields = append(fields,
+		field{"Auto-Submitted", "auto-replied (vacation)"},
+		field{"Precedence", "bulk"},
+		field{"X-Auto-Response-Suppress", "All"},
+		field{"MIME-Version", "1.0"},
+	)
+
+	var body []byte
+	if act.Mime {
+		ent, warn := mimeEntity(act.Reason)
+		rep.Warnings = append(rep.Warnings, warn...)
+		for _, f := range ent.Fields {
+			fields = append(fields, field{f.Name, sanitizeHeaderValue(sieve.Unfold(f.Value))})
+		}
+		body = ent.Body
+	} else {
+		text := crlf(act.Reason)
+		cte := "8bit"
+		if hasLongLine(text) {
+			cte = "quoted-printable"
+			text = quotedPrintable(text)
+		}
+		fields = append(fields,
+			field{"Content-Type", "text/plain; charset=utf-8"},
+			field{"Content-Transfer-Encoding", cte})
+		body = text
+	}
+
+	// go-message writes fields last-added first.
+	var h textproto.Header
+	for i := len(fields) - 1; i >= 0; i-- {
+		f := fields[i]
+		switch f.name {
+		case "Message-ID", "MIME-Version", "Subject":
+			// Keep Pigeonhole's spelling, which go-message would
+			// canonicalize, and fold encoded words between words.
+			h.AddRaw(foldField(f.name, f.value))
+			continue
+		}
+		h.Add(f.name, f.value)
+	}
+	var b bytes.Buffer
+	b.Grow(512 + len(body))
+	if err := textproto.WriteHeader(&b, h); err != nil {
+		return nil, fmt.Errorf("vacation: compose reply to <%s>: %w", d.RcptTo, err)
+	}
+	b.Write(body)
+	if !bytes.HasSuffix(body, []byte("\r\n")) {
+		b.WriteString("\r\n")
+	}
+	rep.Message = b.Bytes()
+	return rep, nil
+}
+
+// first returns the first value of the named header field, unfolded, or "".
+func first(m *sieve.Message, name string) string {
+	for _, f := range m.Fields {
+		if strings.EqualFold(f.Name, name) {
+			return sieve.Unfold(f.Value)
+		}
+	}
+	return ""
+}
+
+func hasHeader(m *sieve.Message, name string) bool {
+	for _, f := range m.Fields {
+		if strings.EqualFold(f.Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// replyTo finds the reply's To: the address of the first Sender, Resent-From
+// or From field (in that order) that equals the envelope sender, display
+// name kept; with ignoreEnvelope the first address found. Else <sender>.
+func replyTo(m *sieve.Message, sender string, ignoreEnvelope bool) mail.Address {
+	for _, h := range []string{"Sender", "Resent-From", "From"} {
+		v := first(m, h)
+		if v == "" {
+			continue
+		}
+		for _, a := range parseAddressList(v) {
+			if ignoreEnvelope || sameAddress(a.Address, sender) {
+				return a
+			}
+		}
+	}
+	return mail.Address{Address: sender}
+}
+
+// defaultSubject is the subject of a reply whose script gave none.
+func defaultSubject(s *Settings, m *sieve.Message) string {
+	if !hasHeader(m, "Subject") {
+		if s.DefaultSubject != "" {
+			return s.DefaultSubject
+		}
+		return "Automated reply"
+	}
+	orig := sieve.DecodeWords(first(m, "Subject"))
+	if s.DefaultSubjectTemplate == "" {
+		return "Auto: " + orig
+	}
+	t := strings.ReplaceAll(s.DefaultSubjectTemplate, "%{subject}", orig)
+	return strings.ReplaceAll(t, "%$", orig)
+}
+
+// sanitizeText makes s valid UTF-8 without control characters: invalid
+// bytes and controls (line breaks and tabs included) become U+FFFD.
+func sanitizeText(s string) string {
+	clean := utf8.ValidString(s)
+	if clean {
+		for i := 0; i < len(s); i++ {
+			if s[i] < 0x20 || s[i] == 0x7f {
+				clean = false
+				break
+			}
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			r = utf8.RuneError
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// truncateCodePoints cuts s to max code points, the last being "…", when it
+// is longer.
+func truncateCodePoints(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == max-1 {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
+}
+
+// encodeText writes text as a header value: RFC 2047 encoded words only
+// when it is not plain ASCII.
+func encodeText(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return mime.QEncoding.Encode("utf-8", s)
+		}
+	}
+	return s
+}
+
+// formatAddress writes an address as Pigeonhole does: "<addr>" without a
+// display name, a name of plain words unquoted, any other name quoted or
+// RFC 2047-encoded.
+func formatAddress(a mail.Address) string {
+	a.Name = strings.TrimSpace(sanitizeText(a.Name))
+	if a.Name == "" || !isPlainPhrase(a.Name) {
+		return a.String()
+	}
+	return a.Name + " " + (&mail.Address{Address: a.Address}).String()
+}
+
+// isPlainPhrase reports whether s is atoms (RFC 5322 atext) separated by
+// single spaces, which needs no quoting.
+func isPlainPhrase(s string) bool {
+	prevSpace := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ':
+			if prevSpace {
+				return false
+			}
+			prevSpace = true
+			continue
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
+			strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0:
+		default:
+			return false
+		}
+		prevSpace = false
+	}
+	return !prevSpace
+}
+
+// foldField formats a header field folding at spaces so that lines stay
+// within 78 octets where the words allow; unfolding gives value back.
+func foldField(name, value string) []byte {
+	const limit = 78
+	b := make([]byte, 0, len(name)+len(value)+16)
+	b = append(b, name...)
+	b = append(b, ':')
+	lineLen := len(b)
+	for i, w := range strings.Split(value, " ") {
+		if i > 0 && lineLen+1+len(w) > limit && lineLen > len(name)+1 {
+			b = append(b, '\r', '\n')
+			lineLen = 0
+		}
+		b = append(b, ' ')
+		b = append(b, w...)
+		lineLen += 1 + len(w)
+	}
+	return append(b, '\r', '\n')
+}
+
+// headerToken makes a value copied from the incoming message safe to write
+// back: no line breaks or other controls.
+func headerToken(v string) string {
+	return strings.TrimSpace(sanitizeHeaderValue(v))
+}
+
+func sanitizeHeaderValue(v string) string {
+	if strings.IndexFunc(v, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) < 0 {
+		return v
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\t' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, v)
+}
+
+// mimeEntity splits a :mime reason into its MIME header fields and body.
+// Only Content-* fields are kept, so a script cannot add To, Bcc or any
+// other field to the reply; the others are dropped with a warning.
+func mimeEntity(reason string) (*sieve.Message, []string) {
+	ent := sieve.ParseMessage(crlf(reason))
+	var kept []sieve.Field
+	var warn []string
+	hasType := false
+	for _, f := range ent.Fields {
+		name := strings.ToLower(f.Name)
+		if !strings.HasPrefix(name, "content-") {
+			warn = append(warn, fmt.Sprintf("vacation :mime reason: header field %q dropped: only Content-* fields are allowed", sanitizeLog(f.Name)))
+			continue
+		}
+		if name == "content-type" {
+			hasType = true
+		}
+		kept = append(kept, f)
+	}
+	if !hasType {
+		kept = append(kept, sieve.Field{Name: "Content-Type", Value: " text/plain; charset=utf-8"})
+	}
+	return &sieve.Message{Fields: kept, Body: ent.Body}, warn
+}
+
+// crlf converts every line end of s to CRLF and NUL to U+FFFD.
+func crlf(s string) []byte {
+	b := make([]byte, 0, len(s)+16)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\r':
+			if i+1 < len(s) && s[i+1] == '\n' {
+				i++
+			}
+			b = append(b, '\r', '\n')
+		case '\n':
+			b = append(b, '\r', '\n')
+		case 0:
+			b = append(b, "\uFFFD"...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+func hasLongLine(b []byte) bool {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return len(b) > maxLineOctets
+		}
+		if i > maxLineOctets+1 {
+			return true
+		}
+		b = b[i+1:]
+	}
+	return false
+}
+
+func quotedPrintable(b []byte) []byte {
+	var out bytes.Buffer
+	w := quotedprintable.NewWriter(&out)
+	_, _ = w.Write(b) // writes to a bytes.Buffer do not fail
+	_ = w.Close()
+	return out.Bytes()
+}

@@ -1,0 +1,201 @@
+package vacation
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Settings are the responder's administrator settings. Their names and
+// defaults are Pigeonhole's; see [Settings.Set].
+type Settings struct {
+	// MinPeriod and MaxPeriod bound :days and :seconds
+	// (sieve_vacation_min_period, 1d; sieve_vacation_max_period, 60d).
+	// A MaxPeriod of 0 means no upper bound.
+	MinPeriod time.Duration
+	MaxPeriod time.Duration
+	// DefaultPeriod applies when the script gives neither :days nor
+	// :seconds (sieve_vacation_default_period, 7d).
+	DefaultPeriod time.Duration
+	// UseOriginalRecipient also looks for the original envelope recipient
+	// in the message's address headers (sieve_vacation_use_original_recipient).
+	UseOriginalRecipient bool
+	// DontCheckRecipient replies even when none of the user's addresses is
+	// in the message's address headers (sieve_vacation_dont_check_recipient,
+	// or sieve_vacation_check_recipient=no).
+	DontCheckRecipient bool
+	// SendFromRecipient sends the reply with the user's address as SMTP MAIL
+	// FROM instead of <> (sieve_vacation_send_from_recipient).
+	SendFromRecipient bool
+	// ToHeaderIgnoreEnvelope takes the reply's To from the first address
+	// in Sender/Resent-From/From even when it is not the envelope sender
+	// (sieve_vacation_to_header_ignore_envelope).
+	ToHeaderIgnoreEnvelope bool
+	// DefaultSubject is used when the script gives no :subject and the
+	// message has no Subject (sieve_vacation_default_subject; empty means
+	// "Automated reply").
+	DefaultSubject string
+	// DefaultSubjectTemplate builds the subject from the original one when
+	// the script gives no :subject; %{subject} (or Dovecot 2.3's %$) stands
+	// for the decoded original subject
+	// (sieve_vacation_default_subject_template; empty means "Auto: %{subject}").
+	DefaultSubjectTemplate string
+	// UserEmail is the user's own address (sieve_user_email): looked for in
+	// the address headers and used as From of replies to implicitly
+	// delivered messages.
+	UserEmail string
+	// PostmasterAddress is the From of last resort (postmaster_address;
+	// empty means postmaster@ the recipient's domain).
+	PostmasterAddress string
+}
+
+// DefaultSettings returns Pigeonhole's defaults.
+func DefaultSettings() Settings {
+	return Settings{
+		MinPeriod:     24 * time.Hour,
+		MaxPeriod:     60 * 24 * time.Hour,
+		DefaultPeriod: 7 * 24 * time.Hour,
+	}
+}
+
+// ErrUnknownSetting is returned by [Settings.Set] for a name that is not a
+// vacation setting.
+var ErrUnknownSetting = errors.New("unknown setting")
+
+// Set sets the setting called name (Pigeonhole's name, e.g.
+// "sieve_vacation_min_period") from its textual value. Durations are a
+// number with an optional unit (s, m, h, d, w or their long forms: "1d",
+// "60d", "90 mins", "0"); a bare number is seconds. Booleans are yes/no,
+// true/false, y/n, 1/0. An unknown name gives an error wrapping
+// [ErrUnknownSetting].
+func (s *Settings) Set(name, value string) error {
+	value = strings.TrimSpace(value)
+	var err error
+	switch strings.ToLower(strings.TrimSpace(name)) {
+	case "sieve_vacation_min_period":
+		s.MinPeriod, err = ParseDuration(value)
+	case "sieve_vacation_max_period":
+		s.MaxPeriod, err = ParseDuration(value)
+	case "sieve_vacation_default_period":
+		s.DefaultPeriod, err = ParseDuration(value)
+	case "sieve_vacation_use_original_recipient":
+		s.UseOriginalRecipient, err = parseBool(value)
+	case "sieve_vacation_dont_check_recipient":
+		s.DontCheckRecipient, err = parseBool(value)
+	case "sieve_vacation_check_recipient":
+		var check bool
+		check, err = parseBool(value)
+		s.DontCheckRecipient = !check
+	case "sieve_vacation_send_from_recipient":
+		s.SendFromRecipient, err = parseBool(value)
+	case "sieve_vacation_to_header_ignore_envelope":
+		s.ToHeaderIgnoreEnvelope, err = parseBool(value)
+	case "sieve_vacation_default_subject":
+		s.DefaultSubject = value
+	case "sieve_vacation_default_subject_template":
+		s.DefaultSubjectTemplate = value
+	case "sieve_user_email":
+		s.UserEmail = trimAngle(value)
+	case "postmaster_address":
+		s.PostmasterAddress = trimAngle(value)
+	default:
+		return fmt.Errorf("setting %q: %w", name, ErrUnknownSetting)
+	}
+	if err != nil {
+		return fmt.Errorf("setting %s=%q: %w", name, value, err)
+	}
+	return nil
+}
+
+// ParseSettings starts from [DefaultSettings], applies every vacation
+// setting in m (names that are not vacation settings are ignored, so the
+// same map can carry the Sieve engine's settings) and validates the result.
+func ParseSettings(m map[string]string) (Settings, error) {
+	s := DefaultSettings()
+	for name, value := range m {
+		if err := s.Set(name, value); err != nil && !errors.Is(err, ErrUnknownSetting) {
+			return s, err
+		}
+	}
+	return s, s.Validate()
+}
+
+// Validate reports settings Pigeonhole refuses: the periods must satisfy
+// min <= default <= max unless max is 0 (no upper bound).
+func (s Settings) Validate() error {
+	if s.MinPeriod < 0 || s.MaxPeriod < 0 || s.DefaultPeriod < 0 {
+		return errors.New("vacation settings: negative period")
+	}
+	if s.DefaultPeriod < s.MinPeriod {
+		return fmt.Errorf("vacation settings: sieve_vacation_default_period (%v) is under sieve_vacation_min_period (%v)",
+			s.DefaultPeriod, s.MinPeriod)
+	}
+	if s.MaxPeriod > 0 && (s.MinPeriod > s.MaxPeriod || s.DefaultPeriod > s.MaxPeriod) {
+		return fmt.Errorf("vacation settings: violated sieve_vacation_min_period (%v) <= sieve_vacation_default_period (%v) <= sieve_vacation_max_period (%v)",
+			s.MinPeriod, s.DefaultPeriod, s.MaxPeriod)
+	}
+	return nil
+}
+
+// Period is the reply period for a vacation action: its :days or :seconds
+// clamped to [MinPeriod, MaxPeriod], or DefaultPeriod when neither was
+// given. A period of 0 (possible only with MinPeriod 0) means a reply every
+// time: nothing is recorded.
+func (s Settings) Period(periodSet bool, period time.Duration) time.Duration {
+	if !periodSet {
+		period = s.DefaultPeriod
+	}
+	if period < s.MinPeriod {
+		period = s.MinPeriod
+	} else if s.MaxPeriod > 0 && period > s.MaxPeriod {
+		period = s.MaxPeriod
+	}
+	return period
+}
+
+var durationUnits = map[string]time.Duration{
+	"": time.Second, "s": time.Second, "sec": time.Second, "secs": time.Second,
+	"second": time.Second, "seconds": time.Second,
+	"m": time.Minute, "min": time.Minute, "mins": time.Minute,
+	"minute": time.Minute, "minutes": time.Minute,
+	"h": time.Hour, "hour": time.Hour, "hours": time.Hour,
+	"d": 24 * time.Hour, "day": 24 * time.Hour, "days": 24 * time.Hour,
+	"w": 7 * 24 * time.Hour, "week": 7 * 24 * time.Hour, "weeks": 7 * 24 * time.Hour,
+}
+
+// ParseDuration parses a Dovecot-style duration: a non-negative integer
+// followed by an optional unit ("0", "3600", "1h", "1d", "60 days").
+func ParseDuration(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	i := 0
+	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return 0, fmt.Errorf("invalid duration %q: want a number with an optional unit (s, m, h, d, w)", v)
+	}
+	n, err := strconv.ParseInt(v[:i], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q: %w", v, err)
+	}
+	unit, ok := durationUnits[strings.ToLower(strings.TrimSpace(v[i:]))]
+	if !ok {
+		return 0, fmt.Errorf("invalid duration %q: unknown unit %q", v, strings.TrimSpace(v[i:]))
+	}
+	if n > int64((1<<63-1)/unit) {
+		return 0, fmt.Errorf("invalid duration %q: too large", v)
+	}
+	return time.Duration(n) * unit, nil
+}
+
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "yes", "y", "true", "1", "on":
+		return true, nil
+	case "no", "n", "false", "0", "off", "":
+		return false, nil
+	}
+	return false, fmt.Errorf("invalid boolean %q: want yes or no", v)
+}
