@@ -1,0 +1,231 @@
+package transport
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	proxyproto "github.com/pires/go-proxyproto"
+)
+
+// limitListener refuses connections beyond Config.MaxConns with a 421 and
+// counts the open ones.
+type limitListener struct {
+	net.Listener
+	srv *Server
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if l.srv.active.Add(1) > int64(l.srv.cfg.MaxConns) {
+			l.srv.active.Add(-1)
+			l.srv.busy.Add(1)
+			l.srv.log.Warn("lmtp: connection limit reached, connection refused",
+				"peer", c.RemoteAddr().String(), "max_conns", l.srv.cfg.MaxConns)
+			go refuse(c, l.srv.cfg.Hostname)
+			continue
+		}
+		l.srv.accepted.Add(1)
+		return &countedConn{Conn: c, srv: l.srv}, nil
+	}
+}
+
+func refuse(c net.Conn, host string) {
+	c.SetWriteDeadline(time.Now().Add(time.Second))
+	fmt.Fprintf(c, "421 4.3.2 %s too many connections, try again later\r\n", host)
+	c.Close()
+}
+
+// countedConn gives its slot back when closed.
+type countedConn struct {
+	net.Conn
+	srv  *Server
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.srv.active.Add(-1) })
+	return c.Conn.Close()
+}
+
+// trackListener wraps every accepted connection in a *conn registered with
+// the server, so Shutdown can find idle ones.
+type trackListener struct {
+	net.Listener
+	srv *Server
+}
+
+func (l *trackListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		cn := &conn{Conn: c, srv: l.srv}
+		if pc, ok := c.(*proxyproto.Conn); ok {
+			cn.pc = pc
+		} else if l.srv.cfg.Proxy == ProxyOptional {
+			cn.sniff = true // an untrusted peer: served directly
+		}
+		l.srv.mu.Lock()
+		draining := l.srv.draining.Load()
+		if !draining {
+			l.srv.conns[cn] = struct{}{}
+		}
+		l.srv.mu.Unlock()
+		if draining {
+			c.Close()
+			continue
+		}
+		return cn, nil
+	}
+}
+
+// conn is one LMTP connection as go-smtp sees it. Before the first byte
+// goes either way it runs the PROXY gate: the header read for connections
+// that must carry one, and on the first read, a check that an untrusted
+// peer did not send one.
+type conn struct {
+	net.Conn // *proxyproto.Conn when pc != nil
+	srv      *Server
+	pc       *proxyproto.Conn
+	sniff    bool
+
+	headerOnce sync.Once
+	headerErr  error
+	proxied    bool
+
+	sniffOnce sync.Once
+	sniffErr  error
+	br        *bufio.Reader
+
+	mu        sync.Mutex
+	busy      bool // a transaction is in progress
+	closed    bool
+	closeOnce sync.Once
+}
+
+// peer is the socket's peer address (not the one a header carried).
+func (c *conn) peer() net.Addr {
+	if c.pc != nil {
+		return c.pc.Raw().RemoteAddr()
+	}
+	return c.Conn.RemoteAddr()
+}
+
+func (c *conn) header() error {
+	if c.pc == nil {
+		return nil
+	}
+	c.headerOnce.Do(func() {
+		proxied, err := c.srv.readHeader(c.pc)
+		if err != nil {
+			if !c.isClosed() {
+				c.srv.rejectProxy(c.peer(), classifyHeaderErr(err), err)
+			}
+			c.Close()
+			c.headerErr = fmt.Errorf("PROXY header: %w", net.ErrClosed)
+			return
+		}
+		c.proxied = proxied
+	})
+	return c.headerErr
+}
+
+func (c *conn) Read(b []byte) (int, error) {
+	if err := c.header(); err != nil {
+		return 0, err
+	}
+	if c.sniff {
+		c.sniffOnce.Do(func() {
+			br := bufio.NewReaderSize(c.Conn, 512)
+			if looksLikeProxyHeader(br) {
+				c.srv.rejectProxy(c.peer(), RejectUntrusted,
+					fmt.Errorf("PROXY header from %s, which is not in the trusted networks", c.peer()))
+				c.Close()
+				c.sniffErr = fmt.Errorf("PROXY header from untrusted peer: %w", net.ErrClosed)
+				return
+			}
+			c.br = br
+		})
+		if c.sniffErr != nil {
+			return 0, c.sniffErr
+		}
+		if c.br != nil {
+			if c.br.Buffered() > 0 {
+				return c.br.Read(b)
+			}
+			c.br = nil
+		}
+	}
+	return c.Conn.Read(b)
+}
+
+func (c *conn) Write(b []byte) (int, error) {
+	if err := c.header(); err != nil {
+		return 0, err
+	}
+	return c.Conn.Write(b)
+}
+
+func (c *conn) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		c.mu.Unlock()
+		c.srv.mu.Lock()
+		delete(c.srv.conns, c)
+		c.srv.mu.Unlock()
+		err = c.Conn.Close()
+	})
+	return err
+}
+
+func (c *conn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// begin marks a transaction in progress; it fails while draining.
+func (c *conn) begin() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.srv.draining.Load() {
+		return false
+	}
+	c.busy = true
+	return true
+}
+
+// end marks the transaction finished and, while draining, closes the
+// connection (its replies are already written).
+func (c *conn) end() {
+	c.mu.Lock()
+	c.busy = false
+	c.mu.Unlock()
+	if c.srv.draining.Load() {
+		c.closeIfIdle()
+	}
+}
+
+func (c *conn) closeIfIdle() {
+	c.mu.Lock()
+	idle := !c.busy && !c.closed
+	if idle {
+		c.closed = true
+	}
+	c.mu.Unlock()
+	if idle {
+		// Closing the socket ends go-smtp's read loop, which then calls
+		// Close (and untracks c).
+		c.Conn.Close()
+	}
+}

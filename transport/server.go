@@ -1,0 +1,257 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	proxyproto "github.com/pires/go-proxyproto"
+)
+
+// Config configures an LMTP [Server]. Zero values take the defaults named.
+type Config struct {
+	// Deliverer receives every message. Required.
+	Deliverer Deliverer
+	// Hostname is announced in the greeting; default os.Hostname().
+	Hostname string
+	// MaxMessageBytes is the SIZE limit; default 50 MiB.
+	MaxMessageBytes int64
+	// MaxRecipients per message; default 1000.
+	MaxRecipients int
+	// MaxConns is the number of connections served at once; connections
+	// over the limit get "421 4.3.2" and are closed. Default 256.
+	MaxConns int
+	// ReadTimeout bounds the wait for each command line and for the whole
+	// message after DATA; default 5 minutes.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds each reply write; default 1 minute.
+	WriteTimeout time.Duration
+
+	// Proxy is the PROXY protocol mode; see [ProxyMode].
+	Proxy ProxyMode
+	// ProxyTrusted are the networks allowed to send PROXY headers. Peers on
+	// unix sockets are always trusted. Required (non-empty) when Proxy is
+	// ProxyRequired; use 0.0.0.0/0 and ::/0 to trust everyone.
+	ProxyTrusted []netip.Prefix
+	// ProxyTimeout bounds the wait for a complete header; default 3s.
+	ProxyTimeout time.Duration
+
+	// Logger receives connection-level events; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is an LMTP server (RFC 2033) in front of a [Deliverer]. It
+// speaks LHLO, PIPELINING, 8BITMIME, SMTPUTF8, ENHANCEDSTATUSCODES, SIZE,
+// CHUNKING and DSN (to receive ORCPT), and answers once per recipient
+// after DATA.
+//
+// A Server may serve several listeners at once; all methods are safe for
+// concurrent use.
+type Server struct {
+	cfg  Config
+	log  *slog.Logger
+	smtp *smtp.Server
+
+	ctx    context.Context // passed to the Deliverer; cancelled by Close
+	cancel context.CancelFunc
+
+	draining atomic.Bool
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+
+	active        atomic.Int64
+	accepted      atomic.Uint64
+	busy          atomic.Uint64
+	messages      atomic.Uint64
+	proxyRejected [numRejectCauses]atomic.Uint64
+}
+
+// NewServer checks cfg and returns a Server ready to [Server.Serve].
+func NewServer(cfg Config) (*Server, error) {
+	if cfg.Deliverer == nil {
+		return nil, errors.New("lmtp server: no Deliverer")
+	}
+	if cfg.Proxy < ProxyOff || cfg.Proxy > ProxyRequired {
+		return nil, fmt.Errorf("lmtp server: invalid proxy mode %d", int(cfg.Proxy))
+	}
+	if cfg.Proxy == ProxyRequired && len(cfg.ProxyTrusted) == 0 {
+		return nil, errors.New("lmtp server: proxy mode required needs at least one trusted network (0.0.0.0/0,::/0 trusts all)")
+	}
+	if cfg.Hostname == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			h = "localhost"
+		}
+		cfg.Hostname = h
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = 50 << 20
+	}
+	if cfg.MaxRecipients <= 0 {
+		cfg.MaxRecipients = 1000
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 256
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = 5 * time.Minute
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = time.Minute
+	}
+	if cfg.ProxyTimeout <= 0 {
+		cfg.ProxyTimeout = 3 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{
+		cfg:   cfg,
+		log:   cfg.Logger,
+		conns: make(map[*conn]struct{}),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+
+	ss := smtp.NewServer(backend{s})
+	ss.LMTP = true
+	ss.Domain = cfg.Hostname
+	ss.MaxMessageBytes = cfg.MaxMessageBytes
+	ss.MaxRecipients = cfg.MaxRecipients
+	ss.ReadTimeout = cfg.ReadTimeout
+	ss.WriteTimeout = cfg.WriteTimeout
+	ss.EnableSMTPUTF8 = true
+	ss.EnableDSN = true // ORCPT is only accepted with DSN advertised
+	ss.ErrorLog = errorLog{s.log}
+	s.smtp = ss
+	return s, nil
+}
+
+// Listen opens a listener for addr: "unix:PATH" for a unix socket (a stale
+// socket file left by a previous run is removed first), else a TCP
+// "host:port".
+func Listen(addr string) (net.Listener, error) {
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			if c, err := net.Dial("unix", path); err == nil {
+				c.Close()
+				return nil, fmt.Errorf("listen %s: socket in use", addr)
+			}
+			os.Remove(path)
+		}
+		l, err := net.Listen("unix", path)
+		if err != nil {
+			return nil, fmt.Errorf("listen %s: %w", addr, err)
+		}
+		return l, nil
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	return l, nil
+}
+
+// Serve accepts connections on l until l fails or the server is shut down,
+// serving each in its own goroutine. It returns nil after [Server.Shutdown]
+// or [Server.Close]. Serve may be called for several listeners.
+func (s *Server) Serve(l net.Listener) error {
+	var inner net.Listener = &limitListener{Listener: l, srv: s}
+	if s.cfg.Proxy != ProxyOff {
+		inner = &proxyproto.Listener{
+			Listener:          inner,
+			ConnPolicy:        s.proxyPolicy,
+			ReadHeaderTimeout: -1, // bounded per connection in readHeader
+		}
+	}
+	return s.smtp.Serve(&trackListener{Listener: inner, srv: s})
+}
+
+// Shutdown stops accepting connections, closes idle ones, lets sessions
+// with a transaction in progress finish it (they are closed as soon as the
+// transaction ends) and returns when all connections are gone. If ctx ends
+// first, the remaining connections are closed forcibly and ctx's error is
+// returned.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
+	s.mu.Lock()
+	for c := range s.conns {
+		c.closeIfIdle()
+	}
+	s.mu.Unlock()
+	err := s.smtp.Shutdown(ctx)
+	if ctx.Err() != nil {
+		s.Close()
+		return ctx.Err()
+	}
+	s.cancel()
+	if errors.Is(err, smtp.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Close closes all listeners and connections at once and cancels the
+// context of running deliveries.
+func (s *Server) Close() error {
+	s.draining.Store(true)
+	s.cancel()
+	err := s.smtp.Close()
+	if errors.Is(err, smtp.ErrServerClosed) {
+		err = nil // after Shutdown: go-smtp leaves the connections to us
+	}
+	s.mu.Lock()
+	open := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		open = append(open, c)
+	}
+	s.mu.Unlock()
+	for _, c := range open {
+		c.Close()
+	}
+	return err
+}
+
+// Stats is a snapshot of the server's counters.
+type Stats struct {
+	Accepted uint64 // connections accepted
+	Active   int64  // connections open now
+	Busy     uint64 // connections refused because MaxConns were open
+	Messages uint64 // messages handed to the Deliverer
+	// ProxyRejected counts connections closed during PROXY processing.
+	ProxyRejected map[RejectCause]uint64
+}
+
+// Stats returns the current counters.
+func (s *Server) Stats() Stats {
+	st := Stats{
+		Accepted:      s.accepted.Load(),
+		Active:        s.active.Load(),
+		Busy:          s.busy.Load(),
+		Messages:      s.messages.Load(),
+		ProxyRejected: make(map[RejectCause]uint64, numRejectCauses),
+	}
+	for _, c := range RejectCauses() {
+		st.ProxyRejected[c] = s.proxyRejected[c].Load()
+	}
+	return st
+}
+
+// errorLog adapts slog to go-smtp's Logger.
+type errorLog struct{ l *slog.Logger }
+
+func (e errorLog) Printf(format string, v ...any) {
+	e.l.Warn("lmtp: " + fmt.Sprintf(format, v...))
+}
+
+func (e errorLog) Println(v ...any) {
+	e.l.Warn("lmtp: " + strings.TrimSuffix(fmt.Sprintln(v...), "\n"))
+}

@@ -1,0 +1,190 @@
+package transport
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/emersion/go-smtp"
+)
+
+// backend is the go-smtp Backend of a Server.
+type backend struct{ srv *Server }
+
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	s := &session{srv: b.srv}
+	s.conn, _ = c.Conn().(*conn)
+	s.client = Envelope{
+		ClientAddr: c.Conn().RemoteAddr(),
+		ClientHost: c.Hostname(),
+	}
+	if s.conn != nil {
+		s.client.Proxied = s.conn.proxied
+	}
+	return s, nil
+}
+
+// session is one LMTP session; env is the transaction in progress.
+type session struct {
+	srv    *Server
+	conn   *conn
+	client Envelope // client fields only
+	env    *Envelope
+}
+
+var errShuttingDown = &smtp.SMTPError{
+	Code:         421,
+	EnhancedCode: smtp.EnhancedCode{4, 3, 2},
+	Message:      "Service shutting down, try again later",
+}
+
+func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	if s.conn != nil && !s.conn.begin() {
+		return errShuttingDown
+	}
+	env := s.client
+	env.From = from
+	env.UTF8 = opts != nil && opts.UTF8
+	s.env = &env
+	return nil
+}
+
+func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	r := Recipient{Addr: to}
+	if opts != nil {
+		r.ORCPT = opts.OriginalRecipient
+	}
+	if rc, ok := s.srv.cfg.Deliverer.(RcptChecker); ok {
+		if st := rc.CheckRcpt(s.srv.ctx, s.env, r); st != nil {
+			if st.OK() {
+				s.srv.log.Error("lmtp: RcptChecker returned a success status; accepting", "status", st.String())
+			} else {
+				if !st.valid() {
+					s.srv.log.Error("lmtp: RcptChecker returned an invalid status", "status", st.String())
+					return statusErr(StatusTempFail("Internal error"))
+				}
+				return statusErr(*st)
+			}
+		}
+	}
+	s.env.Recipients = append(s.env.Recipients, r)
+	return nil
+}
+
+// LMTPData reads the message and answers per recipient.
+func (s *session) LMTPData(r io.Reader, sc smtp.StatusCollector) error {
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(r); err != nil {
+		return dataReadErr(err)
+	}
+	st := s.deliver(buf.Bytes())
+	for i, rc := range s.env.Recipients {
+		sc.SetStatus(rc.Addr, statusErr(st[i]))
+	}
+	return nil
+}
+
+// Data is the single-reply form go-smtp uses outside LMTP mode: the first
+// failure, or success when every recipient succeeded.
+func (s *session) Data(r io.Reader) error {
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(r); err != nil {
+		return dataReadErr(err)
+	}
+	for _, st := range s.deliver(buf.Bytes()) {
+		if !st.OK() {
+			return statusErr(st)
+		}
+	}
+	return nil
+}
+
+func (s *session) Reset() {
+	s.env = nil
+	if s.conn != nil {
+		s.conn.end()
+	}
+}
+
+func (s *session) Logout() error {
+	s.env = nil
+	return nil
+}
+
+// deliver calls the Deliverer and makes its answer safe to send: exactly
+// one valid status per recipient, 451 wherever it fell short.
+func (s *session) deliver(msg []byte) (st []Status) {
+	s.srv.messages.Add(1)
+	n := len(s.env.Recipients)
+	defer func() {
+		if v := recover(); v != nil {
+			s.srv.log.Error("lmtp: Deliverer panicked", "panic", fmt.Sprint(v),
+				"client", addrString(s.env.ClientAddr), "from", s.env.From)
+			st = make([]Status, n)
+			for i := range st {
+				st[i] = StatusTempFail("Internal error, try again later")
+			}
+		}
+	}()
+	got := s.srv.cfg.Deliverer.Deliver(s.srv.ctx, s.env, msg)
+	if len(got) != n {
+		s.srv.log.Error("lmtp: Deliverer returned the wrong number of statuses",
+			"want", n, "got", len(got), "from", s.env.From)
+	}
+	st = make([]Status, n)
+	for i := range st {
+		if i >= len(got) || !got[i].valid() {
+			if i < len(got) {
+				s.srv.log.Error("lmtp: Deliverer returned an invalid status",
+					"rcpt", s.env.Recipients[i].Addr, "status", got[i].String())
+			}
+			st[i] = StatusTempFail("Internal error, try again later")
+			continue
+		}
+		st[i] = got[i]
+	}
+	return st
+}
+
+// statusErr turns a Status into the *smtp.SMTPError go-smtp writes as the
+// reply (2xx included).
+func statusErr(st Status) error {
+	msg := st.Message
+	if msg == "" {
+		switch {
+		case st.OK():
+			msg = "OK"
+		case st.Temporary():
+			msg = "Try again later"
+		default:
+			msg = "Failed"
+		}
+	}
+	ec := smtp.EnhancedCode(st.Enhanced)
+	if st.Enhanced == [3]int{} {
+		ec = smtp.EnhancedCodeNotSet // go-smtp fills in X.0.0
+	}
+	return &smtp.SMTPError{Code: st.Code, EnhancedCode: ec, Message: msg}
+}
+
+// dataReadErr maps an error reading DATA: go-smtp's own errors (size limit)
+// pass through, anything else (a broken connection) is temporary.
+func dataReadErr(err error) error {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		return se
+	}
+	return &smtp.SMTPError{
+		Code:         451,
+		EnhancedCode: smtp.EnhancedCode{4, 4, 2},
+		Message:      "Error reading message: " + err.Error(),
+	}
+}
+
+func addrString(a interface{ String() string }) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
