@@ -1,0 +1,199 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// Errors returned by the store. They are wrapped with context; test with
+// [errors.Is].
+var (
+	// ErrLocked means another process holds the database file lock.
+	ErrLocked = errors.New("database is locked by another process")
+	// ErrClosed means the DB has been closed.
+	ErrClosed = errors.New("database is closed")
+	// ErrNotFound means the record, script or key does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalid means an argument failed validation; the message names it.
+	ErrInvalid = errors.New("invalid argument")
+)
+
+// DefaultLockTimeout is how long [Open] waits for the file lock when
+// [Options.Timeout] is zero.
+const DefaultLockTimeout = time.Second
+
+// schemaVersion is stored in the meta bucket; Open refuses other versions.
+const schemaVersion = 1
+
+var (
+	bucketMeta          = []byte("meta")
+	bucketDedup         = []byte("dedup")
+	bucketDedupExp      = []byte("dedup_exp")
+	bucketOutbox        = []byte("outbox")
+	bucketOutboxDue     = []byte("outbox_due")
+	bucketOutboxDropped = []byte("outbox_dropped")
+	bucketScripts       = []byte("scripts")
+	bucketScriptsActive = []byte("scripts_active")
+
+	keySchema = []byte("schema")
+)
+
+// Options configure [Open].
+type Options struct {
+	// NoSync skips fsync on commit. Tests only: with it set, a crash of the
+	// machine (not just the process) can lose acknowledged writes.
+	NoSync bool
+	// Timeout is how long to wait for the exclusive file lock before failing
+	// with ErrLocked. Zero means DefaultLockTimeout; negative means fail at
+	// once.
+	Timeout time.Duration
+	// Logger receives errors from background work (RunSweeper). Nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// MaxBatch caps how many write calls share one transaction. Zero means
+	// 1024.
+	MaxBatch int
+}
+
+// DB is an open vacationd database. It is safe for concurrent use by
+// multiple goroutines. Close it when done; Close waits for writes in flight.
+type DB struct {
+	bolt *bolt.DB
+	path string
+	log  *slog.Logger
+	w    *writer
+
+	leaseMu sync.Mutex
+	leased  map[uint64]struct{}
+
+	queued chan struct{}
+
+	// testHook, when set (by tests in this package), is called inside the
+	// write transaction of Commit after the marks and before the outbox
+	// records are written; an error from it fails that Commit.
+	testHook func(marks []Mark, recs []*OutboxRecord) error
+}
+
+// Open opens or creates the database file at path and creates any missing
+// buckets. It fails with an error wrapping ErrLocked if another process has
+// the file open, and refuses a file written by an incompatible schema.
+func Open(path string, opts Options) (*DB, error) {
+	timeout := opts.Timeout
+	switch {
+	case timeout == 0:
+		timeout = DefaultLockTimeout
+	case timeout < 0:
+		timeout = time.Nanosecond
+	}
+	bo := &bolt.Options{
+		Timeout: timeout,
+		// The map freelist is O(1) for allocation and release, and not
+		// syncing it saves a page write per commit; bbolt rebuilds it on
+		// open by scanning, which is cheap at vacationd's sizes.
+		FreelistType:   bolt.FreelistMapType,
+		NoFreelistSync: true,
+		NoSync:         opts.NoSync,
+	}
+	b, err := bolt.Open(path, 0o600, bo)
+	if err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			return nil, fmt.Errorf("open %s: %w (is vacationd serve running?)", path, ErrLocked)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	err = b.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketMeta, bucketDedup, bucketDedupExp, bucketOutbox,
+			bucketOutboxDue, bucketOutboxDropped, bucketScripts, bucketScriptsActive} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(keySchema); v != nil {
+			if len(v) != 1 || v[0] != schemaVersion {
+				return fmt.Errorf("schema version %v, want %d", v, schemaVersion)
+			}
+			return nil
+		}
+		return meta.Put(keySchema, []byte{schemaVersion})
+	})
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	maxBatch := opts.MaxBatch
+	if maxBatch <= 0 {
+		maxBatch = 1024
+	}
+	db := &DB{
+		bolt:   b,
+		path:   path,
+		log:    log,
+		leased: make(map[uint64]struct{}),
+		queued: make(chan struct{}, 1),
+	}
+	db.w = newWriter(b, maxBatch)
+	return db, nil
+}
+
+// Path returns the file the DB was opened from.
+func (db *DB) Path() string { return db.path }
+
+// Close waits for write calls already queued to finish, then closes the
+// file. Later calls fail with ErrClosed. Close is idempotent.
+func (db *DB) Close() error {
+	if !db.w.close() {
+		return nil
+	}
+	if err := db.bolt.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// Ping reports whether the database answers: it runs a read transaction that
+// checks the buckets exist. For health checks.
+func (db *DB) Ping() error {
+	if db.w.isClosed() {
+		return ErrClosed
+	}
+	return db.view(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketOutbox) == nil || tx.Bucket(bucketDedup) == nil {
+			return errors.New("buckets missing")
+		}
+		return nil
+	})
+}
+
+// view runs fn in a read-only transaction, mapping bbolt's closed error.
+func (db *DB) view(fn func(*bolt.Tx) error) error {
+	err := db.bolt.View(fn)
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return ErrClosed
+	}
+	return err
+}
+
+// Check runs bbolt's consistency check over the whole file and returns the
+// first problem found. For tests and operators; it reads every page.
+func (db *DB) Check() error {
+	return db.view(func(tx *bolt.Tx) error {
+		var first error
+		for err := range tx.Check() { // drain: the checker runs until closed
+			if first == nil {
+				first = fmt.Errorf("check %s: %w", db.path, err)
+			}
+		}
+		return first
+	})
+}

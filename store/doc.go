@@ -1,0 +1,42 @@
+// Package store is vacationd's persistent state in a single bbolt file: reply
+// dedup records with their expiry, the outbox of replies and redirects waiting
+// to be relayed, and stored Sieve scripts.
+//
+// # Guarantees
+//
+// All writes go through one group committer (see [DB.Commit]): each call's
+// writes are applied in one bbolt read-write transaction, and a call returns
+// nil only after that transaction has been committed and fsynced (unless
+// [Options.NoSync] is set, which is for tests only). Concurrent callers share
+// transactions and therefore fsyncs, so throughput grows with concurrency
+// while a lone caller pays one fsync and no batching delay. A call that
+// returns an error has written nothing, with one exception inherited from
+// bbolt: if the final fsync itself fails, the outcome is unknown and the
+// caller must treat the database as suspect.
+//
+// Reads ([DB.Seen], [DB.Due], [DB.ListOutbox], ...) run in read-only bbolt
+// transactions and see every write whose call has returned.
+//
+// Only one process may have the file open: [Open] takes an exclusive file
+// lock and fails with [ErrLocked] if another process holds it. The operator
+// subcommands therefore work on a stopped service.
+//
+// # Layout
+//
+// Buckets and keys (all integers big-endian so byte order is numeric order):
+//
+//	meta            "schema" -> 1
+//	dedup           user 0x00 lower(sender) 0x00 handle -> created, expires
+//	dedup_exp       expires(8) user 0x00 lower(sender) 0x00 handle -> ""
+//	outbox          id(8) -> record
+//	outbox_due      next_attempt(8) id(8) -> ""
+//	outbox_dropped  id(8) -> dropped record (without message; last 1000)
+//	scripts         user 0x00 name -> updated, source
+//	scripts_active  user -> name
+//
+// A dedup lookup is one Get. The dedup_exp index orders records by expiry so
+// [DB.Sweep] deletes expired records by walking a prefix of it, keeping the
+// file bounded without scanning live records. The outbox_due index does the
+// same for the delivery schedule, so [DB.Due] and [DB.Claim] touch only the
+// records they return.
+package store

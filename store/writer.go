@@ -1,0 +1,177 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// writer is the group committer behind every write. Callers enqueue a
+// function; one goroutine takes everything queued, applies the functions in
+// arrival order inside a single bbolt Update (one fsync), and reports each
+// caller's result.
+//
+// It is used instead of bbolt's DB.Batch because Batch delays every batch by
+// MaxBatchDelay (10ms by default) even when there is a single caller, which
+// caps a serial writer at ~100 commits/s; here a batch starts as soon as the
+// previous one ends, so a lone caller pays one fsync and no delay, while
+// callers arriving during an fsync are grouped into the next transaction.
+//
+// Failure isolation follows Batch: if one function fails, the transaction is
+// rolled back, that caller gets its error, and the rest are re-run without
+// it. A function may therefore run more than once and must confine its
+// effects to the transaction and to state it overwrites on each run.
+type writer struct {
+	bolt     *bolt.DB
+	maxBatch int
+
+	mu      sync.Mutex
+	pending []*writeReq
+	closed  bool
+
+	wake    chan struct{} // capacity 1: "pending may be non-empty"
+	stopped chan struct{} // closed when the loop exits
+}
+
+type writeReq struct {
+	fn   func(*bolt.Tx) error
+	done chan error // capacity 1
+}
+
+func newWriter(b *bolt.DB, maxBatch int) *writer {
+	w := &writer{
+		bolt:     b,
+		maxBatch: maxBatch,
+		wake:     make(chan struct{}, 1),
+		stopped:  make(chan struct{}),
+	}
+	go w.loop()
+	return w
+}
+
+// do runs fn in a write transaction shared with concurrent callers and
+// returns once that transaction is durable (nil) or has failed. If ctx ends
+// before the transaction that would carry fn has started, fn is withdrawn
+// and ctx.Err() is returned; once started, do waits for the outcome so that
+// a nil error always means "committed" and a non-nil one "not committed".
+func (w *writer) do(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	req := &writeReq{fn: fn, done: make(chan error, 1)}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	w.pending = append(w.pending, req)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+	}
+	w.mu.Lock()
+	for i, r := range w.pending {
+		if r == req {
+			w.pending = append(w.pending[:i], w.pending[i+1:]...)
+			w.mu.Unlock()
+			return ctx.Err()
+		}
+	}
+	w.mu.Unlock()
+	return <-req.done
+}
+
+func (w *writer) loop() {
+	defer close(w.stopped)
+	for {
+		w.mu.Lock()
+		n := min(len(w.pending), w.maxBatch)
+		batch := make([]*writeReq, n)
+		copy(batch, w.pending)
+		w.pending = append(w.pending[:0], w.pending[n:]...)
+		closed := w.closed
+		w.mu.Unlock()
+		if n > 0 {
+			w.run(batch)
+			continue
+		}
+		if closed {
+			return
+		}
+		<-w.wake
+	}
+}
+
+// run commits batch, isolating failing functions as described on writer.
+func (w *writer) run(batch []*writeReq) {
+	for len(batch) > 0 {
+		failed, ferr := -1, error(nil)
+		err := w.bolt.Update(func(tx *bolt.Tx) error {
+			for i, r := range batch {
+				if err := safeCall(r.fn, tx); err != nil {
+					failed, ferr = i, err
+					return err
+				}
+			}
+			return nil
+		})
+		if failed >= 0 {
+			batch[failed].done <- ferr
+			batch = append(batch[:failed], batch[failed+1:]...)
+			continue
+		}
+		if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+			err = ErrClosed
+		} else if err != nil {
+			err = fmt.Errorf("commit: %w", err)
+		}
+		for _, r := range batch {
+			r.done <- err
+		}
+		return
+	}
+}
+
+// close stops accepting writes, waits for queued ones to finish and for the
+// loop to exit. It reports false if the writer was already closed.
+func (w *writer) close() bool {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		<-w.stopped
+		return false
+	}
+	w.closed = true
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	<-w.stopped
+	return true
+}
+
+func (w *writer) isClosed() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.closed
+}
+
+func safeCall(fn func(*bolt.Tx) error, tx *bolt.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in write transaction: %v", p)
+		}
+	}()
+	return fn(tx)
+}
