@@ -110,6 +110,9 @@ func (d *decoder) bytes() []byte {
 		d.err = errShort
 		return nil
 	}
+	if n == 0 {
+		return nil
+	}
 	v := make([]byte, n)
 	copy(v, d.b)
 	d.b = d.b[n:]

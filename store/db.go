@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -185,9 +186,11 @@ func (db *DB) view(fn func(*bolt.Tx) error) error {
 }
 
 // Check runs bbolt's consistency check over the whole file and returns the
-// first problem found. For tests and operators; it reads every page.
+// first problem found. For tests and operators; it reads every page, and
+// runs in the writer's place (bbolt's checker reads the freelist, which a
+// concurrent write transaction would modify), so writes wait for it.
 func (db *DB) Check() error {
-	return db.view(func(tx *bolt.Tx) error {
+	return db.w.do(context.Background(), func(tx *bolt.Tx) error {
 		var first error
 		for err := range tx.Check() { // drain: the checker runs until closed
 			if first == nil {

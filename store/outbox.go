@@ -372,8 +372,13 @@ func (db *DB) Drop(id uint64, why string) error {
 		if err := b.Put(u64(id), encodeDropped(&DroppedRecord{Record: r, Dropped: now, Reason: why})); err != nil {
 			return err
 		}
-		n := b.Stats().KeyN
+		// Count with a cursor: Bucket.Stats ignores this transaction's
+		// uncommitted changes.
+		n := 0
 		c := b.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			n++
+		}
 		for k, _ := c.First(); k != nil && n > maxDropped; k, _ = c.First() {
 			if err := c.Delete(); err != nil {
 				return err
