@@ -16,7 +16,9 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{}
+	return []command{
+		svtestCommand(),
+	}
 }
 
 func main() {

@@ -1,0 +1,286 @@
+package sieve
+
+import (
+	"strconv"
+	"strings"
+)
+
+// The base language (RFC 5228): control commands, actions and tests.
+
+func coreExtension() *extension {
+	return &extension{name: "", specs: []*spec{
+		{name: "if", tests: oneTest, block: needBlock, exec: execIf},
+		{name: "elsif", tests: oneTest, block: needBlock, exec: execIf},
+		{name: "else", block: needBlock, exec: execIf},
+		{name: "stop", exec: func(r *run, n *node) error { r.stopped = true; return nil }},
+		{name: "keep", tags: flagsTags(), exec: execKeep},
+		{name: "discard", exec: func(r *run, n *node) error { return r.addAction(&Discard{At: n.pos}) }},
+		{name: "redirect", tags: []tagSpec{{name: "copy", ext: "copy"}, {name: "list", arg: tString, ext: "extlists"}},
+			args: []argType{tString}, argNames: []string{"address"}, check: checkRedirect, exec: execRedirect},
+
+		{name: "true", test: true, eval: func(r *run, n *node) (bool, error) { return true, nil }},
+		{name: "false", test: true, eval: func(r *run, n *node) (bool, error) { return false, nil }},
+		{name: "not", test: true, tests: oneTest, eval: func(r *run, n *node) (bool, error) {
+			ok, err := r.eval(n.tests[0])
+			return !ok, err
+		}},
+		{name: "allof", test: true, tests: testList, eval: func(r *run, n *node) (bool, error) {
+			for _, t := range n.tests {
+				if ok, err := r.eval(t); err != nil || !ok {
+					return false, err
+				}
+			}
+			return true, nil
+		}},
+		{name: "anyof", test: true, tests: testList, eval: func(r *run, n *node) (bool, error) {
+			for _, t := range n.tests {
+				if ok, err := r.eval(t); err != nil || ok {
+					return ok, err
+				}
+			}
+			return false, nil
+		}},
+		{name: "exists", test: true, args: []argType{tStringList}, argNames: []string{"header names"}, check: checkHeaderNames, eval: evalExists},
+		{name: "size", test: true, tags: []tagSpec{{name: "over", group: "size"}, {name: "under", group: "size"}},
+			args: []argType{tNumber}, argNames: []string{"limit"}, check: checkSize, eval: evalSize},
+		{name: "header", test: true, match: true, tags: indexTags(), args: []argType{tStringList, tStringList},
+			argNames: []string{"header names", "key list"}, check: checkHeaderNames, eval: evalHeader},
+		{name: "address", test: true, match: true, addrPart: true, tags: indexTags(), args: []argType{tStringList, tStringList},
+			argNames: []string{"header list", "key list"}, check: checkAddressHeaders, eval: evalAddress},
+	}}
+}
+
+func flagsTags() []tagSpec {
+	return []tagSpec{{name: "flags", arg: tStringList, ext: "imap4flags"}}
+}
+
+func indexTags() []tagSpec {
+	return []tagSpec{{name: "index", arg: tNumber, ext: "index"}, {name: "last", ext: "index"}, {name: "mime", ext: "mime"}, {name: "anychild", ext: "mime"}}
+}
+
+func execIf(r *run, n *node) error {
+	for b := n; b != nil; b = b.alt {
+		if len(b.tests) == 0 { // else
+			return r.exec(b.block)
+		}
+		ok, err := r.eval(b.tests[0])
+		if err != nil {
+			return err
+		}
+		if ok {
+			return r.exec(b.block)
+		}
+		if err := r.step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// actionFlags returns the flags for keep/fileinto: :flags when given, else
+// the internal flag variable when imap4flags is in use.
+func (r *run) actionFlags(n *node) []string {
+	if v := n.tagValue("flags"); v != nil {
+		return parseFlags(r.strings(v))
+	}
+	if r.script.caps["imap4flags"] {
+		return append([]string(nil), r.flags...)
+	}
+	return nil
+}
+
+// parseFlags splits flag strings on spaces and removes duplicates
+// (case-insensitive), as imap4flags requires.
+func parseFlags(list []string) []string {
+	var out []string
+	for _, s := range list {
+		for _, f := range strings.Fields(s) {
+			out = mergeFlags(out, []string{f})
+		}
+	}
+	return out
+}
+
+func execKeep(r *run, n *node) error {
+	return r.addAction(&Keep{At: n.pos, Flags: r.actionFlags(n)})
+}
+
+func checkRedirect(c *checker, n *node) {
+	s := n.args[0].strs[0]
+	if s.parts != nil {
+		return
+	}
+	if _, ok := parseRedirectAddress(s.lit); !ok {
+		c.errorf(s.pos, "specified redirect address '%s' is invalid", s.lit)
+	}
+}
+
+// parseRedirectAddress validates a redirect target (an addr-spec, with or
+// without angle brackets and a display name).
+func parseRedirectAddress(s string) (string, bool) {
+	a, ok := parseAddress(s)
+	if !ok || a.local == "" || a.domain == "" {
+		return "", false
+	}
+	return a.String(), true
+}
+
+func execRedirect(r *run, n *node) error {
+	raw := r.string(n.args[0])
+	addr, ok := parseRedirectAddress(raw)
+	if !ok {
+		return r.errorf(n.pos, "specified redirect address '%s' is invalid", raw)
+	}
+	return r.addAction(&Redirect{At: n.pos, Address: addr, Copy: n.has("copy")})
+}
+
+func checkSize(c *checker, n *node) {
+	if !n.has("over") && !n.has("under") {
+		c.errorf(n.pos, "the size test requires either the :under or the :over tag to be specified")
+	}
+}
+
+func evalSize(r *run, n *node) (bool, error) {
+	limit := n.args[0].num
+	size := uint64(r.msg.Size)
+	if n.has("over") {
+		return size > limit, nil
+	}
+	return size < limit, nil
+}
+
+// checkHeaderNames verifies literal header names are valid field names.
+func checkHeaderNames(c *checker, n *node) {
+	for _, s := range n.args[0].strs {
+		if s.parts != nil {
+			continue
+		}
+		if !validFieldName(s.lit) {
+			c.errorf(s.pos, "specified header field name '%s' is invalid", strings.ToValidUTF8(s.lit, "?"))
+		}
+	}
+	checkIndex(c, n)
+}
+
+func checkIndex(c *checker, n *node) {
+	if n.has("last") && !n.has("index") {
+		c.errorf(n.pos, "the :last tag for the %s test requires the :index tag to be specified as well", n.spec.name)
+	}
+	if v := n.tagValue("index"); v != nil && v.num == 0 {
+		c.errorf(v.pos, "the :index tag for the %s test requires a positive integer value", n.spec.name)
+	}
+}
+
+func evalExists(r *run, n *node) (bool, error) {
+	for _, h := range r.strings(n.args[0]) {
+		if len(r.msg.Header(h)) == 0 {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// headerValues returns the decoded values of the named headers, honouring
+// :index/:last.
+func (r *run) headerValues(n *node, names []string, decode bool) []string {
+	var vals []string
+	for _, h := range names {
+		var vs []string
+		if decode {
+			vs = r.msg.HeaderDecoded(h)
+		} else {
+			vs = r.msg.Header(h)
+		}
+		vals = append(vals, applyIndex(n, vs)...)
+	}
+	return vals
+}
+
+// applyIndex selects one value for :index N [:last] (RFC 5260 §6).
+func applyIndex(n *node, vs []string) []string {
+	v := n.tagValue("index")
+	if v == nil {
+		return vs
+	}
+	idx := int(v.num)
+	if idx <= 0 || idx > len(vs) {
+		return nil
+	}
+	if n.has("last") {
+		return vs[len(vs)-idx : len(vs)-idx+1]
+	}
+	return vs[idx-1 : idx]
+}
+
+func evalHeader(r *run, n *node) (bool, error) {
+	vals := r.headerValues(n, r.strings(n.args[0]), true)
+	keys := r.strings(n.args[1])
+	if n.mt != mtCount && len(vals) == 0 {
+		return false, nil
+	}
+	return r.match(n, vals, keys)
+}
+
+// addressHeaders are the fields the address test may inspect (RFC 5228
+// §5.1: any field holding addresses).
+var addressHeaders = map[string]bool{
+	"from": true, "sender": true, "reply-to": true, "to": true, "cc": true, "bcc": true,
+	"resent-from": true, "resent-sender": true, "resent-to": true, "resent-cc": true,
+	"resent-bcc": true, "resent-reply-to": true, "return-receipt-to": true,
+	"disposition-notification-to": true, "delivered-to": true, "envelope-to": true,
+	"x-original-to": true, "errors-to": true, "original-recipient": true,
+	"x-envelope-to": true, "apparently-to": true, "mail-followup-to": true, "mail-reply-to": true,
+	"return-path": true, "x-delivered-to": true, "x-original-from": true,
+}
+
+func checkAddressHeaders(c *checker, n *node) {
+	for _, s := range n.args[0].strs {
+		if s.parts != nil {
+			continue
+		}
+		if !validFieldName(s.lit) {
+			c.errorf(s.pos, "specified header field name '%s' is invalid", strings.ToValidUTF8(s.lit, "?"))
+			continue
+		}
+		if !addressHeaders[strings.ToLower(s.lit)] && !strings.HasPrefix(strings.ToLower(s.lit), "x-") {
+			c.errorf(s.pos, "specified header '%s' is not allowed for the address test", s.lit)
+		}
+	}
+	checkIndex(c, n)
+}
+
+func evalAddress(r *run, n *node) (bool, error) {
+	keys := r.strings(n.args[1])
+	var vals []string
+	for _, h := range r.strings(n.args[0]) {
+		fields := applyIndex(n, r.msg.Header(h))
+		for _, f := range fields {
+			vals = append(vals, r.addressValues(n.ap, f)...)
+		}
+	}
+	if n.mt != mtCount && len(vals) == 0 {
+		return false, nil
+	}
+	return r.match(n, vals, keys)
+}
+
+// addressValues extracts the address parts of a header value. A value that
+// is not a valid address list is matched whole for :all, as in Pigeonhole.
+func (r *run) addressValues(ap addrPart, raw string) []string {
+	addrs, ok := parseAddressList(raw)
+	var out []string
+	if !ok {
+		if ap == apAll {
+			return []string{strings.TrimSpace(raw)}
+		}
+		addrs = nil
+	}
+	for _, a := range addrs {
+		if v, ok := r.addressPart(ap, a); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

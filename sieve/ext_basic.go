@@ -1,0 +1,131 @@
+package sieve
+
+import "strings"
+
+// fileinto (RFC 5228 §4.1), with :copy (RFC 3894), :flags (RFC 5232) and
+// :create (RFC 5490).
+func fileintoExtension() *extension {
+	return &extension{name: "fileinto", specs: []*spec{{
+		name: "fileinto",
+		tags: append(flagsTags(), tagSpec{name: "copy", ext: "copy"}, tagSpec{name: "create", ext: "mailbox"}),
+		args: []argType{tString}, argNames: []string{"folder"},
+		check: func(c *checker, n *node) {
+			s := n.args[0].strs[0]
+			if s.parts == nil && !validMailboxName(s.lit) {
+				c.errorf(s.pos, "invalid folder name '%s' specified for fileinto command", strings.ToValidUTF8(s.lit, "?"))
+			}
+		},
+		exec: func(r *run, n *node) error {
+			box := r.string(n.args[0])
+			if !validMailboxName(box) {
+				return r.errorf(n.pos, "invalid folder name '%s' specified for fileinto command", strings.ToValidUTF8(box, "?"))
+			}
+			return r.addAction(&FileInto{At: n.pos, Mailbox: box, Flags: r.actionFlags(n), Copy: n.has("copy"), Create: n.has("create")})
+		},
+	}}}
+}
+
+// validMailboxName accepts any non-empty UTF-8 name without control
+// characters.
+func validMailboxName(s string) bool {
+	if s == "" || !utf8Valid(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// envelope (RFC 5228 §5.4).
+func envelopeExtension() *extension {
+	return &extension{name: "envelope", specs: []*spec{{
+		name: "envelope", test: true, match: true, addrPart: true,
+		args: []argType{tStringList, tStringList}, argNames: []string{"envelope part", "key list"},
+		check: func(c *checker, n *node) {
+			for _, s := range n.args[0].strs {
+				if s.parts != nil {
+					continue
+				}
+				switch strings.ToLower(s.lit) {
+				case "from", "to", "auth", "orig_to":
+				default:
+					c.errorf(s.pos, "specified envelope part '%s' is not supported by the envelope test", strings.ToValidUTF8(s.lit, "?"))
+				}
+			}
+		},
+		eval: evalEnvelope,
+	}}}
+}
+
+func evalEnvelope(r *run, n *node) (bool, error) {
+	keys := r.strings(n.args[1])
+	var vals []string
+	for _, part := range r.strings(n.args[0]) {
+		var raw string
+		switch strings.ToLower(part) {
+		case "from":
+			raw = r.env.Envelope.From
+		case "to":
+			raw = r.env.Envelope.To
+		case "orig_to":
+			raw = r.env.Envelope.OrigTo
+		case "auth":
+			raw = r.env.Envelope.Auth
+			if raw == "" {
+				continue
+			}
+			if n.ap == apAll {
+				vals = append(vals, raw)
+				continue
+			}
+		default:
+			continue
+		}
+		raw = strings.TrimSpace(raw)
+		if strings.HasPrefix(raw, "<") && strings.HasSuffix(raw, ">") {
+			raw = raw[1 : len(raw)-1]
+		}
+		if raw == "" {
+			// The null reverse-path: only :all sees it, as "".
+			if n.ap == apAll {
+				vals = append(vals, "")
+			}
+			continue
+		}
+		a, ok := parseAddress(raw)
+		if !ok {
+			if n.ap == apAll {
+				vals = append(vals, raw)
+			}
+			continue
+		}
+		if v, ok := r.addressPart(n.ap, a); ok {
+			vals = append(vals, v)
+		}
+	}
+	if n.mt != mtCount && len(vals) == 0 {
+		return false, nil
+	}
+	return r.match(n, vals, keys)
+}
+
+// reject and ereject (RFC 5429).
+func rejectExtension() *extension {
+	return &extension{name: "reject", specs: []*spec{rejectSpec("reject", false)}}
+}
+
+func erejectExtension() *extension {
+	return &extension{name: "ereject", specs: []*spec{rejectSpec("ereject", true)}}
+}
+
+func rejectSpec(name string, extended bool) *spec {
+	return &spec{
+		name: name, args: []argType{tString}, argNames: []string{"reason"},
+		exec: func(r *run, n *node) error {
+			return r.addAction(&Reject{At: n.pos, Reason: r.string(n.args[0]), Extended: extended})
+		},
+	}
+}

@@ -1,0 +1,101 @@
+package sieve
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// vacation (RFC 5230) and vacation-seconds (RFC 6131). The engine records
+// the request; whether and how to reply is package vacation's job.
+func vacationExtension() *extension {
+	return &extension{name: "vacation", specs: []*spec{{
+		name: "vacation",
+		tags: []tagSpec{
+			{name: "days", arg: tNumber, group: "period"},
+			{name: "seconds", arg: tNumber, group: "period", ext: "vacation-seconds"},
+			{name: "subject", arg: tString},
+			{name: "from", arg: tString},
+			{name: "addresses", arg: tStringList},
+			{name: "mime"},
+			{name: "handle", arg: tString},
+		},
+		args: []argType{tString}, argNames: []string{"reason"},
+		check: checkVacation, exec: execVacation,
+	}}}
+}
+
+func vacationSecondsExtension() *extension {
+	return &extension{name: "vacation-seconds", implies: []string{"vacation"}, defaultOff: true}
+}
+
+// vacationData is computed at compile time.
+type vacationData struct {
+	handle string // synthesized handle when :handle is absent
+}
+
+func checkVacation(c *checker, n *node) {
+	if v := n.tagValue("from"); v != nil {
+		s := v.strs[0]
+		if s.parts == nil {
+			if _, ok := parseAddress(s.lit); !ok {
+				c.errorf(s.pos, "specified :from address '%s' is invalid for vacation action", s.lit)
+			}
+		}
+	}
+	if v := n.tagValue("addresses"); v != nil {
+		for _, s := range v.strs {
+			if s.parts == nil {
+				if _, ok := parseAddress(s.lit); !ok {
+					c.errorf(s.pos, "specified :addresses item '%s' is invalid for vacation action", s.lit)
+				}
+			}
+		}
+	}
+	// RFC 5230 §4.2: without :handle, the handle is derived from the
+	// arguments as written (before variable expansion).
+	var b strings.Builder
+	field := func(name string, v *value) {
+		b.WriteString(name)
+		b.WriteByte(0)
+		if v != nil && len(v.strs) > 0 {
+			b.WriteString(strconv.Itoa(len(v.strs[0].lit)))
+			b.WriteByte(':')
+			b.WriteString(v.strs[0].lit)
+		}
+		b.WriteByte(0)
+	}
+	field("reason", n.args[0])
+	field("subject", n.tagValue("subject"))
+	field("from", n.tagValue("from"))
+	b.WriteString("mime\x00")
+	if n.has("mime") {
+		b.WriteString("1")
+	}
+	n.data = &vacationData{handle: b.String()}
+}
+
+func execVacation(r *run, n *node) error {
+	a := &Vacation{At: n.pos, Reason: r.string(n.args[0]), Mime: n.has("mime")}
+	if v := n.tagValue("subject"); v != nil {
+		a.Subject = r.string(v)
+	}
+	if v := n.tagValue("from"); v != nil {
+		a.From = r.string(v)
+	}
+	if v := n.tagValue("addresses"); v != nil {
+		a.Addresses = r.strings(v)
+	}
+	if v := n.tagValue("handle"); v != nil {
+		a.Handle = r.string(v)
+	} else {
+		a.Handle = n.data.(*vacationData).handle
+	}
+	if v := n.tagValue("days"); v != nil {
+		a.Period, a.PeriodSet = time.Duration(v.num)*24*time.Hour, true
+	}
+	if v := n.tagValue("seconds"); v != nil {
+		a.Period, a.PeriodSet, a.Seconds = time.Duration(v.num)*time.Second, true, true
+	}
+	return r.addAction(a)
+}

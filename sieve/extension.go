@@ -1,0 +1,65 @@
+package sieve
+
+import (
+	"sort"
+	"sync"
+)
+
+// extension is a capability a script can require: the commands and tests it
+// brings (tags it adds to other commands are declared on those commands'
+// specs, gated by the capability name).
+type extension struct {
+	name  string
+	specs []*spec
+	// implies lists capabilities that requiring this one also requires.
+	implies []string
+	// defaultOff extensions are known but disabled unless configured, as in
+	// Pigeonhole (vacation-seconds, the testsuite).
+	defaultOff bool
+	// onRequire runs once when a script requires the capability.
+	onRequire func(c *checker, p Position)
+}
+
+// registry is the immutable table of every capability the engine knows.
+type registry struct {
+	exts  map[string]*extension
+	specs map[string][]*spec // by command/test name
+}
+
+func newRegistry(exts ...*extension) *registry {
+	r := &registry{exts: map[string]*extension{}, specs: map[string][]*spec{}}
+	for _, e := range exts {
+		r.exts[e.name] = e
+		for _, s := range e.specs {
+			s.ext = e.name
+			r.specs[s.name] = append(r.specs[s.name], s)
+		}
+	}
+	return r
+}
+
+var (
+	registryOnce sync.Once
+	registryVal  *registry
+)
+
+// stdRegistry returns the table of every extension. It is built once, on
+// first use, and never modified afterwards.
+func stdRegistry() *registry {
+	registryOnce.Do(func() { registryVal = newRegistry(allExtensions()...) })
+	return registryVal
+}
+
+// Capabilities lists the capabilities enabled by default, sorted, as a
+// server would announce them.
+func Capabilities() []string {
+	var out []string
+	for name, e := range stdRegistry().exts {
+		if name == "" || e.defaultOff {
+			continue
+		}
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,300 @@
+package sieve
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// matchType is how a test compares values with keys.
+type matchType uint8
+
+const (
+	mtIs matchType = iota
+	mtContains
+	mtMatches
+	mtRegex
+	mtValue
+	mtCount
+)
+
+var matchTypeNames = [...]string{"is", "contains", "matches", "regex", "value", "count"}
+
+// relOp is a relational operator (RFC 5231).
+type relOp uint8
+
+const (
+	relNone relOp = iota
+	relGT
+	relGE
+	relLT
+	relLE
+	relEQ
+	relNE
+)
+
+func parseRelOp(s string) relOp {
+	switch strings.ToLower(s) {
+	case "gt":
+		return relGT
+	case "ge":
+		return relGE
+	case "lt":
+		return relLT
+	case "le":
+		return relLE
+	case "eq":
+		return relEQ
+	case "ne":
+		return relNE
+	}
+	return relNone
+}
+
+func (op relOp) holds(c int) bool {
+	switch op {
+	case relGT:
+		return c > 0
+	case relGE:
+		return c >= 0
+	case relLT:
+		return c < 0
+	case relLE:
+		return c <= 0
+	case relEQ:
+		return c == 0
+	case relNE:
+		return c != 0
+	}
+	return false
+}
+
+// matchTags are the tags every matching test accepts.
+var matchTags = []tagSpec{
+	{name: "comparator", arg: tString, group: "comparator"},
+	{name: "is", group: "match-type"},
+	{name: "contains", group: "match-type"},
+	{name: "matches", group: "match-type"},
+	{name: "regex", group: "match-type", ext: "regex"},
+	{name: "value", arg: tString, group: "match-type", ext: "relational"},
+	{name: "count", arg: tString, group: "match-type", ext: "relational"},
+}
+
+// addrPart selects the part of an address a test looks at.
+type addrPart uint8
+
+const (
+	apAll addrPart = iota
+	apLocal
+	apDomain
+	apUser
+	apDetail
+)
+
+var addrPartTags = []tagSpec{
+	{name: "all", group: "address-part"},
+	{name: "localpart", group: "address-part"},
+	{name: "domain", group: "address-part"},
+	{name: "user", group: "address-part", ext: "subaddress"},
+	{name: "detail", group: "address-part", ext: "subaddress"},
+}
+
+// matchData is the compile-time part of a matching test.
+type matchData struct {
+	regexes []*regexp.Regexp // compiled literal :regex keys
+}
+
+// matching resolves comparator, match type and address part of n.
+func (c *checker) matching(n *node) bool {
+	s := n.spec
+	n.ap = apAll
+	if s.addrPart {
+		for _, t := range n.tags {
+			switch t.name {
+			case "localpart":
+				n.ap = apLocal
+			case "domain":
+				n.ap = apDomain
+			case "user":
+				n.ap = apUser
+			case "detail":
+				n.ap = apDetail
+			}
+		}
+	}
+	if !s.match {
+		return true
+	}
+	n.mt = mtIs
+	cmpName := s.defaultCmp
+	if cmpName == "" {
+		cmpName = "i;ascii-casemap"
+	}
+	ok := true
+	for _, t := range n.tags {
+		switch t.name {
+		case "is":
+			n.mt = mtIs
+		case "contains":
+			n.mt = mtContains
+		case "matches":
+			n.mt = mtMatches
+		case "regex":
+			n.mt = mtRegex
+		case "value", "count":
+			n.mt = mtValue
+			if t.name == "count" {
+				n.mt = mtCount
+			}
+			if t.v == nil {
+				continue
+			}
+			rs := t.v.strs[0]
+			if rs.parts != nil {
+				c.errorf(t.pos, "relational match type: the operator must be a constant string")
+				ok = false
+				continue
+			}
+			n.relop = parseRelOp(rs.lit)
+			if n.relop == relNone {
+				c.errorf(t.v.pos, "invalid relational match type operator '%s' specified for the :%s match type", rs.lit, t.name)
+				ok = false
+			}
+		case "comparator":
+			if t.v == nil {
+				continue
+			}
+			cs := t.v.strs[0]
+			if cs.parts != nil {
+				c.errorf(t.v.pos, "the comparator name must be a constant string")
+				ok = false
+				continue
+			}
+			cmpName = cs.lit
+			cmp := comparatorByName(cmpName)
+			if cmp == nil {
+				c.errorf(t.v.pos, "unknown comparator '%s'", cmpName)
+				ok = false
+				continue
+			}
+			if cmp != cmpOctet && cmp != cmpASCIICase && !c.script.caps["comparator-"+cmpName] {
+				c.errorf(t.v.pos, "the comparator '%s' is not available: require \"comparator-%s\"", cmpName, cmpName)
+				ok = false
+			}
+		}
+	}
+	if !ok {
+		return false
+	}
+	n.cmp = comparatorByName(cmpName)
+	if n.cmp == nil {
+		n.cmp = cmpASCIICase
+	}
+	if (n.mt == mtContains || n.mt == mtMatches || n.mt == mtRegex) && !n.cmp.substring {
+		c.errorf(n.pos, "the specified %s comparator does not support sub-string matching as required by the :%s match type", n.cmp.name, matchTypeNames[n.mt])
+		return false
+	}
+	if n.mt == mtRegex && len(n.args) > 0 {
+		keys := n.args[len(n.args)-1]
+		md := &matchData{}
+		for _, k := range keys.strs {
+			if k.parts != nil {
+				md.regexes = append(md.regexes, nil)
+				continue
+			}
+			re, err := compileRegex(k.lit, n.cmp)
+			if err != nil {
+				c.errorf(k.pos, "invalid regular expression '%s' for regex match: %v", k.lit, err)
+				ok = false
+			}
+			md.regexes = append(md.regexes, re)
+		}
+		n.data = md
+	}
+	return ok
+}
+
+// compileRegex compiles a POSIX extended regular expression for RE2; the
+// comparator decides case sensitivity.
+func compileRegex(pat string, cmp *comparator) (*regexp.Regexp, error) {
+	switch cmp {
+	case cmpASCIICase, cmpUnicodeCase:
+		pat = "(?i)" + pat
+	}
+	return regexp.Compile(pat)
+}
+
+// match compares values with keys as node n says, setting match variables
+// on success. keys are expanded by the caller.
+func (r *run) match(n *node, values []string, keys []string) (bool, error) {
+	switch n.mt {
+	case mtCount:
+		cnt := strconv.Itoa(len(values))
+		for _, k := range keys {
+			if n.relop.holds(n.cmp.order(cnt, k)) {
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+	var regexes []*regexp.Regexp
+	if n.mt == mtRegex {
+		if md, ok := n.data.(*matchData); ok {
+			regexes = md.regexes
+		}
+	}
+	wantCaps := r.script.caps["variables"]
+	for _, v := range values {
+		for ki, k := range keys {
+			if err := r.step(); err != nil {
+				return false, err
+			}
+			switch n.mt {
+			case mtIs:
+				if n.cmp.is(v, k) {
+					return true, nil
+				}
+			case mtContains:
+				if n.cmp.contains(v, k) {
+					return true, nil
+				}
+			case mtMatches:
+				if wantCaps {
+					var caps []string
+					if globMatch(k, v, n.cmp.runeEq, &caps) {
+						r.setMatch(append([]string{v}, caps...))
+						return true, nil
+					}
+				} else if globMatch(k, v, n.cmp.runeEq, nil) {
+					return true, nil
+				}
+			case mtRegex:
+				var re *regexp.Regexp
+				if ki < len(regexes) {
+					re = regexes[ki]
+				}
+				if re == nil {
+					var err error
+					re, err = compileRegex(k, n.cmp)
+					if err != nil {
+						r.warnf(n.pos, "invalid regular expression '%s': %v", k, err)
+						continue
+					}
+				}
+				if wantCaps {
+					if m := re.FindStringSubmatch(v); m != nil {
+						r.setMatch(m)
+						return true, nil
+					}
+				} else if re.MatchString(v) {
+					return true, nil
+				}
+			case mtValue:
+				if n.relop.holds(n.cmp.order(v, k)) {
+					return true, nil
+				}
+			}
+		}
+	}
+	return false, nil
+}

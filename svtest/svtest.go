@@ -1,0 +1,170 @@
+// Package svtest runs Pigeonhole-style .svtest files (the
+// vnd.dovecot.testsuite extension) against the sieve engine and counts the
+// test blocks that pass.
+package svtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vacationd/vacationd/sieve"
+)
+
+// Config wires the runner to the rest of the system.
+type Config struct {
+	// Vacation composes replies when a test executes a vacation action.
+	Vacation func(ctx context.Context, a *sieve.Vacation, msg *sieve.Message, env sieve.Envelope, settings sieve.Settings, now time.Time) (*sieve.SentMessage, error)
+	// Verbose prints every test block, not just failures.
+	Verbose bool
+	Out     io.Writer
+}
+
+// Failure is a test block that did not pass.
+type Failure struct {
+	File   string
+	Name   string
+	Reason string
+}
+
+// Summary counts test blocks over all files run.
+type Summary struct {
+	Passed, Failed int
+	Failures       []Failure
+}
+
+var testBlock = regexp.MustCompile(`(?m)^\s*test\s+"((?:[^"\\]|\\.)*)"`)
+
+// Files expands paths (files or directories, searched recursively) into
+// the sorted list of .svtest files.
+func Files(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && strings.HasSuffix(path, ".svtest") {
+				out = append(out, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Run runs every file and returns the counts. A file that does not compile
+// or aborts counts each of its test blocks that did not run as failed.
+func Run(ctx context.Context, files []string, cfg Config) (*Summary, error) {
+	sum := &Summary{}
+	for _, f := range files {
+		if err := runFile(ctx, f, cfg, sum); err != nil {
+			return sum, err
+		}
+	}
+	return sum, nil
+}
+
+func runFile(ctx context.Context, file string, cfg Config, sum *Summary) error {
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", file, err)
+	}
+	dir := filepath.Dir(file)
+	declared := testBlock.FindAllStringSubmatch(string(src), -1)
+	hooks := &sieve.TestsuiteHooks{
+		Load: func(path string) ([]byte, error) {
+			b, err := os.ReadFile(filepath.Join(dir, path))
+			if errors.Is(err, fs.ErrNotExist) && !strings.HasSuffix(path, ".sieve") {
+				b, err = os.ReadFile(filepath.Join(dir, path+".sieve"))
+			}
+			return b, err
+		},
+		Resolver: dirResolver{personal: filepath.Join(dir, "included"), global: filepath.Join(dir, "included-global")},
+		Vacation: cfg.Vacation,
+		Output:   io.Discard,
+	}
+	if cfg.Verbose && cfg.Out != nil {
+		hooks.Output = cfg.Out
+	}
+	rep, runErr := runSafely(ctx, file, src, hooks)
+	ran := 0
+	if rep != nil {
+		for _, t := range rep.Tests {
+			ran++
+			if t.Passed {
+				sum.Passed++
+				if cfg.Verbose && cfg.Out != nil {
+					fmt.Fprintf(cfg.Out, "PASS %s: %s\n", file, t.Name)
+				}
+				continue
+			}
+			sum.Failed++
+			sum.Failures = append(sum.Failures, Failure{File: file, Name: t.Name, Reason: t.Reason})
+		}
+	}
+	if runErr != nil {
+		reason := runErr.Error()
+		if ran == 0 && len(declared) == 0 {
+			sum.Failed++
+			sum.Failures = append(sum.Failures, Failure{File: file, Name: "(file)", Reason: reason})
+		}
+		for _, d := range declared[min(ran, len(declared)):] {
+			sum.Failed++
+			sum.Failures = append(sum.Failures, Failure{File: file, Name: d[1], Reason: "not run: " + reason})
+		}
+	}
+	return nil
+}
+
+// runSafely turns a panic in the engine into a failure of the file, so one
+// bug cannot hide the rest of the suite's results.
+func runSafely(ctx context.Context, file string, src []byte, hooks *sieve.TestsuiteHooks) (rep *sieve.TestsuiteReport, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return sieve.RunTestsuite(ctx, filepath.Base(file), src, hooks, nil)
+}
+
+// dirResolver resolves includes from two directories.
+type dirResolver struct{ personal, global string }
+
+func (d dirResolver) Resolve(loc sieve.Location, name string) ([]byte, error) {
+	dir := d.personal
+	if loc == sieve.Global {
+		dir = d.global
+	}
+	if strings.ContainsAny(name, "/\\") || name == "" || name[0] == '.' {
+		return nil, sieve.ErrScriptNotFound
+	}
+	b, err := os.ReadFile(filepath.Join(dir, name+".sieve"))
+	if errors.Is(err, fs.ErrNotExist) {
+		b, err = os.ReadFile(filepath.Join(dir, name))
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, sieve.ErrScriptNotFound
+	}
+	return b, err
+}
