@@ -18,6 +18,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		svtestCommand(),
+		dedupCommand(),
+		outboxCommand(),
 	}
 }
 
