@@ -20,6 +20,8 @@ func commands() []command {
 		svtestCommand(),
 		dedupCommand(),
 		outboxCommand(),
+		testCommand(),
+		checkCommand(),
 	}
 }
 

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/vacationd/vacationd/sieve"
+)
+
+// checkCommand is what sievec is to Dovecot users: compile scripts and
+// report every error as file:line:col: message.
+func checkCommand() command {
+	return command{
+		name:  "check",
+		usage: "compile Sieve scripts and report every error (like sievec)",
+		run:   runCheck,
+	}
+}
+
+func runCheck(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	ext := fs.String("x", "", "extensions to enable or disable, like sieve_extensions: \"+vacation-seconds -regex\"")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: vacationd check [-x EXTENSIONS] SCRIPT...")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	status := 0
+	for _, path := range fs.Args() {
+		if err := checkScript(path, *ext, stderr); err != nil {
+			status = 1
+		}
+	}
+	return status
+}
+
+// checkScript compiles one script and prints its errors to w.
+func checkScript(path, ext string, w io.Writer) error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(w, "%s: %v\n", path, err)
+		return err
+	}
+	_, err = sieve.Compile(path, src, &sieve.Options{Extensions: ext, Resolver: dirResolver(path)})
+	if err == nil {
+		return nil
+	}
+	printCompileErrors(w, path, err)
+	return err
+}
+
+// printCompileErrors prints each error of a failed compilation on its own
+// line, file:line:col: message.
+func printCompileErrors(w io.Writer, path string, err error) {
+	for _, line := range compileErrorLines(path, err) {
+		fmt.Fprintln(w, line)
+	}
+}
+
+func compileErrorLines(path string, err error) []string {
+	var list sieve.ErrorList
+	if errors.As(err, &list) {
+		out := make([]string, 0, len(list))
+		for _, e := range list {
+			out = append(out, e.Error())
+		}
+		return out
+	}
+	var one *sieve.Error
+	if errors.As(err, &one) {
+		return []string{one.Error()}
+	}
+	return []string{fmt.Sprintf("%s: %v", path, err)}
+}

@@ -1,0 +1,467 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/vacationd/vacationd/sieve"
+	"github.com/vacationd/vacationd/vacation"
+)
+
+// testCommand is what sieve-test is to Dovecot users: run a script on a
+// message and show what would happen, including the vacation reply. (The
+// file is not cmd_test.go because Go reserves the _test.go suffix.)
+func testCommand() command {
+	return command{
+		name:  "test",
+		usage: "run a Sieve script on a message and show the actions and the vacation reply (like sieve-test)",
+		run:   runTest,
+	}
+}
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ", ") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// testOptions are the parsed flags of vacationd test.
+type testOptions struct {
+	json       bool
+	execute    bool
+	trace      string
+	before     listFlag
+	from       string
+	fromSet    bool
+	to         string
+	origTo     string
+	extensions string
+	settings   listFlag
+	now        string
+	data       string
+	script     string
+	message    string
+}
+
+func parseTestFlags(args []string, stderr io.Writer) (*testOptions, bool) {
+	o := &testOptions{}
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&o.json, "json", false, "print one JSON document (see shared/difftest/README.md)")
+	fs.BoolVar(&o.execute, "e", false, "execute: count the reply as sent and record it for deduplication (implied by --data)")
+	fs.StringVar(&o.trace, "t", "", "trace tests and actions as they run to `FILE` (- for stdout, stderr with --json)")
+	fs.Var(&o.before, "s", "run `SCRIPT` before the main one (repeatable, like sieve_before)")
+	fs.Func("f", "envelope `SENDER` (default: Return-Path, Sender or From of the message)", func(v string) error {
+		o.from, o.fromSet = v, true
+		return nil
+	})
+	fs.StringVar(&o.to, "r", "", "final envelope `RECIPIENT` (default: Envelope-To or To of the message)")
+	fs.StringVar(&o.origTo, "a", "", "original envelope `RECIPIENT` (default: the final recipient)")
+	fs.StringVar(&o.extensions, "x", "", "`EXTENSIONS` to enable or disable, like sieve_extensions: \"+vacation-seconds -regex\"")
+	fs.Var(&o.settings, "o", "`NAME=VALUE` Pigeonhole setting, e.g. sieve_vacation_min_period=0 (repeatable)")
+	fs.StringVar(&o.now, "now", "", "run at this `RFC3339` time instead of the clock")
+	fs.StringVar(&o.data, "data", "", "keep vacation dedup records in `DIR` between runs")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: vacationd test [--json] [-e] [-t FILE] [-s BEFORE-SCRIPT]... [-f SENDER] [-r RECIPIENT] [-a ORIG-RECIPIENT]")
+		fmt.Fprintln(stderr, "                      [-x EXTENSIONS] [-o NAME=VALUE]... [--now RFC3339] [--data DIR] SCRIPT MESSAGE")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, false
+	}
+	if fs.NArg() != 2 {
+		fs.Usage()
+		return nil, false
+	}
+	o.script, o.message = fs.Arg(0), fs.Arg(1)
+	return o, true
+}
+
+func runTest(args []string, stdout, stderr io.Writer) int {
+	o, ok := parseTestFlags(args, stderr)
+	if !ok {
+		return 2
+	}
+	out, err := testScript(context.Background(), o, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "vacationd test: %v\n", err)
+		return 1
+	}
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(out.doc()); err != nil {
+			fmt.Fprintf(stderr, "vacationd test: %v\n", err)
+			return 1
+		}
+	} else {
+		out.print(stdout, stderr)
+	}
+	if out.compileErrors != nil || out.runtimeError != "" {
+		return 1
+	}
+	return 0
+}
+
+// testOutcome is everything vacationd test reports.
+type testOutcome struct {
+	compileErrors []string
+	runtimeError  string
+	actions       []sieve.Action
+	implicitKeep  bool
+	warnings      []string
+	vacations     map[*sieve.Vacation]vacationOutcome
+	envelope      vacation.Envelope
+}
+
+type vacationOutcome struct {
+	decision *vacation.Decision
+	reply    *vacation.Reply
+}
+
+// testScript compiles and runs the scripts and decides every vacation
+// action the way the service would.
+func testScript(ctx context.Context, o *testOptions, stdout, stderr io.Writer) (*testOutcome, error) {
+	settings := sieve.Settings{}
+	for _, kv := range o.settings {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("-o %q: want NAME=VALUE", kv)
+		}
+		name = strings.TrimPrefix(strings.TrimSpace(name), "plugin/")
+		settings[name] = strings.TrimSpace(value)
+	}
+	vset, err := vacation.ParseSettings(settings)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now
+	if o.now != "" {
+		t, err := time.Parse(time.RFC3339, o.now)
+		if err != nil {
+			return nil, fmt.Errorf("--now %q: %w", o.now, err)
+		}
+		now = func() time.Time { return t }
+	}
+
+	out := &testOutcome{vacations: map[*sieve.Vacation]vacationOutcome{}}
+	// Compile every script first, like sieve-test: nothing runs when one
+	// of them does not compile.
+	var scripts []*sieve.Script
+	for _, path := range append(append([]string{}, o.before...), o.script) {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		s, err := sieve.Compile(path, src, &sieve.Options{Extensions: o.extensions, Settings: settings, Resolver: dirResolver(path)})
+		if err != nil {
+			out.compileErrors = append(out.compileErrors, compileErrorLines(path, err)...)
+			continue
+		}
+		scripts = append(scripts, s)
+	}
+	if out.compileErrors != nil {
+		return out, nil
+	}
+
+	raw, err := os.ReadFile(o.message)
+	if err != nil {
+		return nil, err
+	}
+	msg := sieve.ParseMessage(raw)
+	env := defaultEnvelope(msg, o)
+	out.envelope = vacation.Envelope{From: env.From, To: env.To, OrigTo: env.OrigTo}
+
+	var trace io.Writer
+	switch o.trace {
+	case "":
+	case "-":
+		trace = stdout
+		if o.json {
+			trace = stderr
+		}
+	default:
+		f, err := os.Create(o.trace)
+		if err != nil {
+			return nil, fmt.Errorf("trace: %w", err)
+		}
+		defer f.Close()
+		trace = f
+	}
+
+	// Run the scripts in sequence, as Pigeonhole runs sieve_before
+	// scripts: the next one runs only while the implicit keep stands.
+	cur := msg
+	out.implicitKeep = true
+	for _, s := range scripts {
+		res, err := s.Run(ctx, &sieve.Env{Message: cur, Envelope: env, Now: now, Settings: settings, Trace: trace})
+		if res != nil {
+			out.actions = append(out.actions, res.Actions...)
+			out.warnings = append(out.warnings, res.Warnings...)
+			out.implicitKeep = res.ImplicitKeep
+			if res.Message != nil {
+				cur = res.Message
+			}
+		}
+		if err != nil {
+			out.runtimeError = err.Error()
+			out.implicitKeep = true
+			break
+		}
+		if !out.implicitKeep {
+			break
+		}
+	}
+
+	dedup := &vacation.MemoryDedup{}
+	if o.data != "" {
+		if err := loadDedup(o.data, dedup, now()); err != nil {
+			return nil, err
+		}
+	}
+	host, _ := os.Hostname()
+	resp := &vacation.Responder{Settings: vset, Dedup: dedup, Now: now, Hostname: host}
+	record := o.execute || o.data != ""
+	for _, a := range out.actions {
+		v, ok := a.(*sieve.Vacation)
+		if !ok || out.runtimeError != "" {
+			continue
+		}
+		in := &vacation.Input{User: strings.ToLower(trimBrackets(env.To)), Action: v, Message: msg, Envelope: out.envelope}
+		d, rep, err := resp.Respond(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		out.vacations[v] = vacationOutcome{decision: d, reply: rep}
+		if d.Send && record && !d.Expires.IsZero() {
+			if err := dedup.Mark(ctx, d.Key, d.Now, d.Expires); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if o.data != "" {
+		if err := saveDedup(o.data, dedup, now()); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// defaultEnvelope takes the envelope from the flags, defaulting as
+// sieve-test does: the sender from Return-Path, Sender or From, the
+// recipient from Envelope-To or To, the original recipient from the final
+// one.
+func defaultEnvelope(msg *sieve.Message, o *testOptions) sieve.Envelope {
+	env := sieve.Envelope{From: trimBrackets(o.from), To: trimBrackets(o.to), OrigTo: trimBrackets(o.origTo)}
+	if !o.fromSet {
+		env.From = firstAddress(msg, "Return-Path", "Sender", "From")
+	}
+	if env.To == "" {
+		env.To = firstAddress(msg, "Envelope-To", "To")
+	}
+	if env.OrigTo == "" {
+		env.OrigTo = env.To
+	}
+	return env
+}
+
+// firstAddress returns the first address of the first of the named header
+// fields the message has.
+func firstAddress(msg *sieve.Message, names ...string) string {
+	for _, n := range names {
+		vals := msg.Header(n)
+		if len(vals) == 0 {
+			continue
+		}
+		v := strings.TrimSpace(vals[0])
+		if i := strings.LastIndexByte(v, '<'); i >= 0 {
+			if j := strings.IndexByte(v[i:], '>'); j >= 0 {
+				return strings.TrimSpace(v[i+1 : i+j])
+			}
+		}
+		if i := strings.IndexByte(v, ','); i >= 0 {
+			v = v[:i]
+		}
+		return strings.TrimSpace(v)
+	}
+	return ""
+}
+
+func trimBrackets(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) >= 2 && s[0] == '<' && s[len(s)-1] == '>' {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	return s
+}
+
+// doc is the JSON document of shared/difftest/README.md.
+func (t *testOutcome) doc() map[string]any {
+	if t.compileErrors != nil {
+		return map[string]any{"compile_error": true, "errors": t.compileErrors}
+	}
+	actions := []map[string]any{}
+	for _, a := range t.actions {
+		m := map[string]any{"type": a.Kind()}
+		switch a := a.(type) {
+		case *sieve.Keep:
+			if a.Implicit {
+				continue
+			}
+			if len(a.Flags) > 0 {
+				m["flags"] = a.Flags
+			}
+		case *sieve.FileInto:
+			m["mailbox"] = a.Mailbox
+			if len(a.Flags) > 0 {
+				m["flags"] = a.Flags
+			}
+			if a.Copy {
+				m["copy"] = true
+			}
+		case *sieve.Redirect:
+			m["address"] = a.Address
+			if a.Copy {
+				m["copy"] = true
+			}
+		case *sieve.Reject:
+			m["reason"] = a.Reason
+		case *sieve.Vacation:
+			v, ok := t.vacations[a]
+			if !ok {
+				continue
+			}
+			d := v.decision
+			m["sent"] = d.Send
+			m["detail"] = d.Detail
+			if len(d.Warnings) > 0 {
+				m["warnings"] = d.Warnings
+			}
+			if d.Send {
+				m["envelope_from"] = v.reply.MailFrom
+				m["envelope_to"] = v.reply.RcptTo
+				m["message"] = string(v.reply.Message)
+				m["key"] = map[string]string{"user": d.Key.User, "sender": d.Key.Sender, "handle": d.Key.Handle}
+				if !d.Expires.IsZero() {
+					m["expires"] = d.Expires.Format(time.RFC3339)
+				}
+				if len(v.reply.Warnings) > 0 {
+					m["warnings"] = append(d.Warnings, v.reply.Warnings...)
+				}
+			} else {
+				m["reason"] = string(d.Reason)
+			}
+		}
+		actions = append(actions, m)
+	}
+	doc := map[string]any{"actions": actions, "implicit_keep": t.implicitKeep}
+	if len(t.warnings) > 0 {
+		doc["warnings"] = t.warnings
+	}
+	if t.runtimeError != "" {
+		doc["runtime_error"] = t.runtimeError
+	}
+	return doc
+}
+
+// print writes the human report: the actions as sieve-test lists them,
+// then the vacation reply or why there is none.
+func (t *testOutcome) print(w, errw io.Writer) {
+	if t.compileErrors != nil {
+		for _, e := range t.compileErrors {
+			fmt.Fprintln(errw, e)
+		}
+		fmt.Fprintln(errw, "vacationd test: script failed to compile")
+		return
+	}
+	for _, warn := range t.warnings {
+		fmt.Fprintf(errw, "warning: %s\n", warn)
+	}
+	if t.runtimeError != "" {
+		fmt.Fprintf(errw, "error: %s\n", t.runtimeError)
+	}
+	fmt.Fprintf(w, "Envelope: from <%s> to <%s> (original recipient <%s>)\n\n", t.envelope.From, t.envelope.To, t.envelope.OrigTo)
+	fmt.Fprintln(w, "Performed actions:")
+	fmt.Fprintln(w)
+	n := 0
+	var replies []vacationOutcome
+	for _, a := range t.actions {
+		switch a := a.(type) {
+		case *sieve.Keep:
+			if a.Implicit {
+				continue
+			}
+			fmt.Fprintf(w, " * store message in folder: INBOX%s\n", flagsSuffix(a.Flags))
+		case *sieve.FileInto:
+			fmt.Fprintf(w, " * store message in folder: %s%s\n", a.Mailbox, flagsSuffix(a.Flags))
+		case *sieve.Redirect:
+			fmt.Fprintf(w, " * redirect message to: %s\n", a.Address)
+		case *sieve.Discard:
+			fmt.Fprintln(w, " * discard")
+		case *sieve.Reject:
+			fmt.Fprintf(w, " * %s message: %s\n", a.Kind(), a.Reason)
+		case *sieve.Vacation:
+			v, ok := t.vacations[a]
+			if !ok {
+				fmt.Fprintln(w, " * send vacation message: not decided (the run failed)")
+				break
+			}
+			replies = append(replies, v)
+			if v.decision.Send {
+				fmt.Fprintf(w, " * send vacation message to <%s>\n", v.decision.RcptTo)
+			} else {
+				fmt.Fprintf(w, " * send vacation message: suppressed (%s)\n", v.decision.Reason)
+			}
+		default:
+			fmt.Fprintf(w, " * %s\n", a.Kind())
+		}
+		n++
+	}
+	if n == 0 {
+		fmt.Fprintln(w, "  (none)")
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Implicit keep:")
+	fmt.Fprintln(w)
+	if t.implicitKeep {
+		fmt.Fprintln(w, " * store message in folder: INBOX")
+	} else {
+		fmt.Fprintln(w, "  (none)")
+	}
+	for _, v := range replies {
+		d := v.decision
+		fmt.Fprintln(w)
+		for _, warn := range d.Warnings {
+			fmt.Fprintf(errw, "warning: %s\n", warn)
+		}
+		if !d.Send {
+			fmt.Fprintf(w, "No vacation reply: %s: %s\n", d.Reason, d.Detail)
+			continue
+		}
+		for _, warn := range v.reply.Warnings {
+			fmt.Fprintf(errw, "warning: %s\n", warn)
+		}
+		recorded := "not recorded (period 0: replies every time)"
+		if !d.Expires.IsZero() {
+			recorded = "suppresses further replies until " + d.Expires.Format(time.RFC3339)
+		}
+		fmt.Fprintf(w, "Vacation reply: MAIL FROM:<%s> RCPT TO:<%s>; %s\n", d.MailFrom, d.RcptTo, recorded)
+		fmt.Fprintln(w, "START MESSAGE")
+		fmt.Fprint(w, strings.ReplaceAll(string(v.reply.Message), "\r\n", "\n"))
+		fmt.Fprintln(w, "END MESSAGE")
+	}
+}
+
+func flagsSuffix(flags []string) string {
+	if len(flags) == 0 {
+		return ""
+	}
+	return " (flags: " + strings.Join(flags, " ") + ")"
+}

@@ -1,0 +1,3 @@
+require "vacation";
+vacation :from "not an address" "x";
+if frobnicate { keep; }
