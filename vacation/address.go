@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-message/mail"
+
+	"github.com/vacationd/vacationd/sieve"
 )
 
 // maxHeaderAddresses bounds how many addresses of one header field are
@@ -66,88 +68,207 @@ func parseMailbox(s string) (a mail.Address, ok bool) {
 	return *p, true
 }
 
-// parseAddressList extracts the addresses of a header field value
-// leniently, like Pigeonhole's parser: a strictly valid list is parsed with
-// go-message (groups and encoded display names included); otherwise each
-// comma-separated element that holds an address is kept and the rest is
-// skipped. Addresses without a domain are dropped.
+// parseAddressList extracts the addresses of a header field value the way
+// Dovecot's lenient parser does: mailboxes and groups are read in order,
+// elements without a domain are skipped, and the first element that cannot
+// be parsed (garbage after an address, a broken angle address) ends the
+// list, keeping what came before. At most maxHeaderAddresses are returned.
 func parseAddressList(v string) []mail.Address {
+	p := addrParser{s: v}
 	var out []mail.Address
-	if l, err := mail.ParseAddressList(v); err == nil {
-		for _, a := range l {
-			if domainPart(a.Address) != "" && len(out) < maxHeaderAddresses {
-				out = append(out, *a)
-			}
-		}
-		return out
-	}
-	for _, part := range splitList(v) {
-		if len(out) >= maxHeaderAddresses {
+	for len(out) < maxHeaderAddresses {
+		p.skipSeparators()
+		if p.eof() {
 			break
 		}
-		part = strings.TrimSpace(part)
-		// Drop a group's display name and terminator.
-		if i := strings.IndexByte(part, ':'); i >= 0 && !strings.Contains(part[:i], "<") && !strings.Contains(part[:i], "@") {
-			part = strings.TrimSpace(part[i+1:])
+		a, ok := p.element()
+		if !ok {
+			break
 		}
-		part = strings.TrimSpace(strings.TrimSuffix(part, ";"))
-		if part == "" {
-			continue
+		if localPart(a.Address) != "" && domainPart(a.Address) != "" {
+			out = append(out, a)
 		}
-		if a, err := mail.ParseAddress(part); err == nil {
-			if domainPart(a.Address) != "" {
-				out = append(out, *a)
-			}
-			continue
-		}
-		addr := part
-		name := ""
-		if i := strings.LastIndexByte(part, '<'); i >= 0 {
-			if j := strings.IndexByte(part[i:], '>'); j > 0 {
-				addr = part[i+1 : i+j]
-				name = strings.Trim(strings.TrimSpace(part[:i]), `"`)
-			}
-		}
-		addr = strings.TrimSpace(addr)
-		if strings.ContainsAny(addr, " \t\"<>()") || localPart(addr) == "" || domainPart(addr) == "" {
-			continue
-		}
-		out = append(out, mail.Address{Name: name, Address: addr})
 	}
 	return out
 }
 
-// splitList splits an address list at commas outside quoted strings,
-// comments and angle brackets.
-func splitList(v string) []string {
-	var parts []string
-	start, depth := 0, 0
-	inQuote, inAngle := false, false
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case c == '\\' && (inQuote || depth > 0):
-			i++
-		case inQuote:
-			if c == '"' {
-				inQuote = false
-			}
-		case c == '"' && depth == 0:
-			inQuote = true
+// addrParser reads RFC 5322 address lists, tolerating what real mail
+// gets wrong.
+type addrParser struct {
+	s   string
+	pos int
+}
+
+func (p *addrParser) eof() bool { return p.pos >= len(p.s) }
+
+func (p *addrParser) peek() byte {
+	if p.eof() {
+		return 0
+	}
+	return p.s[p.pos]
+}
+
+// skipCFWS skips white space and (nested) comments.
+func (p *addrParser) skipCFWS() {
+	for !p.eof() {
+		switch c := p.s[p.pos]; {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			p.pos++
 		case c == '(':
-			depth++
-		case c == ')' && depth > 0:
-			depth--
-		case depth > 0:
-		case c == '<':
-			inAngle = true
-		case c == '>':
-			inAngle = false
-		case c == ',' && !inAngle:
-			parts = append(parts, v[start:i])
-			start = i + 1
+			depth := 0
+			for !p.eof() {
+				c := p.s[p.pos]
+				p.pos++
+				if c == '\\' {
+					p.pos++
+				} else if c == '(' {
+					depth++
+				} else if c == ')' {
+					depth--
+					if depth == 0 {
+						break
+					}
+				}
+			}
+		default:
+			return
 		}
 	}
-	return append(parts, v[start:])
+}
+
+// skipSeparators skips white space, comments, commas and group ends.
+func (p *addrParser) skipSeparators() {
+	for {
+		p.skipCFWS()
+		if c := p.peek(); c == ',' || c == ';' {
+			p.pos++
+			continue
+		}
+		return
+	}
+}
+
+func isAtext(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80 ||
+		strings.IndexByte("!#$%&'*+-/=?^_`{|}~.", c) >= 0
+}
+
+// word reads an atom (dots allowed) or a quoted string, unquoted.
+func (p *addrParser) word() (string, bool) {
+	p.skipCFWS()
+	if p.peek() == '"' {
+		p.pos++
+		var b strings.Builder
+		for !p.eof() {
+			c := p.s[p.pos]
+			p.pos++
+			switch c {
+			case '"':
+				return b.String(), true
+			case '\\':
+				if !p.eof() {
+					b.WriteByte(p.s[p.pos])
+					p.pos++
+				}
+			default:
+				b.WriteByte(c)
+			}
+		}
+		return b.String(), true // unterminated: take the rest
+	}
+	start := p.pos
+	for !p.eof() && isAtext(p.s[p.pos]) {
+		p.pos++
+	}
+	return p.s[start:p.pos], p.pos > start
+}
+
+// domain reads a dot-atom or a domain literal.
+func (p *addrParser) domain() string {
+	p.skipCFWS()
+	if p.peek() == '[' {
+		end := strings.IndexByte(p.s[p.pos:], ']')
+		if end < 0 {
+			d := p.s[p.pos:]
+			p.pos = len(p.s)
+			return d
+		}
+		d := p.s[p.pos : p.pos+end+1]
+		p.pos += end + 1
+		return d
+	}
+	d, _ := p.word()
+	return d
+}
+
+// addrSpec reads local@domain after the local part's first word.
+func (p *addrParser) addrSpec(local string) string {
+	p.skipCFWS()
+	if p.peek() != '@' {
+		return local
+	}
+	p.pos++
+	return local + "@" + p.domain()
+}
+
+// element reads one mailbox, or a group's display name and colon (the
+// group's members follow as elements). ok is false when the text cannot
+// be an address.
+func (p *addrParser) element() (mail.Address, bool) {
+	var words []string
+	for {
+		w, ok := p.word()
+		if !ok {
+			break
+		}
+		words = append(words, w)
+	}
+	p.skipCFWS()
+	var a mail.Address
+	switch p.peek() {
+	case '<':
+		p.pos++
+		p.skipCFWS()
+		// Obsolete route: @a,@b:
+		if p.peek() == '@' {
+			if i := strings.IndexByte(p.s[p.pos:], ':'); i >= 0 {
+				p.pos += i + 1
+			}
+		}
+		local, ok := p.word()
+		if !ok {
+			return a, false
+		}
+		a.Address = p.addrSpec(local)
+		p.skipCFWS()
+		if p.peek() == '>' {
+			p.pos++
+		} else if !p.eof() {
+			return a, false
+		}
+		a.Name = sieve.DecodeWords(strings.Join(words, " "))
+	case ':':
+		p.pos++
+		return a, len(words) > 0
+	case '@':
+		if len(words) > 1 {
+			return a, false
+		}
+		a.Address = p.addrSpec(strings.Join(words, ""))
+	default:
+		if len(words) != 1 {
+			return a, false
+		}
+		a.Address = words[0] // a local part without a domain
+	}
+	p.skipCFWS()
+	switch p.peek() {
+	case 0, ',', ';', ')':
+	default:
+		// Garbage after the address ends the list.
+		p.pos = len(p.s)
+	}
+	return a, true
 }
 
 // containsAddress reports whether any of the header values lists addr.

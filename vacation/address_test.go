@@ -1,0 +1,58 @@
+package vacation
+
+import (
+	"reflect"
+	"testing"
+)
+
+// TestParseAddressList pins the lenient parsing; the "bob" column is what
+// Pigeonhole 0.5.19 decides when the value is the To of a message to
+// bob@example.com (whether bob's address is found in it).
+func TestParseAddressList(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string // "name|address"
+	}{
+		{"bob@example.com", []string{"|bob@example.com"}},
+		{"Bob <bob@example.com>", []string{"Bob|bob@example.com"}},
+		{`"Bob, B." <bob@example.com>, carol@example.net`, []string{"Bob, B.|bob@example.com", "|carol@example.net"}},
+		{"=?utf-8?q?B=C3=B6b?= <bob@example.com>", []string{"Böb|bob@example.com"}},
+		{"bob@example.com, broken <<carol@example.net", []string{"|bob@example.com"}},
+		{"broken <<carol@example.net, bob@example.com", nil},
+		{"carol, bob@example.com", []string{"|bob@example.com"}},
+		{"Carol <carol@example.net> garbage, bob@example.com", []string{"Carol|carol@example.net"}},
+		{"<bob@example.com", []string{"|bob@example.com"}},
+		{"x@y.z (comment, bob@example.com)", []string{"|x@y.z"}},
+		{"Team: carol@example.net;, bob@example.com", []string{"|carol@example.net", "|bob@example.com"}},
+		{"undisclosed-recipients:;", nil},
+		{"bob@example.com;", []string{"|bob@example.com"}},
+		{"@, bob@example.com", []string{"|bob@example.com"}},
+		{"bob@example.com)", []string{"|bob@example.com"}},
+		{"<@route.example:bob@example.com>", []string{"|bob@example.com"}},
+		{`"bob smith"@example.com`, []string{"|bob smith@example.com"}},
+		{"bob@[192.0.2.1]", []string{"|bob@[192.0.2.1]"}},
+		{"", nil},
+	} {
+		var got []string
+		for _, a := range parseAddressList(tc.in) {
+			got = append(got, a.Name+"|"+a.Address)
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("parseAddressList(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestSystemAddress(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"MAILER-DAEMON@example.org": true, "mailer-daemon@example.org": true,
+		"listserv@example.org": true, "Majordomo@example.org": true,
+		"dev-request@example.org": true, "dev-request-x@example.org": true,
+		"owner-dev@example.org": true, "Owner-dev@example.org": false,
+		"alice@example.org": false, "request@example.org": false, "dev-owner@example.org": false,
+	} {
+		if got := isSystemAddress(addr); got != want {
+			t.Errorf("isSystemAddress(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
