@@ -127,6 +127,11 @@ func TestCommitAtomicInBatch(t *testing.T) {
 	if want := 2 * (n - 2*n/5); len(all) != want {
 		t.Errorf("%d records stored, want %d", len(all), want)
 	}
+	// The blocker, then all n calls in one transaction once the failing
+	// ones were taken out.
+	if st := db.WriterStats(); st.Transactions != 2 || st.Writes != 1+uint64(n-2*n/5) || st.Failed != 2*n/5 {
+		t.Errorf("WriterStats = %+v", st)
+	}
 }
 
 func TestCommitContext(t *testing.T) {

@@ -246,17 +246,12 @@ func (db *DB) Sweep(now time.Time) (int, error) {
 	}
 }
 
-// RunSweeper calls Sweep(now()) every interval until ctx is done, logging
-// errors and non-zero counts to the DB's logger.
+// RunSweeper calls Sweep(now()) at once and then every interval until ctx
+// is done, logging errors and non-zero counts to the DB's logger.
 func (db *DB) RunSweeper(ctx context.Context, every time.Duration, now func() time.Time) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 		n, err := db.Sweep(now())
 		switch {
 		case err != nil:
@@ -264,5 +259,24 @@ func (db *DB) RunSweeper(ctx context.Context, every time.Duration, now func() ti
 		case n > 0:
 			db.log.Debug("dedup sweep", "db", db.path, "deleted", n)
 		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
+}
+
+// DedupCount returns the number of stored dedup records, expired ones not
+// yet swept included.
+func (db *DB) DedupCount() (int, error) {
+	var n int
+	err := db.view(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketDedup).Stats().KeyN
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("dedup count: %w", err)
+	}
+	return n, nil
 }

@@ -216,6 +216,9 @@ func TestSweep(t *testing.T) {
 			if n := indexLen(t, db); n != len(left) {
 				t.Errorf("expiry index has %d entries, want %d", n, len(left))
 			}
+			if c, err := db.DedupCount(); err != nil || c != len(left) {
+				t.Errorf("DedupCount = %d, %v; want %d", c, err, len(left))
+			}
 			if n, err := db.Sweep(tt.now); err != nil || n != 0 {
 				t.Errorf("second Sweep = %d, %v; want 0", n, err)
 			}

@@ -101,12 +101,14 @@ func (db *DB) Commit(ctx context.Context, marks []Mark, recs []*OutboxRecord) er
 		}
 		keys[i] = k
 	}
-	now := time.Now()
-	vals := make([][]byte, len(recs))
 	for i, r := range recs {
 		if err := validateRecord(i, r); err != nil {
 			return fmt.Errorf("commit: %w", err)
 		}
+	}
+	now := time.Now()
+	vals := make([][]byte, len(recs))
+	for i, r := range recs {
 		if r.Queued.IsZero() {
 			r.Queued = now
 		}

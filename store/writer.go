@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
@@ -35,6 +36,25 @@ type writer struct {
 
 	wake    chan struct{} // capacity 1: "pending may be non-empty"
 	stopped chan struct{} // closed when the loop exits
+
+	txs, writes, failed atomic.Uint64
+}
+
+// WriterStats counts the group committer's work since Open. Writes divided
+// by Transactions is the average number of calls sharing an fsync.
+type WriterStats struct {
+	Transactions uint64 // committed read-write transactions (one fsync each)
+	Writes       uint64 // write calls committed
+	Failed       uint64 // write calls that returned an error
+}
+
+// WriterStats returns the group committer's counters, for metrics.
+func (db *DB) WriterStats() WriterStats {
+	return WriterStats{
+		Transactions: db.w.txs.Load(),
+		Writes:       db.w.writes.Load(),
+		Failed:       db.w.failed.Load(),
+	}
 }
 
 type writeReq struct {
@@ -126,14 +146,21 @@ func (w *writer) run(batch []*writeReq) {
 			return nil
 		})
 		if failed >= 0 {
+			w.failed.Add(1)
 			batch[failed].done <- ferr
 			batch = append(batch[:failed], batch[failed+1:]...)
 			continue
 		}
-		if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		switch {
+		case err == nil:
+			w.txs.Add(1)
+			w.writes.Add(uint64(len(batch)))
+		case errors.Is(err, berrors.ErrDatabaseNotOpen):
 			err = ErrClosed
-		} else if err != nil {
+			w.failed.Add(uint64(len(batch)))
+		default:
 			err = fmt.Errorf("commit: %w", err)
+			w.failed.Add(uint64(len(batch)))
 		}
 		for _, r := range batch {
 			r.done <- err
