@@ -220,7 +220,16 @@ func execTestSet(r *run, n *node) error {
 	case "message":
 		r.msg = ParseMessage([]byte(val))
 		r.env.Message = r.msg
-		r.ts.sent = nil
+		// Like Pigeonhole's testsuite (and sieve-test), the envelope
+		// follows the new message: Return-Path/Sender/From for the
+		// sender, Envelope-To/To for the recipient.
+		if a, ok := firstAddress(r.msg, "return-path", "sender", "from"); ok {
+			r.env.Envelope.From = a
+		}
+		if a, ok := firstAddress(r.msg, "envelope-to", "to"); ok {
+			r.env.Envelope.To = a
+			r.env.Envelope.OrigTo = a
+		}
 		return nil
 	case "envelope.from":
 		r.env.Envelope.From = trimAngles(val)
@@ -404,6 +413,7 @@ func (ts *testsuiteRun) actions(r *run) []string {
 
 func evalResultExecute(r *run, n *node) (bool, error) {
 	res := r.ts.currentResult(r)
+	r.ts.sent = nil
 	if err := r.ts.execute(r, res); err != nil {
 		r.ts.errors = append(r.ts.errors[:0], err.Error())
 		return false, nil
@@ -472,4 +482,17 @@ func rejectMessage(a *Reject, msg *Message, env Envelope) []byte {
 		b.WriteString("\r\nOriginal subject: " + subj + "\r\n")
 	}
 	return []byte(b.String())
+}
+
+// firstAddress returns the first address found in the first of the named
+// header fields that holds one.
+func firstAddress(m *Message, names ...string) (string, bool) {
+	for _, name := range names {
+		for _, v := range m.Header(name) {
+			if addrs, _ := parseAddressList(v); len(addrs) > 0 && addrs[0].local != "" {
+				return addrs[0].String(), true
+			}
+		}
+	}
+	return "", false
 }

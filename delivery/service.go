@@ -1,0 +1,488 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vacationd/vacationd/sieve"
+	"github.com/vacationd/vacationd/store"
+	"github.com/vacationd/vacationd/transport"
+	"github.com/vacationd/vacationd/vacation"
+)
+
+// Downstream delivers kept messages to the next hop (Dovecot's LMTP).
+// It returns one status per recipient, in order.
+type Downstream interface {
+	Deliver(ctx context.Context, from string, rcpts []string, msg []byte) []transport.Status
+}
+
+// Config configures a Service.
+type Config struct {
+	// ScriptsDir holds per-user scripts: DIR/<domain>/<local>.sieve, else
+	// DIR/<address>.sieve.
+	ScriptsDir string
+	// Before and After are script files run before and after the user's
+	// script (Pigeonhole's sieve_before and sieve_after).
+	Before, After []string
+	// GlobalDir resolves :global includes; "" disables them.
+	GlobalDir string
+	// RecipientDelimiter separates the detail from the user in local
+	// parts (e.g. "+"); the script still sees the full address.
+	RecipientDelimiter string
+	// Settings are Pigeonhole-named settings for the Sieve engine.
+	Settings sieve.Settings
+	// Extensions adjusts the enabled Sieve extensions (sieve_extensions).
+	Extensions string
+	Limits     sieve.Limits
+
+	Store     *store.DB
+	Responder *vacation.Responder
+	// Downstream receives kept messages; nil makes vacationd a sidecar
+	// that consumes the message once its effects are stored.
+	Downstream Downstream
+	// FileintoDetail forwards fileinto "X" as local+X@domain.
+	FileintoDetail bool
+	// MaxRedirectHops is the loop guard: a message that already carries
+	// this many X-Sieve-Redirected-From fields is not redirected again.
+	MaxRedirectHops int
+	Hostname        string
+	Logger          *slog.Logger
+	Metrics         *Metrics
+	Now             func() time.Time
+}
+
+// Service runs Sieve for every recipient of a message. It is safe for
+// concurrent use by many LMTP sessions.
+type Service struct {
+	cfg     Config
+	log     *slog.Logger
+	cache   *scriptCache
+	metrics *Metrics
+	locks   [256]sync.Mutex
+}
+
+// New returns a Service; the scripts are compiled lazily on first use.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Responder == nil {
+		return nil, errors.New("delivery: Store and Responder are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
+	}
+	if cfg.MaxRedirectHops <= 0 {
+		cfg.MaxRedirectHops = 10
+	}
+	if cfg.Hostname == "" {
+		cfg.Hostname, _ = os.Hostname()
+	}
+	opts := &sieve.Options{Extensions: cfg.Extensions, Settings: cfg.Settings, Limits: cfg.Limits}
+	if cfg.GlobalDir != "" {
+		opts.Resolver = DirResolver(cfg.GlobalDir)
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics, cache: newScriptCache(opts, cfg.Logger)}
+	return s, nil
+}
+
+// outcome is what one recipient's scripts decided.
+type outcome struct {
+	status   transport.Status
+	deliver  string // address to deliver to downstream; "" for none
+	action   string // summary for the log
+	reason   string // vacation reason code or "sent"
+	scriptOK bool
+}
+
+// Deliver implements transport.Deliverer.
+func (s *Service) Deliver(ctx context.Context, env *transport.Envelope, raw []byte) []transport.Status {
+	start := s.cfg.Now()
+	msg := sieve.ParseMessage(raw)
+	outs := make([]outcome, len(env.Recipients))
+	var edited *sieve.Message
+	for i, rc := range env.Recipients {
+		o, m := s.recipient(ctx, env, rc, msg)
+		outs[i] = o
+		if m != nil && edited == nil {
+			edited = m
+		}
+	}
+	s.forward(ctx, env, raw, edited, msg, outs)
+	statuses := make([]transport.Status, len(outs))
+	for i, o := range outs {
+		statuses[i] = o.status
+		outcomeName := "delivered"
+		switch {
+		case o.status.Temporary():
+			outcomeName = "tempfail"
+		case o.status.Permanent():
+			outcomeName = "rejected"
+		}
+		s.metrics.Recipients.Inc(outcomeName)
+		s.log.Info("recipient",
+			"client", addrString(env.ClientAddr), "from", env.From, "rcpt", env.Recipients[i].Addr,
+			"actions", o.action, "vacation", o.reason, "status", o.status.String())
+	}
+	s.metrics.Latency.Observe(s.cfg.Now().Sub(start).Seconds())
+	return statuses
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+// lockFor serializes decide-and-commit for one user and sender, so two
+// concurrent messages cannot both decide to reply.
+func (s *Service) lockFor(user, sender string) *sync.Mutex {
+	h := fnv.New32a()
+	h.Write([]byte(user))
+	h.Write([]byte{0})
+	h.Write([]byte(strings.ToLower(sender)))
+	return &s.locks[h.Sum32()%uint32(len(s.locks))]
+}
+
+// recipient runs the scripts for one recipient and stores the effects. It
+// returns the outcome and, when the script edited the message, the edited
+// message.
+func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc transport.Recipient, msg *sieve.Message) (outcome, *sieve.Message) {
+	addr := strings.ToLower(rc.Addr)
+	user := s.userKey(addr)
+	mu := s.lockFor(user, env.From)
+	mu.Lock()
+	defer mu.Unlock()
+
+	scripts, err := s.scripts(user)
+	if err != nil {
+		s.log.Error("load scripts", "rcpt", addr, "error", err)
+		return outcome{status: transport.StatusTempFail("4.3.0 Temporary failure loading the Sieve script"), action: "error"}, nil
+	}
+	senv := &sieve.Env{
+		Message:     msg,
+		Envelope:    sieve.Envelope{From: env.From, To: rc.Addr, OrigTo: rc.ORCPT},
+		Now:         s.cfg.Now,
+		Settings:    s.cfg.Settings,
+		Environment: s.environment(env),
+	}
+	res, runErr := sieve.RunMulti(ctx, scripts, senv)
+	if runErr != nil {
+		s.log.Warn("sieve runtime error; implicit keep", "rcpt", addr, "error", runErr)
+	}
+	for _, w := range res.Warnings {
+		s.log.Warn("sieve warning", "rcpt", addr, "warning", w)
+	}
+	var (
+		marks   []store.Mark
+		recs    []*store.OutboxRecord
+		o       = outcome{reason: "-"}
+		kept    = res.ImplicitKeep
+		box     string
+		actions []string
+	)
+	if runErr == nil {
+		for _, a := range res.Actions {
+			actions = append(actions, a.Kind())
+			switch a := a.(type) {
+			case *sieve.Keep:
+				kept = true
+			case *sieve.FileInto:
+				if box == "" && !strings.EqualFold(a.Mailbox, "INBOX") {
+					box = a.Mailbox
+				} else {
+					kept = true
+				}
+			case *sieve.Discard:
+			case *sieve.Reject:
+				o.status = rejectStatus(a.Reason)
+			case *sieve.Redirect:
+				if r := s.redirect(env, addr, user, a, res.Message); r != nil {
+					recs = append(recs, r)
+				} else {
+					kept = true
+				}
+			case *sieve.Vacation:
+				m, r, reason := s.vacation(ctx, env, rc, user, a, msg)
+				o.reason = reason
+				if r != nil {
+					recs = append(recs, r)
+				}
+				if m != nil {
+					marks = append(marks, *m)
+				}
+			}
+		}
+	}
+	if res.ImplicitKeep {
+		actions = append(actions, "implicit-keep")
+	}
+	o.action = strings.Join(actions, ",")
+	if len(marks) > 0 || len(recs) > 0 {
+		if err := s.cfg.Store.Commit(ctx, marks, recs); err != nil {
+			s.log.Error("store commit", "rcpt", addr, "error", err)
+			return outcome{status: transport.StatusTempFail("4.3.0 Temporary failure storing the auto-reply"), action: o.action, reason: o.reason}, nil
+		}
+		for _, r := range recs {
+			s.metrics.Queued.Inc(r.Kind)
+		}
+	}
+	if o.status.Code != 0 { // rejected
+		return o, nil
+	}
+	o.status = transport.StatusOK("2.0.0 Ok")
+	switch {
+	case box != "" && s.cfg.FileintoDetail:
+		o.deliver = withDetail(rc.Addr, box, s.delimiter())
+	case kept || box != "":
+		o.deliver = rc.Addr
+	}
+	var edited *sieve.Message
+	if res.Message != nil && res.Message != msg {
+		edited = res.Message
+	}
+	return o, edited
+}
+
+func (s *Service) delimiter() string {
+	if s.cfg.RecipientDelimiter != "" {
+		return s.cfg.RecipientDelimiter[:1]
+	}
+	return "+"
+}
+
+// userKey is the user an address belongs to: lower case, without detail.
+func (s *Service) userKey(addr string) string {
+	local, domain, ok := strings.Cut(addr, "@")
+	if !ok {
+		return addr
+	}
+	if d := s.cfg.RecipientDelimiter; d != "" {
+		if i := strings.IndexAny(local, d); i > 0 {
+			local = local[:i]
+		}
+	}
+	return local + "@" + domain
+}
+
+// scripts returns the before, user and after scripts that exist.
+func (s *Service) scripts(user string) ([]*sieve.Script, error) {
+	var out []*sieve.Script
+	add := func(path string) error {
+		sc, err := s.cache.load(path)
+		if err != nil {
+			var el sieve.ErrorList
+			if errors.As(err, &el) {
+				return nil // logged by the cache; the script is skipped
+			}
+			return err
+		}
+		if sc != nil {
+			out = append(out, sc)
+		}
+		return nil
+	}
+	for _, p := range s.cfg.Before {
+		if err := add(p); err != nil {
+			return nil, err
+		}
+	}
+	if path := s.userScriptPath(user); path != "" {
+		if err := add(path); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range s.cfg.After {
+		if err := add(p); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// userScriptPath finds DIR/<domain>/<local>.sieve, else DIR/<user>.sieve.
+func (s *Service) userScriptPath(user string) string {
+	if s.cfg.ScriptsDir == "" || !safeName(user) {
+		return ""
+	}
+	local, domain, ok := strings.Cut(user, "@")
+	if ok && safeName(local) && safeName(domain) {
+		p := filepath.Join(s.cfg.ScriptsDir, domain, local+".sieve")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return filepath.Join(s.cfg.ScriptsDir, user+".sieve")
+}
+
+func safeName(s string) bool {
+	return s != "" && !strings.ContainsAny(s, "/\\\x00") && !strings.HasPrefix(s, ".")
+}
+
+func (s *Service) environment(env *transport.Envelope) map[string]string {
+	m := map[string]string{
+		"name":     "vacationd",
+		"location": "MDA",
+		"phase":    "during",
+		"host":     s.cfg.Hostname,
+	}
+	if _, d, ok := strings.Cut(s.cfg.Hostname, "."); ok {
+		m["domain"] = d
+	}
+	if env.ClientAddr != nil {
+		host := env.ClientAddr.String()
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		m["remote-ip"] = host
+		m["remote-host"] = host
+	}
+	return m
+}
+
+// rejectStatus is the 550 answer for reject/ereject; the reason is kept
+// to one line.
+func rejectStatus(reason string) transport.Status {
+	line := strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' || r < 0x20 {
+			return ' '
+		}
+		return r
+	}, reason))
+	if line == "" {
+		line = "Message rejected"
+	}
+	return transport.Status{Code: 550, Enhanced: [3]int{5, 7, 1}, Message: line}
+}
+
+// redirect builds the outbox record for a redirect, or nil when the loop
+// guard stops it.
+func (s *Service) redirect(env *transport.Envelope, rcpt, user string, a *sieve.Redirect, msg *sieve.Message) *store.OutboxRecord {
+	hops := msg.Header("X-Sieve-Redirected-From")
+	for _, h := range hops {
+		if strings.EqualFold(strings.Trim(h, "<> "), rcpt) || strings.EqualFold(strings.Trim(h, "<> "), user) {
+			s.log.Warn("redirect loop detected; keeping instead", "rcpt", rcpt, "to", a.Address)
+			return nil
+		}
+	}
+	if len(hops) >= s.cfg.MaxRedirectHops {
+		s.log.Warn("too many redirect hops; keeping instead", "rcpt", rcpt, "to", a.Address)
+		return nil
+	}
+	fields := append([]sieve.Field{{Name: "X-Sieve-Redirected-From", Value: " " + rcpt}}, msg.Fields...)
+	return &store.OutboxRecord{
+		From:    env.From,
+		To:      []string{a.Address},
+		Message: msg.WithFields(fields).Raw(),
+		Kind:    store.KindRedirect,
+		User:    user,
+	}
+}
+
+// vacation decides and composes a reply; it returns the dedup mark and
+// outbox record to commit (nil when no reply is due) and the reason code.
+func (s *Service) vacation(ctx context.Context, env *transport.Envelope, rc transport.Recipient, user string, a *sieve.Vacation, msg *sieve.Message) (*store.Mark, *store.OutboxRecord, string) {
+	in := &vacation.Input{User: user, Action: a, Message: msg,
+		Envelope: vacation.Envelope{From: env.From, To: rc.Addr, OrigTo: rc.ORCPT}}
+	d, err := s.cfg.Responder.Decide(ctx, in)
+	if err != nil {
+		s.log.Error("vacation decide", "rcpt", rc.Addr, "error", err)
+		s.metrics.Decisions.Inc("error")
+		return nil, nil, "error"
+	}
+	for _, w := range d.Warnings {
+		s.log.Warn("vacation", "rcpt", rc.Addr, "warning", w)
+	}
+	if !d.Send {
+		s.metrics.Decisions.Inc(string(d.Reason))
+		return nil, nil, string(d.Reason)
+	}
+	rep, err := s.cfg.Responder.Compose(in, d)
+	if err != nil {
+		s.log.Warn("vacation compose", "rcpt", rc.Addr, "error", err)
+		s.metrics.Decisions.Inc("error")
+		return nil, nil, "error"
+	}
+	s.metrics.Decisions.Inc("sent")
+	rec := &store.OutboxRecord{From: rep.MailFrom, To: []string{rep.RcptTo}, Message: rep.Message, Kind: store.KindVacation, User: user}
+	var mark *store.Mark
+	if d.Period > 0 {
+		mark = &store.Mark{Key: store.DedupKey{User: d.Key.User, Sender: d.Key.Sender, Handle: d.Key.Handle}, Created: d.Now, Expires: d.Expires}
+	}
+	return mark, rec, "sent"
+}
+
+// forward delivers the kept messages downstream and folds the answers
+// into the outcomes. Without a downstream the message is consumed.
+func (s *Service) forward(ctx context.Context, env *transport.Envelope, raw []byte, edited, orig *sieve.Message, outs []outcome) {
+	if s.cfg.Downstream == nil {
+		return
+	}
+	var rcpts []string
+	var idx []int
+	for i, o := range outs {
+		if o.deliver != "" && o.status.OK() {
+			rcpts = append(rcpts, o.deliver)
+			idx = append(idx, i)
+		}
+	}
+	if len(rcpts) == 0 {
+		return
+	}
+	body := raw
+	if edited != nil {
+		body = edited.Raw()
+	}
+	body = append([]byte(s.received(env)), body...)
+	sts := s.cfg.Downstream.Deliver(ctx, env.From, rcpts, body)
+	for j, i := range idx {
+		if j < len(sts) {
+			outs[i].status = sts[j]
+		} else {
+			outs[i].status = transport.StatusTempFail("4.3.0 Downstream gave no answer")
+		}
+	}
+}
+
+// received is the Received field added to forwarded messages; the client
+// address is the PROXY-resolved one.
+func (s *Service) received(env *transport.Envelope) string {
+	ip := addrString(env.ClientAddr)
+	if h, _, err := net.SplitHostPort(ip); err == nil {
+		ip = h
+	}
+	helo := env.ClientHost
+	if helo == "" {
+		helo = "unknown"
+	}
+	return fmt.Sprintf("Received: from %s ([%s])\r\n\tby %s (vacationd) with LMTP;\r\n\t%s\r\n",
+		helo, ip, s.cfg.Hostname, s.cfg.Now().Format(time.RFC1123Z))
+}
+
+// withDetail turns user@domain into user+box@domain.
+func withDetail(addr, box, delim string) string {
+	local, domain, ok := strings.Cut(addr, "@")
+	if !ok {
+		return addr
+	}
+	box = strings.Map(func(r rune) rune {
+		if r == '@' || r == ' ' || r < 0x20 {
+			return '_'
+		}
+		return r
+	}, box)
+	return local + delim + box + "@" + domain
+}
