@@ -66,7 +66,7 @@ func parseTestFlags(args []string, stderr io.Writer) (*testOptions, bool) {
 	fs.StringVar(&o.extensions, "x", "", "`EXTENSIONS` to enable or disable, like sieve_extensions: \"+vacation-seconds -regex\"")
 	fs.Var(&o.settings, "o", "`NAME=VALUE` Pigeonhole setting, e.g. sieve_vacation_min_period=0 (repeatable)")
 	fs.StringVar(&o.now, "now", "", "run at this `RFC3339` time instead of the clock")
-	fs.StringVar(&o.data, "data", "", "keep vacation dedup records in `DIR` between runs")
+	fs.StringVar(&o.data, "data", "", "keep vacation dedup records between runs in `DIR`/vacationd.db, the service's store")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: vacationd test [--json] [-e] [-t FILE] [-s BEFORE-SCRIPT]... [-f SENDER] [-r RECIPIENT] [-a ORIG-RECIPIENT]")
 		fmt.Fprintln(stderr, "                      [-x EXTENSIONS] [-o NAME=VALUE]... [--now RFC3339] [--data DIR] SCRIPT MESSAGE")
@@ -220,11 +220,14 @@ func testScript(ctx context.Context, o *testOptions, stdout, stderr io.Writer) (
 		}
 	}
 
-	dedup := &vacation.MemoryDedup{}
+	var dedup vacation.Dedup = &vacation.MemoryDedup{}
 	if o.data != "" {
-		if err := loadDedup(o.data, dedup, now()); err != nil {
+		db, err := openTestStore(o.data)
+		if err != nil {
 			return nil, err
 		}
+		defer db.Close()
+		dedup = storeDedup{db}
 	}
 	host, _ := os.Hostname()
 	resp := &vacation.Responder{Settings: vset, Dedup: dedup, Now: now, Hostname: host}
@@ -244,11 +247,6 @@ func testScript(ctx context.Context, o *testOptions, stdout, stderr io.Writer) (
 			if err := dedup.Mark(ctx, d.Key, d.Now, d.Expires); err != nil {
 				return nil, err
 			}
-		}
-	}
-	if o.data != "" {
-		if err := saveDedup(o.data, dedup, now()); err != nil {
-			return nil, err
 		}
 	}
 	return out, nil

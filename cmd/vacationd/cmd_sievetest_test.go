@@ -108,7 +108,7 @@ func TestTestData(t *testing.T) {
 	if v := vacationAction(t, runJSON(t, args("2026-01-02T00:00:00Z")...)); v["sent"] != true {
 		t.Fatalf("first run: %+v", v)
 	}
-	if _, err := os.Stat(filepath.Join(dir, dedupFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "vacationd.db")); err != nil {
 		t.Fatal(err)
 	}
 	if v := vacationAction(t, runJSON(t, args("2026-01-04T00:00:00Z")...)); v["sent"] != false || v["reason"] != "duplicate" {
