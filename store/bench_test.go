@@ -157,3 +157,47 @@ func BenchmarkSeen(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkClaimDone measures the sending side without the network: 4
+// workers (the --relay-workers default) claim due records and delete them
+// with Done, with real fsync; Done calls share transactions like Commit.
+func BenchmarkClaimDone(b *testing.B) {
+	db := benchDB(b)
+	ctx := context.Background()
+	for i := 0; i < b.N; i += 1000 {
+		var recs []*OutboxRecord
+		for j := i; j < min(i+1000, b.N); j++ {
+			_, r := benchReply(int64(j))
+			recs = append(recs, r...)
+		}
+		if err := db.Commit(ctx, nil, recs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	done := make(chan struct{})
+	for range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for {
+				recs, err := db.Claim(t0, 1)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if len(recs) == 0 {
+					return
+				}
+				if err := db.Done(recs[0].ID); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
