@@ -35,8 +35,11 @@
 //	scripts_active  user -> name
 //
 // A dedup lookup is one Get. The dedup_exp index orders records by expiry so
-// [DB.Sweep] deletes expired records by walking a prefix of it, keeping the
-// file bounded without scanning live records. The outbox_due index does the
+// [DB.Sweep] deletes expired records by walking a prefix of it without
+// scanning live records. bbolt reuses freed pages but never shrinks the
+// file, so with the sweeper running the file stays at the size of the peak
+// live data (dedup records live for the vacation period, outbox records
+// until sent or dropped). The outbox_due index does the
 // same for the delivery schedule, so [DB.Due] and [DB.Claim] touch only the
 // records they return.
 package store
