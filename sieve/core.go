@@ -84,7 +84,7 @@ func (r *run) actionFlags(n *node) []string {
 		return parseFlags(r.strings(v))
 	}
 	if r.script.caps["imap4flags"] {
-		return append([]string(nil), r.flags...)
+		return append([]string{}, r.flags...)
 	}
 	return nil
 }

@@ -21,5 +21,7 @@ func allExtensions() []*extension {
 		variablesExtension(),
 		vacationExtension(), vacationSecondsExtension(),
 		testsuiteExtension(),
+		imap4flagsExtension(),
+		mailboxExtension(),
 	}
 }

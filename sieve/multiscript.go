@@ -15,8 +15,14 @@ func RunMulti(ctx context.Context, scripts []*Script, env *Env) (*Result, error)
 	}
 	e := *env
 	total := &Result{ImplicitKeep: true}
+	var flags []string
+	flagsInUse := false
 	for _, s := range scripts {
-		res, err := s.Run(ctx, &e)
+		// The imap4flags internal variable lives in the shared result.
+		r := s.newRun(ctx, &e)
+		r.flags = flags
+		res, err := r.finish(r.exec(s.cmds))
+		flags = res.ImplicitFlags
 		total.Warnings = append(total.Warnings, res.Warnings...)
 		total.Duplicates = append(total.Duplicates, res.Duplicates...)
 		if err != nil {
@@ -25,7 +31,12 @@ func RunMulti(ctx context.Context, scripts []*Script, env *Env) (*Result, error)
 			total.Message = e.Message
 			return total, err
 		}
-		merge := &run{res: total, keep: true, root: s, script: s}
+		if s.caps["imap4flags"] {
+			flagsInUse = true
+		} else if flagsInUse {
+			implicitFlags(res.Actions, flags)
+		}
+		merge := &run{ctx: ctx, env: &e, res: total, keep: true, root: s, script: s}
 		for _, a := range res.Actions {
 			if err := merge.addAction(a); err != nil {
 				total.ImplicitKeep = true
@@ -52,4 +63,22 @@ func hasKeep(acts []Action) bool {
 		}
 	}
 	return false
+}
+
+// implicitFlags gives the stores of a script that does not use imap4flags
+// the internal flags an earlier script of the sequence set: in Pigeonhole
+// the flags side effect belongs to the shared result.
+func implicitFlags(acts []Action, flags []string) {
+	for _, a := range acts {
+		switch a := a.(type) {
+		case *Keep:
+			if a.Flags == nil {
+				a.Flags = append([]string{}, flags...)
+			}
+		case *FileInto:
+			if a.Flags == nil {
+				a.Flags = append([]string{}, flags...)
+			}
+		}
+	}
 }

@@ -270,12 +270,12 @@ func (r *run) addAction(a Action) error {
 	case *Keep:
 		for _, o := range acts {
 			if k, ok := o.(*Keep); ok {
-				k.Flags = mergeFlags(k.Flags, a.Flags)
+				k.Flags = lastFlags(k.Flags, a.Flags)
 				r.keep = false
 				return nil
 			}
 			if f, ok := o.(*FileInto); ok && isInbox(f.Mailbox) {
-				f.Flags = mergeFlags(f.Flags, a.Flags)
+				f.Flags = lastFlags(f.Flags, a.Flags)
 				r.keep = false
 				return nil
 			}
@@ -290,13 +290,13 @@ func (r *run) addAction(a Action) error {
 		}
 		for _, o := range acts {
 			if f, ok := o.(*FileInto); ok && sameMailbox(f.Mailbox, a.Mailbox) {
-				f.Flags = mergeFlags(f.Flags, a.Flags)
+				f.Flags = lastFlags(f.Flags, a.Flags)
 				f.Copy = f.Copy && a.Copy
 				f.Create = f.Create || a.Create
 				return nil
 			}
 			if k, ok := o.(*Keep); ok && isInbox(a.Mailbox) {
-				k.Flags = mergeFlags(k.Flags, a.Flags)
+				k.Flags = lastFlags(k.Flags, a.Flags)
 				return nil
 			}
 		}

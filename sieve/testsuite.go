@@ -55,6 +55,8 @@ type testsuiteRun struct {
 	result   *Result // result of test_script_run (or of the test itself)
 	sent     []*SentMessage
 	boxes    map[string][]*Message
+	// flags holds the imap4flags flags of each stored message.
+	flags    map[*Message][]string
 	binaries map[string]*Script
 	// extReload records extensions reloaded (settings are live anyway).
 	msgForRun *Message
@@ -68,7 +70,7 @@ func RunTestsuite(ctx context.Context, name string, src []byte, hooks *Testsuite
 	if hooks == nil {
 		hooks = &TestsuiteHooks{}
 	}
-	s, err := Compile(name, src, &Options{Testsuite: hooks, Settings: settings, Extensions: "+vacation-seconds +editheader"})
+	s, err := Compile(name, src, &Options{Testsuite: hooks, Resolver: hooks.Resolver, Settings: settings, Extensions: "+vacation-seconds +editheader"})
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +84,8 @@ func RunTestsuite(ctx context.Context, name string, src []byte, hooks *Testsuite
 	}
 	rep := &TestsuiteReport{}
 	r := s.newRun(ctx, env)
-	r.ts = &testsuiteRun{hooks: hooks, report: rep, boxes: map[string][]*Message{"INBOX": nil}, binaries: map[string]*Script{}}
+	r.ts = &testsuiteRun{hooks: hooks, report: rep, boxes: map[string][]*Message{"INBOX": nil}, flags: map[*Message][]string{}, binaries: map[string]*Script{}}
+	env.Mailboxes = r.ts
 	err = r.exec(s.cmds)
 	if errors.Is(err, errStop) {
 		err = nil
@@ -114,6 +117,7 @@ func testsuiteExtension() *extension {
 			r.ts.result = nil
 			r.res = &Result{}
 			r.keep = true
+			r.flags = nil
 			return nil
 		}},
 		{name: "test_result_print", exec: func(r *run, n *node) error {
@@ -125,7 +129,7 @@ func testsuiteExtension() *extension {
 			return nil
 		}},
 		{name: "test_mailbox_create", args: []argType{tString}, exec: func(r *run, n *node) error {
-			name := r.string(n.args[0])
+			name := mailboxKey(r.string(n.args[0]))
 			if _, ok := r.ts.boxes[name]; !ok {
 				r.ts.boxes[name] = nil
 			}
@@ -165,8 +169,7 @@ func testsuiteExtension() *extension {
 			return r.matchIndexed(n, r.ts.actions(r), r.strings(n.args[0]))
 		}},
 		{name: "test_mailbox", test: true, tags: []tagSpec{{name: "exists"}}, args: []argType{tString}, eval: func(r *run, n *node) (bool, error) {
-			_, ok := r.ts.boxes[r.string(n.args[0])]
-			return ok, nil
+			return r.ts.MailboxExists(r.string(n.args[0])), nil
 		}},
 	}}
 }
@@ -269,12 +272,13 @@ func evalTestMessage(r *run, n *node) (bool, error) {
 		r.env.Envelope.To = m.To
 		return true, nil
 	}
-	box := r.string(n.tagValue("folder"))
+	box := mailboxKey(r.string(n.tagValue("folder")))
 	msgs := r.ts.boxes[box]
 	if idx >= len(msgs) {
 		return false, nil
 	}
 	r.msg = msgs[idx]
+	r.flags = r.ts.flags[r.msg]
 	return true, nil
 }
 
@@ -342,7 +346,7 @@ func evalScriptRun(r *run, n *node) (bool, error) {
 	}
 	if n.has("append_result") && r.ts.result != nil {
 		prev := r.ts.result
-		sub := &run{res: prev, keep: prev.ImplicitKeep, root: s, script: s}
+		sub := &run{ctx: r.ctx, env: r.env, res: prev, keep: prev.ImplicitKeep, root: s, script: s}
 		for _, a := range res.Actions {
 			if err := sub.addAction(a); err != nil {
 				r.ts.errors = append(r.ts.errors, err.(*Error).Msg)
@@ -432,9 +436,9 @@ func (ts *testsuiteRun) execute(r *run, res *Result) error {
 	for _, a := range res.Actions {
 		switch a := a.(type) {
 		case *Keep:
-			ts.store("INBOX", msg)
+			ts.store("INBOX", msg, a.Flags)
 		case *FileInto:
-			ts.store(a.Mailbox, msg)
+			ts.store(a.Mailbox, msg, a.Flags)
 		case *Redirect:
 			ts.sent = append(ts.sent, &SentMessage{From: env.From, To: a.Address, Message: msg.Raw()})
 		case *Reject:
@@ -455,13 +459,34 @@ func (ts *testsuiteRun) execute(r *run, res *Result) error {
 		}
 	}
 	if res.ImplicitKeep {
-		ts.store("INBOX", msg)
+		ts.store("INBOX", msg, res.ImplicitFlags)
 	}
 	return nil
 }
 
-func (ts *testsuiteRun) store(box string, m *Message) {
-	ts.boxes[box] = append(ts.boxes[box], m)
+// store saves a copy of m with its flags. Like Dovecot with attachment
+// detection on (as in Pigeonhole's testsuite), saving adds the
+// $HasNoAttachment keyword.
+func (ts *testsuiteRun) store(box string, m *Message, flags []string) {
+	c := *m
+	box = mailboxKey(box)
+	ts.boxes[box] = append(ts.boxes[box], &c)
+	ts.flags[&c] = addFlags(flags, []string{"$HasNoAttachment"})
+}
+
+// MailboxExists reports whether the test mail store has the mailbox.
+func (ts *testsuiteRun) MailboxExists(name string) bool {
+	_, ok := ts.boxes[mailboxKey(name)]
+	return ok
+}
+
+// mailboxKey names a mailbox of the test store: INBOX and its children
+// ("INBOX.x") are case-insensitive, as in Dovecot.
+func mailboxKey(name string) string {
+	if len(name) >= 5 && strings.EqualFold(name[:5], "INBOX") && (len(name) == 5 || name[5] == '.') {
+		return "INBOX" + name[5:]
+	}
+	return name
 }
 
 // rejectMessage builds the rejection notice (a minimal MDN-like message).
