@@ -14,6 +14,9 @@ func RunMulti(ctx context.Context, scripts []*Script, env *Env) (*Result, error)
 		return &Result{ImplicitKeep: true, Message: env.Message}, nil
 	}
 	e := *env
+	if len(scripts) == 1 {
+		return scripts[0].Run(ctx, &e)
+	}
 	total := &Result{ImplicitKeep: true}
 	var flags []string
 	flagsInUse := false

@@ -195,7 +195,7 @@ func (r *run) warnf(p Position, format string, args ...any) {
 }
 
 func (r *run) tracef(format string, args ...any) {
-	if r.env.Trace != nil {
+	if r.env != nil && r.env.Trace != nil {
 		fmt.Fprintf(r.env.Trace, format+"\n", args...)
 	}
 }

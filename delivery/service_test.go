@@ -1,0 +1,251 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vacationd/vacationd/store"
+	"github.com/vacationd/vacationd/transport"
+	"github.com/vacationd/vacationd/vacation"
+)
+
+const testMsg = "From: Alice <alice@example.org>\r\nTo: Bob <bob@example.com>, carol@example.com\r\n" +
+	"Subject: Meeting\r\nMessage-ID: <m1@example.org>\r\n\r\nHi Bob.\r\n"
+
+var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	dir     string
+	db      *store.DB
+	svc     *Service
+	scripts string
+}
+
+func newFixture(t *testing.T, scripts map[string]string, down Downstream) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	sdir := filepath.Join(dir, "scripts")
+	for name, src := range scripts {
+		p := filepath.Join(sdir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := &fixture{dir: dir, scripts: sdir}
+	f.open(t, down)
+	return f
+}
+
+func (f *fixture) open(t *testing.T, down Downstream) {
+	t.Helper()
+	db, err := store.Open(filepath.Join(f.dir, "vacationd.db"), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := func() time.Time { return t0 }
+	vs := vacation.DefaultSettings()
+	svc, err := New(Config{
+		ScriptsDir: f.scripts, RecipientDelimiter: "+", Store: db,
+		Responder:  &vacation.Responder{Settings: vs, Dedup: StoreDedup{DB: db}, Now: now, Hostname: "mx.example.com"},
+		Downstream: down, Hostname: "mx.example.com",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.db, f.svc = db, svc
+}
+
+func (f *fixture) deliver(t *testing.T, from string, rcpts ...string) []transport.Status {
+	t.Helper()
+	env := &transport.Envelope{From: from}
+	for _, r := range rcpts {
+		env.Recipients = append(env.Recipients, transport.Recipient{Addr: r})
+	}
+	return f.svc.Deliver(context.Background(), env, []byte(testMsg))
+}
+
+func (f *fixture) outbox(t *testing.T) []store.OutboxRecord {
+	t.Helper()
+	recs, err := f.db.ListOutbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+const vacationScript = "require \"vacation\";\nvacation :days 3 :subject \"Away\" \"I am away\";\n"
+
+func TestVacationOncePerSenderAcrossRestart(t *testing.T) {
+	f := newFixture(t, map[string]string{"example.com/bob.sieve": vacationScript}, nil)
+	st := f.deliver(t, "alice@example.org", "bob@example.com")
+	if len(st) != 1 || st[0].Code != 250 {
+		t.Fatalf("status = %v", st)
+	}
+	recs := f.outbox(t)
+	if len(recs) != 1 {
+		t.Fatalf("outbox has %d records, want 1", len(recs))
+	}
+	r := recs[0]
+	if r.From != "" || len(r.To) != 1 || r.To[0] != "alice@example.org" || r.Kind != store.KindVacation {
+		t.Errorf("record envelope = %q -> %v (%s)", r.From, r.To, r.Kind)
+	}
+	if !strings.Contains(string(r.Message), "Subject: Away") {
+		t.Errorf("reply lacks subject:\n%s", r.Message)
+	}
+	// The same message again: no second reply.
+	f.deliver(t, "alice@example.org", "bob@example.com")
+	if n := len(f.outbox(t)); n != 1 {
+		t.Fatalf("after duplicate: outbox has %d records, want 1", n)
+	}
+	// After a restart still none.
+	f.db.Close()
+	f.open(t, nil)
+	f.deliver(t, "Alice@Example.org", "bob@example.com")
+	if n := len(f.outbox(t)); n != 1 {
+		t.Fatalf("after restart: outbox has %d records, want 1", n)
+	}
+}
+
+func TestConcurrentMessagesReplyOnce(t *testing.T) {
+	f := newFixture(t, map[string]string{"example.com/bob.sieve": vacationScript}, nil)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f.deliver(t, "alice@example.org", "bob@example.com")
+		}()
+	}
+	wg.Wait()
+	if n := len(f.outbox(t)); n != 1 {
+		t.Fatalf("outbox has %d records, want exactly 1", n)
+	}
+}
+
+func TestRecipientOutcomes(t *testing.T) {
+	scripts := map[string]string{
+		"example.com/bob.sieve":    vacationScript,
+		"example.com/broken.sieve": "require \"vacation\";\nvacation :days \"x\" \"away\"\n",
+		"example.com/rej.sieve":    "require \"reject\";\nreject \"no thanks\r\nreally\";\n",
+		"example.com/fwd.sieve":    "redirect \"other@example.net\";\n",
+		"carol@example.com.sieve":  "discard;\n",
+	}
+	cases := []struct {
+		rcpt     string
+		code     int
+		kind     string // outbox record kind expected, "" for none
+		recordTo string
+	}{
+		{"bob@example.com", 250, store.KindVacation, "alice@example.org"},
+		{"broken@example.com", 250, "", ""},
+		{"rej@example.com", 550, "", ""},
+		{"fwd@example.com", 250, store.KindRedirect, "other@example.net"},
+		{"carol@example.com", 250, "", ""},
+		{"nobody@example.com", 250, "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.rcpt, func(t *testing.T) {
+			f := newFixture(t, scripts, nil)
+			st := f.deliver(t, "alice@example.org", c.rcpt)
+			if st[0].Code != c.code {
+				t.Fatalf("status = %v, want %d", st[0], c.code)
+			}
+			recs := f.outbox(t)
+			if c.kind == "" {
+				if len(recs) != 0 {
+					t.Fatalf("unexpected outbox records: %+v", recs)
+				}
+				return
+			}
+			if len(recs) != 1 || recs[0].Kind != c.kind || recs[0].To[0] != c.recordTo {
+				t.Fatalf("outbox = %+v, want one %s to %s", recs, c.kind, c.recordTo)
+			}
+			if c.kind == store.KindRedirect && recs[0].From != "alice@example.org" {
+				t.Errorf("redirect envelope sender = %q, want the original", recs[0].From)
+			}
+		})
+	}
+}
+
+func TestRejectReasonIsOneLine(t *testing.T) {
+	st := rejectStatus("no\r\nInjected: yes")
+	if strings.ContainsAny(st.Message, "\r\n") || st.Code != 550 || st.Enhanced != [3]int{5, 7, 1} {
+		t.Fatalf("status = %+v", st)
+	}
+}
+
+// fakeDown answers per recipient from a table and records what it got.
+type fakeDown struct {
+	mu     sync.Mutex
+	answer map[string]transport.Status
+	got    []string
+	msg    []byte
+}
+
+func (d *fakeDown) Deliver(ctx context.Context, from string, rcpts []string, msg []byte) []transport.Status {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.got = append(d.got, rcpts...)
+	d.msg = msg
+	var out []transport.Status
+	for _, r := range rcpts {
+		if s, ok := d.answer[r]; ok {
+			out = append(out, s)
+		} else {
+			out = append(out, transport.StatusOK("ok"))
+		}
+	}
+	return out
+}
+
+func TestDownstreamTempFailIsPerRecipient(t *testing.T) {
+	down := &fakeDown{answer: map[string]transport.Status{
+		"carol@example.com": {Code: 451, Enhanced: [3]int{4, 2, 0}, Message: "mailbox busy"},
+	}}
+	scripts := map[string]string{
+		"example.com/bob.sieve": "require \"fileinto\";\nfileinto \"Work\";\n",
+	}
+	f := newFixture(t, scripts, down)
+	f.svc.cfg.FileintoDetail = true
+	st := f.deliver(t, "alice@example.org", "bob@example.com", "carol@example.com", "dave@example.com")
+	want := []int{250, 451, 250}
+	for i, w := range want {
+		if st[i].Code != w {
+			t.Errorf("recipient %d: status %v, want %d", i, st[i], w)
+		}
+	}
+	if fmt.Sprint(down.got) != "[bob+Work@example.com carol@example.com dave@example.com]" {
+		t.Errorf("downstream recipients = %v", down.got)
+	}
+	if !strings.HasPrefix(string(down.msg), "Received: ") {
+		t.Errorf("forwarded message:\n%s", down.msg)
+	}
+}
+
+func TestUserScriptPathIsConfined(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	for _, u := range []string{"../etc@x", "a/b@example.com", ".hidden@example.com"} {
+		if p := f.svc.userScriptPath(u); p != "" && !strings.HasPrefix(p, f.scripts+string(filepath.Separator)) {
+			t.Errorf("%q resolved outside the scripts dir: %s", u, p)
+		}
+		if p := f.svc.userScriptPath(u); strings.Contains(p, "..") {
+			t.Errorf("%q resolved to %s", u, p)
+		}
+	}
+	if got := f.svc.userKey("bob+work@example.com"); got != "bob@example.com" {
+		t.Errorf("userKey = %q", got)
+	}
+}
