@@ -246,38 +246,27 @@ func encodeText(s string) string {
 	return s
 }
 
-// formatAddress writes an address as Pigeonhole does: "<addr>" without a
-// display name, a name of plain words unquoted, any other name quoted or
-// RFC 2047-encoded.
+// formatAddress writes an address as Dovecot does: "<addr>" without a
+// display name, a one-atom name as it is, any other name quoted or, when
+// not ASCII, RFC 2047-encoded.
 func formatAddress(a mail.Address) string {
 	a.Name = strings.TrimSpace(sanitizeText(a.Name))
-	if a.Name == "" || !isPlainPhrase(a.Name) {
+	if a.Name == "" || !isAtom(a.Name) {
 		return a.String()
 	}
 	return a.Name + " " + (&mail.Address{Address: a.Address}).String()
 }
 
-// isPlainPhrase reports whether s is atoms (RFC 5322 atext) separated by
-// single spaces, which needs no quoting.
-func isPlainPhrase(s string) bool {
-	prevSpace := true
+// isAtom reports whether s is one RFC 5322 atom, which needs no quoting.
+func isAtom(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case c == ' ':
-			if prevSpace {
-				return false
-			}
-			prevSpace = true
-			continue
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
-			strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0:
-		default:
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0) {
 			return false
 		}
-		prevSpace = false
 	}
-	return !prevSpace
+	return s != ""
 }
 
 // foldField formats a header field folding at spaces so that lines stay
