@@ -373,7 +373,7 @@ func (c *checker) node(a *astNode, s *spec) *node {
 	case s.block == noBlock && a.hasBlock:
 		c.errorf(a.pos, "the %s command does not accept a command block", s.name)
 		ok = false
-	case a.hasBlock:
+	case a.hasBlock && !constFalse(n.tests): // a block that never runs is not validated (ihave)
 		n.block = c.block(a.block, false)
 	}
 	if !ok {

@@ -23,5 +23,8 @@ func allExtensions() []*extension {
 		testsuiteExtension(),
 		imap4flagsExtension(),
 		mailboxExtension(),
+		dateExtension(),
+		environmentExtension(),
+		ihaveExtension(),
 	}
 }

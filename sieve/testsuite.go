@@ -75,9 +75,10 @@ func RunTestsuite(ctx context.Context, name string, src []byte, hooks *Testsuite
 		return nil, err
 	}
 	env := &Env{
-		Message:  ParseMessage([]byte("From: sender@example.com\r\nTo: recipient@example.org\r\nSubject: Frop!\r\n\r\nFrop!\r\n")),
-		Envelope: Envelope{From: "sender@example.com", To: "recipient@example.org", OrigTo: "recipient@example.org"},
-		Settings: settings.Clone(),
+		Message:     ParseMessage([]byte("From: sender@example.com\r\nTo: recipient@example.org\r\nSubject: Frop!\r\n\r\nFrop!\r\n")),
+		Envelope:    Envelope{From: "sender@example.com", To: "recipient@example.org", OrigTo: "recipient@example.org"},
+		Settings:    settings.Clone(),
+		Environment: testsuiteEnvironment(),
 	}
 	if env.Settings == nil {
 		env.Settings = Settings{}
