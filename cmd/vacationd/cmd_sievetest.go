@@ -196,28 +196,18 @@ func testScript(ctx context.Context, o *testOptions, stdout, stderr io.Writer) (
 		trace = f
 	}
 
-	// Run the scripts in sequence, as Pigeonhole runs sieve_before
-	// scripts: the next one runs only while the implicit keep stands.
-	cur := msg
+	// The before scripts and the main one run in sequence, as Pigeonhole
+	// runs sieve_before scripts and the personal one.
+	res, err := sieve.RunMulti(ctx, scripts, &sieve.Env{Message: msg, Envelope: env, Now: now, Settings: settings, Trace: trace})
 	out.implicitKeep = true
-	for _, s := range scripts {
-		res, err := s.Run(ctx, &sieve.Env{Message: cur, Envelope: env, Now: now, Settings: settings, Trace: trace})
-		if res != nil {
-			out.actions = append(out.actions, res.Actions...)
-			out.warnings = append(out.warnings, res.Warnings...)
-			out.implicitKeep = res.ImplicitKeep
-			if res.Message != nil {
-				cur = res.Message
-			}
-		}
-		if err != nil {
-			out.runtimeError = err.Error()
-			out.implicitKeep = true
-			break
-		}
-		if !out.implicitKeep {
-			break
-		}
+	if res != nil {
+		out.actions = res.Actions
+		out.warnings = res.Warnings
+		out.implicitKeep = res.ImplicitKeep
+	}
+	if err != nil {
+		out.runtimeError = err.Error()
+		out.implicitKeep = true
 	}
 
 	var dedup vacation.Dedup = &vacation.MemoryDedup{}
