@@ -28,4 +28,3 @@ func applyEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) error {
 	})
 	return err
 }
-
