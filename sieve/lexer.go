@@ -3,6 +3,7 @@ package sieve
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // tokenKind is the kind of a lexical token (RFC 5228 §8.1).
@@ -22,17 +23,11 @@ const (
 	tokRBrace
 	tokComma
 	tokSemicolon
-	tokError
+	tokSlash   // a lone '/'
+	tokColon   // a ':' not starting a tag
+	tokGarbage // characters that start no token (already reported)
+	tokError   // a malformed token (already reported)
 )
-
-var tokenNames = [...]string{
-	tokEOF: "end of script", tokIdent: "identifier", tokTag: "tag", tokNumber: "number",
-	tokString: "string", tokLBracket: "'['", tokRBracket: "']'", tokLParen: "'('",
-	tokRParen: "')'", tokLBrace: "'{'", tokRBrace: "'}'", tokComma: "','",
-	tokSemicolon: "';'", tokError: "invalid token",
-}
-
-func (k tokenKind) String() string { return tokenNames[k] }
 
 type token struct {
 	kind  tokenKind
@@ -45,166 +40,178 @@ type token struct {
 // Limits the lexer enforces, as in Pigeonhole.
 const (
 	maxIdentifierLen = 32
+	maxStringLen     = 1 << 20
 )
 
-// lexer splits a script into tokens; errors are reported through errf and
-// lexing continues, so one run finds every lexical error.
+// lexer splits a script into tokens the way Pigeonhole's scanner does:
+// a malformed token is reported once and handed to the parser as tokError
+// (or tokGarbage), so the parser can recover without repeating the error.
 type lexer struct {
-	src  string
-	file string
-	off  int
-	line int
-	col  int
-	errf func(Position, string, ...any)
+	src   string
+	file  string
+	off   int
+	line  int
+	col   int
+	errf  func(Position, string, ...any)
+	warnf func(Position, string, ...any)
+	// prev is the kind of the previous token; a run of garbage characters
+	// is reported once.
+	prev tokenKind
 }
 
 func newLexer(file, src string, errf func(Position, string, ...any)) *lexer {
-	return &lexer{src: src, file: file, line: 1, col: 1, errf: errf}
+	return &lexer{src: src, file: file, line: 1, col: 1, errf: errf, prev: tokEOF}
 }
 
 func (l *lexer) pos() Position { return Position{File: l.file, Line: l.line, Col: l.col} }
 
-func (l *lexer) peekByte(n int) byte {
-	if l.off+n < len(l.src) {
-		return l.src[l.off+n]
+// cur is the current byte, or -1 at the end of the script.
+func (l *lexer) cur() int {
+	if l.off < len(l.src) {
+		return int(l.src[l.off])
 	}
-	return 0
+	return -1
 }
 
-func (l *lexer) advance() byte {
-	c := l.src[l.off]
-	l.off++
-	if c == '\n' {
+func (l *lexer) shift() {
+	if l.off >= len(l.src) {
+		return
+	}
+	if l.src[l.off] == '\n' {
 		l.line++
 		l.col = 1
 	} else {
 		l.col++
 	}
-	return c
+	l.off++
 }
 
-// skipSpace skips white space and comments.
-func (l *lexer) skipSpace() {
-	for l.off < len(l.src) {
-		c := l.src[l.off]
-		switch {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-			l.advance()
-		case c == '#':
-			for l.off < len(l.src) && l.src[l.off] != '\n' {
-				l.advance()
-			}
-		case c == '/' && l.peekByte(1) == '*':
-			start := l.pos()
-			l.advance()
-			l.advance()
-			closed := false
-			for l.off < len(l.src) {
-				if l.src[l.off] == '*' && l.peekByte(1) == '/' {
-					l.advance()
-					l.advance()
-					closed = true
-					break
-				}
-				l.advance()
-			}
-			if !closed {
-				l.errf(start, "end of file before end of bracket comment ('/* ... */') started at line %d", start.Line)
-			}
-		default:
-			return
-		}
+func (l *lexer) warn(format string, args ...any) {
+	if l.warnf != nil {
+		l.warnf(l.pos(), format, args...)
 	}
 }
 
-func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func isAlpha(c int) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func isDigit(c int) bool { return c >= '0' && c <= '9' }
 
+// charName renders a character in an error message as Pigeonhole does.
+func charName(c int) string {
+	if c > 31 && c < 127 {
+		return fmt.Sprintf("'%c'", c)
+	}
+	return fmt.Sprintf("0x%02x", c)
+}
+
+// next returns the next token, skipping white space and comments.
 func (l *lexer) next() token {
-	l.skipSpace()
-	p := l.pos()
-	if l.off >= len(l.src) {
-		return token{kind: tokEOF, pos: p}
-	}
-	c := l.src[l.off]
-	switch c {
-	case '[':
-		l.advance()
-		return token{kind: tokLBracket, pos: p}
-	case ']':
-		l.advance()
-		return token{kind: tokRBracket, pos: p}
-	case '(':
-		l.advance()
-		return token{kind: tokLParen, pos: p}
-	case ')':
-		l.advance()
-		return token{kind: tokRParen, pos: p}
-	case '{':
-		l.advance()
-		return token{kind: tokLBrace, pos: p}
-	case '}':
-		l.advance()
-		return token{kind: tokRBrace, pos: p}
-	case ',':
-		l.advance()
-		return token{kind: tokComma, pos: p}
-	case ';':
-		l.advance()
-		return token{kind: tokSemicolon, pos: p}
-	case '"':
-		return l.quoted(p)
-	case ':':
-		l.advance()
-		if l.off < len(l.src) && (isAlpha(l.src[l.off]) || l.src[l.off] == '_') {
-			id := l.ident()
-			if len(id) > maxIdentifierLen {
-				l.errf(p, "tag identifier ':%s...' is too long", id[:maxIdentifierLen])
-			}
-			return token{kind: tokTag, pos: p, text: id}
+	for {
+		t, space := l.scan()
+		if space {
+			continue
 		}
-		l.errf(p, "unexpected character(s) starting with ':'")
-		return token{kind: tokError, pos: p}
+		l.prev = t.kind
+		return t
+	}
+}
+
+// scan reads one raw token; space is true for white space and comments.
+func (l *lexer) scan() (t token, space bool) {
+	p := l.pos()
+	t.pos = p
+	c := l.cur()
+	switch c {
+	case -1:
+		t.kind = tokEOF
+		return t, false
+	case '#':
+		l.shift()
+		if !l.hashComment() {
+			t.kind = tokError
+			return t, false
+		}
+		return t, true
+	case '/':
+		l.shift()
+		if l.cur() != '*' {
+			t.kind = tokSlash
+			return t, false
+		}
+		l.shift()
+		for {
+			switch l.cur() {
+			case -1:
+				l.errf(l.pos(), "end of file before end of bracket comment ('/* ... */') started at line %d", p.Line)
+				t.kind = tokError
+				return t, false
+			case '*':
+				l.shift()
+				if l.cur() == '/' {
+					l.shift()
+					return t, true
+				}
+				if l.cur() == -1 {
+					l.errf(l.pos(), "end of file before end of bracket comment ('/* ... */') started at line %d", p.Line)
+					t.kind = tokError
+					return t, false
+				}
+			case 0:
+				l.errf(l.pos(), "encountered NUL character in bracket comment")
+				t.kind = tokError
+				return t, false
+			default:
+				l.shift()
+			}
+		}
+	case ' ', '\t', '\r', '\n':
+		for c := l.cur(); c == ' ' || c == '\t' || c == '\r' || c == '\n'; c = l.cur() {
+			l.shift()
+		}
+		return t, true
+	case '"':
+		return l.quoted(p), false
+	case '[', ']', '{', '}', '(', ')', ';', ',':
+		l.shift()
+		t.kind = map[int]tokenKind{'[': tokLBracket, ']': tokRBracket, '{': tokLBrace, '}': tokRBrace,
+			'(': tokLParen, ')': tokRParen, ';': tokSemicolon, ',': tokComma}[c]
+		return t, false
 	}
 	if isDigit(c) {
-		return l.number(p)
+		return l.number(p), false
 	}
-	if isAlpha(c) || c == '_' {
-		id := l.ident()
-		if id == "text" && l.peekByte(0) == ':' {
-			l.advance()
-			return l.multiline(p)
-		}
-		if len(id) > maxIdentifierLen {
-			l.errf(p, "identifier '%s...' is too long", id[:maxIdentifierLen])
-		}
-		return token{kind: tokIdent, pos: p, text: id}
+	if isAlpha(c) || c == '_' || c == ':' {
+		return l.identifier(p), false
 	}
-	l.advance()
-	if c >= 0x20 && c < 0x7f {
-		l.errf(p, "unexpected character '%c'", c)
-	} else {
-		l.errf(p, "unexpected character 0x%02x", c)
+	if l.prev != tokGarbage {
+		l.errf(p, "unexpected character(s) starting with %s", charName(c))
 	}
-	return token{kind: tokError, pos: p}
+	l.shift()
+	t.kind = tokGarbage
+	l.prev = tokGarbage
+	return t, false
 }
 
-func (l *lexer) ident() string {
-	start := l.off
-	for l.off < len(l.src) {
-		c := l.src[l.off]
-		if !isAlpha(c) && !isDigit(c) && c != '_' {
-			break
+// hashComment skips a '#' comment; the '#' has been consumed.
+func (l *lexer) hashComment() bool {
+	for l.cur() != '\n' {
+		switch l.cur() {
+		case -1:
+			l.warn("no newline (CRLF) at end of hash comment at end of file")
+			return true
+		case 0:
+			l.errf(l.pos(), "encountered NUL character in hash comment")
+			return false
 		}
-		l.advance()
+		l.shift()
 	}
-	return l.src[start:l.off]
+	l.shift()
+	return true
 }
 
 func (l *lexer) number(p Position) token {
 	start := l.off
-	for l.off < len(l.src) && isDigit(l.src[l.off]) {
-		l.advance()
+	for isDigit(l.cur()) {
+		l.shift()
 	}
 	digits := l.src[start:l.off]
 	var n uint64
@@ -217,129 +224,262 @@ func (l *lexer) number(p Position) token {
 		}
 		n = n*10 + d
 	}
-	var shift uint
-	switch l.peekByte(0) {
-	case 'k', 'K':
-		shift = 10
-	case 'm', 'M':
-		shift = 20
-	case 'g', 'G':
-		shift = 30
-	}
-	if shift > 0 {
-		l.advance()
-		if !overflow && n > (^uint64(0))>>shift {
-			overflow = true
+	if !overflow {
+		var shift uint
+		switch l.cur() {
+		case 'k', 'K':
+			shift = 10
+		case 'm', 'M':
+			shift = 20
+		case 'g', 'G':
+			shift = 30
 		}
-		n <<= shift
+		if shift > 0 {
+			l.shift()
+			if n > (^uint64(0))>>shift {
+				overflow = true
+			}
+			n <<= shift
+		}
 	}
 	if overflow {
-		l.errf(p, "number is too large (exceeds %d)", ^uint64(0))
-		n = 0
+		l.errf(l.pos(), "number exceeds integer limits (max %d)", ^uint64(0))
+		return token{kind: tokError, pos: p}
 	}
 	return token{kind: tokNumber, pos: p, num: n}
 }
 
 func (l *lexer) quoted(p Position) token {
-	l.advance() // opening quote
+	l.shift() // opening quote
 	var b strings.Builder
-	for {
-		if l.off >= len(l.src) {
-			l.errf(p, "end of file before end of quoted string")
-			return token{kind: tokString, pos: p, text: b.String()}
-		}
-		c := l.advance()
-		switch c {
-		case '"':
-			return token{kind: tokString, pos: p, text: b.String()}
-		case '\\':
-			if l.off < len(l.src) {
-				b.WriteByte(l.advance())
-			}
-		case '\r':
-			// CRLF inside quoted strings is kept as is; a bare CR too.
-			b.WriteByte(c)
-		default:
-			b.WriteByte(c)
+	add := func(s string) {
+		if b.Len() <= maxStringLen {
+			b.WriteString(s)
 		}
 	}
+	for l.cur() != '"' {
+		if l.cur() == '\\' {
+			l.shift()
+		}
+		switch c := l.cur(); c {
+		case -1:
+			l.errf(l.pos(), "end of file before end of quoted string started at line %d", p.Line)
+			return token{kind: tokError, pos: p}
+		case 0:
+			l.errf(l.pos(), "encountered NUL character in quoted string started at line %d", p.Line)
+			return token{kind: tokError, pos: p}
+		case '\r':
+			l.shift()
+			if l.cur() != '\n' {
+				l.errf(l.pos(), "found stray carriage-return (CR) character in quoted string started at line %d", p.Line)
+				return token{kind: tokError, pos: p}
+			}
+			add("\r\n")
+		case '\n':
+			add("\r\n")
+		default:
+			if b.Len() <= maxStringLen {
+				b.WriteByte(byte(c))
+			}
+		}
+		l.shift()
+	}
+	l.shift()
+	if b.Len() > maxStringLen {
+		l.errf(l.pos(), "quoted string started at line %d is too long (longer than %d bytes)", p.Line, maxStringLen)
+		return token{kind: tokError, pos: p}
+	}
+	return token{kind: tokString, pos: p, text: b.String()}
+}
+
+// identifier reads an identifier, a tag (starting with ':'), a lone ':'
+// or a text: multi-line string.
+func (l *lexer) identifier(p Position) token {
+	kind := tokIdent
+	var b strings.Builder
+	if l.cur() == ':' {
+		l.shift()
+		kind = tokTag
+		if !isAlpha(l.cur()) && l.cur() != '_' {
+			return token{kind: tokColon, pos: p}
+		}
+	}
+	b.WriteByte(byte(l.cur()))
+	l.shift()
+	for c := l.cur(); isAlpha(c) || isDigit(c) || c == '_'; c = l.cur() {
+		if b.Len() <= maxIdentifierLen {
+			b.WriteByte(byte(c))
+		}
+		l.shift()
+	}
+	id := b.String()
+	if kind == tokIdent && l.cur() == ':' && strings.EqualFold(id, "text") {
+		l.shift()
+		return l.multiline(p)
+	}
+	if len(id) > maxIdentifierLen {
+		if kind == tokTag {
+			l.errf(l.pos(), "encountered impossibly long tag identifier ':%s'", sanitize(id, maxIdentifierLen))
+		} else {
+			l.errf(l.pos(), "encountered impossibly long identifier '%s'", sanitize(id, maxIdentifierLen))
+		}
+		return token{kind: tokError, pos: p}
+	}
+	return token{kind: kind, pos: p, text: id}
 }
 
 // multiline reads a text: string; the "text:" has been consumed.
 func (l *lexer) multiline(p Position) token {
-	// Rest of the line: white space and an optional hash comment.
-	for l.off < len(l.src) && (l.src[l.off] == ' ' || l.src[l.off] == '\t') {
-		l.advance()
+	errTok := token{kind: tokError, pos: p}
+	for l.cur() == ' ' || l.cur() == '\t' {
+		l.shift()
 	}
-	if l.off < len(l.src) && l.src[l.off] == '#' {
-		for l.off < len(l.src) && l.src[l.off] != '\n' {
-			l.advance()
+	if l.cur() == '\r' {
+		l.shift()
+	}
+	switch c := l.cur(); c {
+	case '#':
+		l.shift()
+		if !l.hashComment() {
+			return errTok
 		}
-	}
-	if l.off < len(l.src) && l.src[l.off] == '\r' {
-		l.advance()
-	}
-	if l.off >= len(l.src) || l.src[l.off] != '\n' {
-		l.errf(p, "invalid character(s) after 'text:' (only white space and a comment may follow it on the same line)")
-		for l.off < len(l.src) && l.src[l.off] != '\n' {
-			l.advance()
+		if l.cur() == -1 {
+			l.errf(l.pos(), "end of file before end of multi-line string")
+			return errTok
 		}
-		if l.off >= len(l.src) {
-			return token{kind: tokString, pos: p, multi: true}
-		}
+	case '\n':
+		l.shift()
+	case -1:
+		l.errf(l.pos(), "end of file before end of multi-line string")
+		return errTok
+	default:
+		l.errf(l.pos(), "invalid character %s after 'text:' in multiline string", charName(c))
+		return errTok
 	}
-	l.advance() // newline
 	var b strings.Builder
 	for {
-		if l.off >= len(l.src) {
-			l.errf(p, "end of file before end of multi-line string")
-			return token{kind: tokString, pos: p, text: b.String(), multi: true}
-		}
-		end := strings.IndexByte(l.src[l.off:], '\n')
-		var line string
-		if end < 0 {
-			line = l.src[l.off:]
-		} else {
-			line = l.src[l.off : l.off+end+1]
-		}
-		body := strings.TrimRight(line, "\r\n")
-		if body == "." && end >= 0 {
-			for range len(line) {
-				l.advance()
+		if l.cur() == '.' {
+			l.shift()
+			crShifted := false
+			if l.cur() == '\r' {
+				l.shift()
+				crShifted = true
 			}
-			return token{kind: tokString, pos: p, text: b.String(), multi: true}
-		}
-		if body == "." && end < 0 {
-			for range len(line) {
-				l.advance()
+			if l.cur() == '\n' {
+				l.shift()
+				if b.Len() > maxStringLen {
+					l.errf(l.pos(), "multi-line string started at line %d is too long (longer than %d bytes)", p.Line, maxStringLen)
+					return errTok
+				}
+				return token{kind: tokString, pos: p, text: b.String(), multi: true}
 			}
-			l.errf(p, "end of file before end of multi-line string")
-			return token{kind: tokString, pos: p, text: b.String(), multi: true}
+			if crShifted {
+				if l.cur() != -1 {
+					l.errf(l.pos(), "found stray carriage-return (CR) character in multi-line string started at line %d", p.Line)
+				}
+				return errTok
+			}
+			if b.Len() <= maxStringLen {
+				b.WriteByte('.')
+			}
+			if l.cur() == '.' {
+				l.shift()
+			}
 		}
-		for range len(line) {
-			l.advance()
+		for l.cur() != '\n' && l.cur() != '\r' {
+			switch c := l.cur(); c {
+			case -1:
+				l.errf(l.pos(), "end of file before end of multi-line string")
+				return errTok
+			case 0:
+				l.errf(l.pos(), "encountered NUL character in quoted string started at line %d", p.Line)
+				return errTok
+			default:
+				if b.Len() <= maxStringLen {
+					b.WriteByte(byte(c))
+				}
+			}
+			l.shift()
 		}
-		if strings.HasPrefix(line, ".") {
-			line = line[1:]
+		if l.cur() == '\r' {
+			l.shift()
 		}
-		// Normalize line ends to CRLF as Pigeonhole does.
-		if strings.HasSuffix(line, "\n") {
-			line = strings.TrimRight(line, "\r\n") + "\r\n"
+		if l.cur() != '\n' {
+			if l.cur() != -1 {
+				l.errf(l.pos(), "found stray carriage-return (CR) character in multi-line string started at line %d", p.Line)
+			}
+			return errTok
 		}
-		b.WriteString(line)
+		if b.Len() <= maxStringLen {
+			b.WriteString("\r\n")
+		}
+		l.shift()
 	}
 }
 
+// sanitize shortens s to at most max bytes (ending in "..." when cut, never
+// splitting a UTF-8 sequence) and replaces control characters, like
+// Dovecot's str_sanitize.
+func sanitize(s string, max int) string {
+	var b strings.Builder
+	cut := false
+	for i, r := range s {
+		if i+len(string(r)) > max {
+			cut = true
+			break
+		}
+		if r < 0x20 || r == 0x7f {
+			b.WriteByte('?')
+			continue
+		}
+		b.WriteRune(r)
+	}
+	if !cut {
+		return b.String()
+	}
+	out := b.String()
+	for len(out)+3 > max && len(out) > 0 {
+		_, size := utf8.DecodeLastRuneInString(out)
+		out = out[:len(out)-size]
+	}
+	return out + "..."
+}
+
+// describe names the token as Pigeonhole's parser errors do.
 func (t token) describe() string {
 	switch t.kind {
+	case tokEOF:
+		return "end of file"
 	case tokIdent:
-		return fmt.Sprintf("identifier '%s'", t.text)
+		return "identifier"
 	case tokTag:
-		return fmt.Sprintf("tag ':%s'", t.text)
+		return "tag"
 	case tokNumber:
 		return "number"
 	case tokString:
 		return "string"
+	case tokLBracket:
+		return "'['"
+	case tokRBracket:
+		return "']'"
+	case tokLParen:
+		return "'('"
+	case tokRParen:
+		return "')'"
+	case tokLBrace:
+		return "'{'"
+	case tokRBrace:
+		return "'}'"
+	case tokComma:
+		return "','"
+	case tokSemicolon:
+		return "';'"
+	case tokSlash:
+		return "'/'"
+	case tokColon:
+		return "':'"
+	case tokGarbage:
+		return "unknown characters"
 	}
-	return t.kind.String()
+	return "error token (bug)"
 }

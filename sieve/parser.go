@@ -1,22 +1,26 @@
 package sieve
 
-// parser builds the parse tree (RFC 5228 §8.2). It reports every error it
-// can find and recovers at the next ';' or block boundary.
+// parser builds the parse tree (RFC 5228 §8.2). It follows Pigeonhole's
+// parser closely, including its error recovery, so that a broken script
+// yields the same errors (and the same number of them) as Pigeonhole.
 type parser struct {
-	lex  *lexer
-	tok  token
-	errs *errorSink
-	// depth of nested blocks and tests, bounded to keep recursion safe.
-	depth int
+	lex   *lexer
+	tok   token
+	errs  *errorSink
+	valid bool
 }
 
-// maxParseDepth bounds nesting of blocks and tests while parsing; deeper
-// input is an error rather than a stack overflow.
-const maxParseDepth = 256
+// Nesting and size limits of the grammar (Pigeonhole's sieve-limits.h).
+const (
+	maxCommandArgs = 32
+	maxBlockDepth  = 32
+	maxTestDepth   = 32
+)
 
 type errorSink struct {
-	list ErrorList
-	max  int
+	list     ErrorList
+	warnings ErrorList
+	max      int
 }
 
 func (e *errorSink) add(p Position, format string, args ...any) {
@@ -26,212 +30,264 @@ func (e *errorSink) add(p Position, format string, args ...any) {
 	e.list = append(e.list, &Error{Pos: p, Msg: sprintf(format, args...)})
 }
 
-func parse(file, src string, errs *errorSink) []*astNode {
-	p := &parser{errs: errs}
+func (e *errorSink) warn(p Position, format string, args ...any) {
+	e.warnings = append(e.warnings, &Error{Pos: p, Msg: sprintf(format, args...)})
+}
+
+// more reports whether more errors may be reported.
+func (e *errorSink) more() bool { return e.max <= 0 || len(e.list) < e.max }
+
+// parse returns the commands of a script; on any error it reports them
+// and returns ok false.
+func parse(file, src string, errs *errorSink) (cmds []*astNode, ok bool) {
+	p := &parser{errs: errs, valid: true}
 	p.lex = newLexer(file, src, errs.add)
+	p.lex.warnf = errs.warn
 	p.next()
-	var cmds []*astNode
-	for p.tok.kind != tokEOF {
-		if p.tok.kind == tokRBrace {
-			p.errs.add(p.tok.pos, "unexpected '}' found at top level (no block open)")
-			p.next()
-			continue
+	root := &astNode{}
+	if p.commands(root, 1) > 0 && p.valid {
+		if p.tok.kind != tokEOF {
+			p.errorf("unexpected %s found at (the presumed) end of file", p.tok.describe())
 		}
-		if c := p.command(); c != nil {
-			cmds = append(cmds, c)
-		}
+	} else {
+		p.valid = false
 	}
-	return cmds
+	return root.block, p.valid
 }
 
-func (p *parser) next() {
-	for {
-		p.tok = p.lex.next()
-		if p.tok.kind != tokError {
-			return
-		}
+func (p *parser) next() { p.tok = p.lex.next() }
+
+// errorf reports a parse error at the current token, unless the lexer
+// already reported that token.
+func (p *parser) errorf(format string, args ...any) {
+	if p.tok.kind != tokError {
+		p.errs.add(p.tok.pos, format, args...)
 	}
+	p.valid = false
 }
 
-// recover skips to just after the next ';' or to the next '}'/'{' block.
-func (p *parser) recover() {
-	depth := 0
-	for p.tok.kind != tokEOF {
+// stopping reports whether parsing should give up: an error was found and
+// no more may be reported.
+func (p *parser) stopping() bool { return !p.valid && !p.errs.more() }
+
+// commands parses commands into block until a token that cannot start
+// one. It returns 1 when in a defined state, 0 when recovery failed.
+func (p *parser) commands(block *astNode, depth int) int {
+	result := 1
+	for result > 0 && p.tok.kind == tokIdent {
+		if p.stopping() {
+			return p.recover(tokSemicolon)
+		}
+		cmd := &astNode{pos: p.tok.pos, name: p.tok.text}
+		block.block = append(block.block, cmd)
+		p.next()
+		result = p.arguments(cmd, 1)
+		if result > 0 && p.tok.kind != tokSemicolon && p.tok.kind != tokLBrace {
+			p.errorf("expected end of command ';' or the beginning of a compound block '{', but found %s", p.tok.describe())
+			result = 0
+		}
+		if result == 0 {
+			result = p.recover(tokSemicolon)
+		}
+		if result <= 0 {
+			return result
+		}
 		switch p.tok.kind {
 		case tokSemicolon:
-			if depth == 0 {
-				p.next()
-				return
-			}
+			p.next()
 		case tokLBrace:
-			depth++
-		case tokRBrace:
-			if depth == 0 {
-				return
+			p.next()
+			if depth+1 > maxBlockDepth {
+				p.errorf("cannot nest command blocks deeper than %d levels", maxBlockDepth)
+				if result = p.recover(tokRBrace); result > 0 {
+					p.next()
+				}
+				continue
 			}
-			depth--
-			if depth == 0 {
+			cmd.hasBlock = true
+			if result = p.commands(cmd, depth+1); result > 0 {
+				if p.tok.kind != tokRBrace {
+					p.errorf("expected end of compound block '}', but found %s", p.tok.describe())
+					result = p.recover(tokRBrace)
+				} else {
+					p.next()
+				}
+			} else if result = p.recover(tokRBrace); result > 0 {
 				p.next()
-				return
 			}
 		}
-		p.next()
 	}
+	return result
 }
 
-func (p *parser) command() *astNode {
-	if p.tok.kind != tokIdent {
-		p.errs.add(p.tok.pos, "expected identifier (command name), but found %s", p.tok.describe())
-		p.recover()
-		return nil
-	}
-	n := &astNode{pos: p.tok.pos, name: p.tok.text}
-	p.next()
-	if !p.arguments(n) {
-		p.recover()
-		return nil
-	}
-	switch p.tok.kind {
-	case tokSemicolon:
-		p.next()
-		return n
-	case tokLBrace:
-		if !p.block(n) {
-			return nil
+// arguments parses *argument [test / test-list] into n.
+func (p *parser) arguments(n *astNode, depth int) int {
+	result := 1
+args:
+	for result > 0 {
+		if p.stopping() {
+			result = 0
+			break
 		}
-		return n
-	}
-	p.errs.add(p.tok.pos, "expected ';' or '{' after command '%s', but found %s", n.name, p.tok.describe())
-	p.recover()
-	return nil
-}
-
-func (p *parser) block(n *astNode) bool {
-	p.depth++
-	defer func() { p.depth-- }()
-	if p.depth > maxParseDepth {
-		p.errs.add(p.tok.pos, "nesting too deep")
-		p.recover()
-		return false
-	}
-	n.hasBlock = true
-	open := p.tok.pos
-	p.next()
-	for p.tok.kind != tokRBrace {
-		if p.tok.kind == tokEOF {
-			p.errs.add(open, "end of file before end of block started with '{'")
-			return false
-		}
-		if c := p.command(); c != nil {
-			n.block = append(n.block, c)
-		}
-	}
-	p.next()
-	return true
-}
-
-// arguments parses *argument [test / test-list].
-func (p *parser) arguments(n *astNode) bool {
-	for {
 		switch p.tok.kind {
-		case tokTag:
-			n.args = append(n.args, arg{kind: argTag, pos: p.tok.pos, tag: p.tok.text})
+		case tokLBracket:
+			a := arg{kind: argStringList, pos: p.tok.pos}
+			p.next()
+			if p.tok.kind == tokString {
+				a.strs = append(a.strs, strLit{p.tok.pos, p.tok.text})
+				p.next()
+				for p.tok.kind == tokComma {
+					p.next()
+					if p.stopping() {
+						result = p.recover(tokRBracket)
+						break
+					}
+					if p.tok.kind != tokString {
+						p.errorf("expecting string after ',' in string list, but found %s", p.tok.describe())
+						result = p.recover(tokRBracket)
+						break
+					}
+					a.strs = append(a.strs, strLit{p.tok.pos, p.tok.text})
+					p.next()
+				}
+			} else {
+				p.errorf("expecting string after '[' in string list, but found %s", p.tok.describe())
+				result = p.recover(tokRBracket)
+			}
+			n.args = append(n.args, a)
+			if p.tok.kind == tokRBracket {
+				p.next()
+			} else {
+				p.errorf("expecting ',' or end of string list ']', but found %s", p.tok.describe())
+				if result = p.recover(tokRBracket); result > 0 {
+					p.next()
+				}
+			}
+		case tokString:
+			n.args = append(n.args, arg{kind: argString, pos: p.tok.pos, strs: []strLit{{p.tok.pos, p.tok.text}}, multi: p.tok.multi})
 			p.next()
 		case tokNumber:
 			n.args = append(n.args, arg{kind: argNumber, pos: p.tok.pos, num: p.tok.num})
 			p.next()
-		case tokString:
-			n.args = append(n.args, arg{kind: argString, pos: p.tok.pos, strs: []strLit{{p.tok.pos, p.tok.text}}, multi: p.tok.multi})
+		case tokTag:
+			n.args = append(n.args, arg{kind: argTag, pos: p.tok.pos, tag: p.tok.text})
 			p.next()
-		case tokLBracket:
-			a, ok := p.stringList()
-			if !ok {
-				return false
-			}
-			n.args = append(n.args, a)
 		default:
-			goto tests
+			break args
+		}
+		if len(n.args) > maxCommandArgs {
+			p.errorf("too many arguments for command '%s'", n.name)
+			return 0
 		}
 	}
-tests:
+	if result <= 0 {
+		return result
+	}
 	switch p.tok.kind {
 	case tokIdent:
-		t := p.test()
-		if t == nil {
-			return false
+		if depth+1 > maxTestDepth {
+			p.errorf("cannot nest tests deeper than %d levels", maxTestDepth)
+			return 0
 		}
-		n.tests = []*astNode{t}
-	case tokLParen:
-		tl, ok := p.testList()
-		if !ok {
-			return false
-		}
-		n.tests = tl
-		n.testList = true
-	}
-	return true
-}
-
-func (p *parser) stringList() (arg, bool) {
-	a := arg{kind: argStringList, pos: p.tok.pos}
-	p.next()
-	for {
-		if p.tok.kind != tokString {
-			p.errs.add(p.tok.pos, "expected string while parsing string list, but found %s", p.tok.describe())
-			return a, false
-		}
-		a.strs = append(a.strs, strLit{p.tok.pos, p.tok.text})
+		t := &astNode{pos: p.tok.pos, name: p.tok.text}
+		n.tests = append(n.tests, t)
 		p.next()
-		switch p.tok.kind {
-		case tokComma:
+		if p.arguments(t, depth+1) <= 0 {
+			return 0
+		}
+	case tokLParen:
+		p.next()
+		if depth+1 > maxTestDepth {
+			p.errorf("cannot nest tests deeper than %d levels", maxTestDepth)
+			if result = p.recover(tokRParen); result > 0 {
+				p.next()
+			}
+			return result
+		}
+		n.testList = true
+		if p.tok.kind == tokIdent {
+			t := &astNode{pos: p.tok.pos, name: p.tok.text}
+			n.tests = append(n.tests, t)
 			p.next()
-		case tokRBracket:
+			if result = p.arguments(t, depth+1); result > 0 {
+				for p.tok.kind == tokComma {
+					p.next()
+					if p.stopping() {
+						result = p.recover(tokRParen)
+						break
+					}
+					if p.tok.kind != tokIdent {
+						p.errorf("expecting test identifier after ',' in test list, but found %s", p.tok.describe())
+						result = p.recover(tokRParen)
+						break
+					}
+					t := &astNode{pos: p.tok.pos, name: p.tok.text}
+					n.tests = append(n.tests, t)
+					p.next()
+					if result = p.arguments(t, depth+1); result <= 0 {
+						result = p.recover(tokRParen)
+						break
+					}
+				}
+			} else {
+				result = p.recover(tokRParen)
+			}
+		} else {
+			p.errorf("expecting test identifier after '(' in test list, but found %s", p.tok.describe())
+			result = p.recover(tokRParen)
+		}
+		if p.tok.kind == tokRParen {
 			p.next()
-			return a, true
-		default:
-			p.errs.add(p.tok.pos, "expected ',' or end of string list ']', but found %s", p.tok.describe())
-			return a, false
+		} else {
+			p.errorf("expecting ',' or end of test list ')', but found %s", p.tok.describe())
+			if result = p.recover(tokRParen); result > 0 {
+				p.next()
+			}
 		}
 	}
+	return result
 }
 
-func (p *parser) test() *astNode {
-	p.depth++
-	defer func() { p.depth-- }()
-	if p.depth > maxParseDepth {
-		p.errs.add(p.tok.pos, "nesting too deep")
-		return nil
+// recoverPrio ranks the tokens that end grammatical structures.
+func recoverPrio(k tokenKind) int {
+	switch k {
+	case tokLBrace, tokRBrace:
+		return 3
+	case tokSemicolon:
+		return 2
+	case tokLParen, tokRParen:
+		return 1
+	case tokLBracket, tokRBracket:
+		return 0
 	}
-	n := &astNode{pos: p.tok.pos, name: p.tok.text}
-	p.next()
-	if !p.arguments(n) {
-		return nil
-	}
-	return n
+	return -1
 }
 
-func (p *parser) testList() ([]*astNode, bool) {
-	p.next()
-	var list []*astNode
-	for {
-		if p.tok.kind != tokIdent {
-			p.errs.add(p.tok.pos, "expected test command, but found %s", p.tok.describe())
-			return nil, false
-		}
-		t := p.test()
-		if t == nil {
-			return nil, false
-		}
-		list = append(list, t)
-		switch p.tok.kind {
-		case tokComma:
+// recover skips to the token that ends the structure closed by end,
+// honouring nesting; it returns 1 when positioned on that token (or, for
+// a command, on the '{' of its block) and 0 when it ran into the end of an
+// enclosing structure or the end of the script.
+func (p *parser) recover(end tokenKind) int {
+	begins := [4]tokenKind{tokLBracket, tokLParen, -1, tokLBrace}
+	ends := [4]tokenKind{tokRBracket, tokRParen, tokSemicolon, tokRBrace}
+	prio := recoverPrio(end)
+	nesting := 1
+	for p.tok.kind != tokEOF && recoverPrio(p.tok.kind) <= prio {
+		if p.tok.kind == begins[prio] {
+			nesting++
 			p.next()
-		case tokRParen:
-			p.next()
-			return list, true
-		default:
-			p.errs.add(p.tok.pos, "expected ',' or end of test list ')', but found %s", p.tok.describe())
-			return nil, false
+			continue
 		}
+		if p.tok.kind == ends[prio] {
+			nesting--
+			if nesting == 0 {
+				return 1
+			}
+		}
+		p.next()
 	}
+	if end == tokSemicolon && p.tok.kind == tokLBrace {
+		return 1
+	}
+	return 0
 }
