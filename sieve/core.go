@@ -41,7 +41,7 @@ func coreExtension() *extension {
 			return false, nil
 		}},
 		{name: "exists", test: true, args: []argType{tStringList}, argNames: []string{"header names"}, check: checkHeaderNames, eval: evalExists},
-		{name: "size", test: true, tags: []tagSpec{{name: "over", group: "size"}, {name: "under", group: "size"}},
+		{name: "size", test: true, tags: []tagSpec{{name: "over", group: "size", dupErr: sizeDupErr}, {name: "under", group: "size", dupErr: sizeDupErr}},
 			args: []argType{tNumber}, argNames: []string{"limit"}, check: checkSize, eval: evalSize},
 		{name: "header", test: true, match: true, tags: indexTags(), args: []argType{tStringList, tStringList},
 			argNames: []string{"header names", "key list"}, check: checkHeaderNames, eval: evalHeader},
@@ -134,6 +134,8 @@ func execRedirect(r *run, n *node) error {
 	return r.addAction(&Redirect{At: n.pos, Address: addr, Copy: n.has("copy")})
 }
 
+const sizeDupErr = "exactly one of the ':under' or ':over' tags must be specified for the size test, but more were found"
+
 func checkSize(c *checker, n *node) {
 	if !n.has("over") && !n.has("under") {
 		c.errorf(n.pos, "the size test requires either the :under or the :over tag to be specified")
@@ -149,14 +151,16 @@ func evalSize(r *run, n *node) (bool, error) {
 	return size < limit, nil
 }
 
-// checkHeaderNames verifies literal header names are valid field names.
+// checkHeaderNames warns about literal header names that are not valid
+// field names (Pigeonhole accepts them; they never match).
 func checkHeaderNames(c *checker, n *node) {
 	for _, s := range n.args[0].strs {
 		if s.parts != nil {
 			continue
 		}
 		if !validFieldName(s.lit) {
-			c.errorf(s.pos, "specified header field name '%s' is invalid", strings.ToValidUTF8(s.lit, "?"))
+			c.warnf(s.pos, "specified header field name '%s' is invalid", sanitize(strings.ToValidUTF8(s.lit, "?"), 80))
+			break
 		}
 	}
 	checkIndex(c, n)
@@ -221,29 +225,31 @@ func evalHeader(r *run, n *node) (bool, error) {
 	return r.match(n, vals, keys)
 }
 
-// addressHeaders are the fields the address test may inspect (RFC 5228
-// §5.1: any field holding addresses).
+// addressHeaders are the fields the address test may inspect: Pigeonhole's
+// list (RFC 5228 §5.1 requires from, to, cc, bcc, sender, resent-from and
+// resent-to; the rest are other address fields in common use).
 var addressHeaders = map[string]bool{
-	"from": true, "sender": true, "reply-to": true, "to": true, "cc": true, "bcc": true,
-	"resent-from": true, "resent-sender": true, "resent-to": true, "resent-cc": true,
-	"resent-bcc": true, "resent-reply-to": true, "return-receipt-to": true,
-	"disposition-notification-to": true, "delivered-to": true, "envelope-to": true,
-	"x-original-to": true, "errors-to": true, "original-recipient": true,
-	"x-envelope-to": true, "apparently-to": true, "mail-followup-to": true, "mail-reply-to": true,
-	"return-path": true, "x-delivered-to": true, "x-original-from": true,
+	"from": true, "to": true, "cc": true, "bcc": true, "sender": true, "resent-from": true, "resent-to": true,
+	"reply-to": true, "resent-reply-to": true, "resent-sender": true, "resent-cc": true, "resent-bcc": true,
+	"for-approval": true, "for-handling": true, "for-comment": true, "apparently-to": true,
+	"errors-to": true, "delivered-to": true, "return-receipt-to": true, "x-admin": true,
+	"read-receipt-to": true, "x-confirm-reading-to": true, "return-receipt-requested": true,
+	"registered-mail-reply-requested-by": true, "mail-followup-to": true,
+	"mail-reply-to": true, "abuse-reports-to": true, "x-complaints-to": true,
+	"x-report-abuse-to": true, "x-beenthere": true, "x-original-from": true, "x-original-to": true,
 }
 
 func checkAddressHeaders(c *checker, n *node) {
 	for _, s := range n.args[0].strs {
-		if s.parts != nil {
-			continue
+		if s.parts == nil && !validFieldName(s.lit) {
+			c.warnf(s.pos, "specified header field name '%s' is invalid", sanitize(strings.ToValidUTF8(s.lit, "?"), 80))
+			break
 		}
-		if !validFieldName(s.lit) {
-			c.errorf(s.pos, "specified header field name '%s' is invalid", strings.ToValidUTF8(s.lit, "?"))
-			continue
-		}
-		if !addressHeaders[strings.ToLower(s.lit)] && !strings.HasPrefix(strings.ToLower(s.lit), "x-") {
-			c.errorf(s.pos, "specified header '%s' is not allowed for the address test", s.lit)
+	}
+	for _, s := range n.args[0].strs {
+		if s.parts == nil && !addressHeaders[strings.ToLower(s.lit)] {
+			c.errorf(s.pos, "specified header '%s' is not allowed for the address test", sanitize(s.lit, 64))
+			return
 		}
 	}
 	checkIndex(c, n)

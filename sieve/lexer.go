@@ -92,8 +92,13 @@ func (l *lexer) warn(format string, args ...any) {
 	}
 }
 
-func isAlpha(c int) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-func isDigit(c int) bool { return c >= '0' && c <= '9' }
+func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// lexAlpha and lexDigit classify the lexer's current character (-1 at
+// the end of the script).
+func lexAlpha(c int) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func lexDigit(c int) bool { return c >= '0' && c <= '9' }
 
 // charName renders a character in an error message as Pigeonhole does.
 func charName(c int) string {
@@ -176,10 +181,10 @@ func (l *lexer) scan() (t token, space bool) {
 			'(': tokLParen, ')': tokRParen, ';': tokSemicolon, ',': tokComma}[c]
 		return t, false
 	}
-	if isDigit(c) {
+	if lexDigit(c) {
 		return l.number(p), false
 	}
-	if isAlpha(c) || c == '_' || c == ':' {
+	if lexAlpha(c) || c == '_' || c == ':' {
 		return l.identifier(p), false
 	}
 	if l.prev != tokGarbage {
@@ -210,7 +215,7 @@ func (l *lexer) hashComment() bool {
 
 func (l *lexer) number(p Position) token {
 	start := l.off
-	for isDigit(l.cur()) {
+	for lexDigit(l.cur()) {
 		l.shift()
 	}
 	digits := l.src[start:l.off]
@@ -300,13 +305,13 @@ func (l *lexer) identifier(p Position) token {
 	if l.cur() == ':' {
 		l.shift()
 		kind = tokTag
-		if !isAlpha(l.cur()) && l.cur() != '_' {
+		if !lexAlpha(l.cur()) && l.cur() != '_' {
 			return token{kind: tokColon, pos: p}
 		}
 	}
 	b.WriteByte(byte(l.cur()))
 	l.shift()
-	for c := l.cur(); isAlpha(c) || isDigit(c) || c == '_'; c = l.cur() {
+	for c := l.cur(); lexAlpha(c) || lexDigit(c) || c == '_'; c = l.cur() {
 		if b.Len() <= maxIdentifierLen {
 			b.WriteByte(byte(c))
 		}

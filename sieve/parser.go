@@ -8,13 +8,15 @@ type parser struct {
 	tok   token
 	errs  *errorSink
 	valid bool
+	// maxBlock and maxTest bound the nesting of blocks and of tests.
+	maxBlock, maxTest int
 }
 
-// Nesting and size limits of the grammar (Pigeonhole's sieve-limits.h).
+// Limits of the grammar (Pigeonhole's sieve-limits.h); the nesting limit
+// is configurable through Limits.Nesting.
 const (
 	maxCommandArgs = 32
-	maxBlockDepth  = 32
-	maxTestDepth   = 32
+	defaultNesting = 32
 )
 
 type errorSink struct {
@@ -39,8 +41,11 @@ func (e *errorSink) more() bool { return e.max <= 0 || len(e.list) < e.max }
 
 // parse returns the commands of a script; on any error it reports them
 // and returns ok false.
-func parse(file, src string, errs *errorSink) (cmds []*astNode, ok bool) {
-	p := &parser{errs: errs, valid: true}
+func parse(file, src string, errs *errorSink, nesting int) (cmds []*astNode, ok bool) {
+	if nesting <= 0 {
+		nesting = defaultNesting
+	}
+	p := &parser{errs: errs, valid: true, maxBlock: nesting, maxTest: nesting}
 	p.lex = newLexer(file, src, errs.add)
 	p.lex.warnf = errs.warn
 	p.next()
@@ -97,8 +102,8 @@ func (p *parser) commands(block *astNode, depth int) int {
 			p.next()
 		case tokLBrace:
 			p.next()
-			if depth+1 > maxBlockDepth {
-				p.errorf("cannot nest command blocks deeper than %d levels", maxBlockDepth)
+			if depth+1 > p.maxBlock {
+				p.errorf("cannot nest command blocks deeper than %d levels", p.maxBlock)
 				if result = p.recover(tokRBrace); result > 0 {
 					p.next()
 				}
@@ -185,8 +190,8 @@ args:
 	}
 	switch p.tok.kind {
 	case tokIdent:
-		if depth+1 > maxTestDepth {
-			p.errorf("cannot nest tests deeper than %d levels", maxTestDepth)
+		if depth+1 > p.maxTest {
+			p.errorf("cannot nest tests deeper than %d levels", p.maxTest)
 			return 0
 		}
 		t := &astNode{pos: p.tok.pos, name: p.tok.text}
@@ -197,8 +202,8 @@ args:
 		}
 	case tokLParen:
 		p.next()
-		if depth+1 > maxTestDepth {
-			p.errorf("cannot nest tests deeper than %d levels", maxTestDepth)
+		if depth+1 > p.maxTest {
+			p.errorf("cannot nest tests deeper than %d levels", p.maxTest)
 			if result = p.recover(tokRParen); result > 0 {
 				p.next()
 			}

@@ -28,8 +28,9 @@ type tagSpec struct {
 	arg   argType // what follows the tag
 	group string  // tags of one group exclude each other (e.g. "period")
 	ext   string  // capability that must be required for the tag to exist
-	// what is used in "unknown tagged argument" style messages
-	desc string
+	// dupErr, when set, is the error for a repeated tag of the group
+	// (instead of Pigeonhole's generic "encountered duplicate ...").
+	dupErr string
 }
 
 type testArity uint8

@@ -300,7 +300,15 @@ func (r *run) loadAndCompile(path string) (*Script, error) {
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
 		name = name[i+1:]
 	}
-	return Compile(strings.TrimSuffix(name, ".sieve"), src, r.testCompileOptions())
+	name = strings.TrimSuffix(name, ".sieve")
+	s, stage, err := compile(name, src, r.testCompileOptions())
+	var el ErrorList
+	if errors.As(err, &el) {
+		// Pigeonhole logs a closing error after the script's own ones.
+		el = append(el[:len(el):len(el)], &Error{Pos: Position{File: name}, Msg: stage.failure()})
+		return nil, el
+	}
+	return s, err
 }
 
 func (r *run) setCompileErrors(err error) {
