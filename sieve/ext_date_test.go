@@ -110,9 +110,9 @@ func TestParseMessageDate(t *testing.T) {
 
 func TestDateErrors(t *testing.T) {
 	tests := []struct{ src, want string }{
-		{`require "date"; if date :zone "+0100" :originalzone "date" "date" "x" {}`, "cannot be specified together"},
+		{`require "date"; if date :zone "+0100" :originalzone "date" "date" "x" {}`, "encountered duplicate :originalzone argument"},
 		{`require "date"; if currentdate :originalzone "date" "x" {}`, "unknown tagged argument ':originalzone'"},
-		{`require "date"; if date "date" "x" {}`, "expects a string list as positional argument 3"},
+		{`require "date"; if date "date" "x" {}`, "requires 3 positional argument(s), but 2 is/are specified"},
 		{`require "date"; if date :last "date" "date" "x" {}`, "unknown tagged argument ':last'"},
 		{`if currentdate "date" "x" {}`, "unknown test 'currentdate'"},
 	}
