@@ -26,5 +26,7 @@ func allExtensions() []*extension {
 		dateExtension(),
 		environmentExtension(),
 		ihaveExtension(),
+		duplicateExtension(),
+		spamtestExtension(), spamtestplusExtension(), virustestExtension(),
 	}
 }

@@ -79,6 +79,7 @@ func RunTestsuite(ctx context.Context, name string, src []byte, hooks *Testsuite
 		Envelope:    Envelope{From: "sender@example.com", To: "recipient@example.org", OrigTo: "recipient@example.org"},
 		Settings:    settings.Clone(),
 		Environment: testsuiteEnvironment(),
+		Duplicates:  NewMemoryDuplicates(nil),
 	}
 	if env.Settings == nil {
 		env.Settings = Settings{}
@@ -442,6 +443,9 @@ func (ts *testsuiteRun) execute(r *run, res *Result) error {
 		msg = r.msg
 	}
 	env := r.env.Envelope
+	if d, ok := r.env.Duplicates.(*MemoryDuplicates); ok {
+		d.Record(res.Duplicates)
+	}
 	for _, a := range res.Actions {
 		switch a := a.(type) {
 		case *Keep:
