@@ -23,14 +23,16 @@ func duplicateExtension() *extension {
 		name: "duplicate", test: true,
 		tags: []tagSpec{
 			{name: "handle", arg: tString},
-			{name: "header", arg: tString, group: "value"},
-			{name: "uniqueid", arg: tString, group: "value"},
+			{name: "header", arg: tString, group: "value", dupErr: duplicateConflict},
+			{name: "uniqueid", arg: tString, group: "value", dupErr: duplicateConflict},
 			{name: "seconds", arg: tNumber},
 			{name: "last"},
 		},
 		eval: evalDuplicate,
 	}}}
 }
+
+const duplicateConflict = "conflicting :header and :uniqueid arguments specified for the duplicate test"
 
 const (
 	defaultDuplicatePeriod = 12 * time.Hour

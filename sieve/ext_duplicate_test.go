@@ -118,9 +118,9 @@ func TestDuplicateCheckerErrors(t *testing.T) {
 
 func TestDuplicateErrors(t *testing.T) {
 	tests := []struct{ src, want string }{
-		{`require "duplicate"; duplicate;`, "cannot be used as a command"},
+		{`require "duplicate"; duplicate;`, "attempted to use test 'duplicate' as command"},
 		{`require "duplicate"; if duplicate "x" {}`, "positional"},
-		{`require "duplicate"; if duplicate :header "a" :uniqueid "b" {}`, "cannot be specified together"},
+		{`require "duplicate"; if duplicate :header "a" :uniqueid "b" {}`, "conflicting :header and :uniqueid arguments"},
 		{`require "duplicate"; if duplicate :seconds "a" {}`, "requires a number"},
 		{`require "duplicate"; if duplicate :handle ["a", "b"] {}`, "requires a string"},
 	}
