@@ -25,17 +25,45 @@ func dateExtension() *extension {
 			tags:     append(indexTags(), zoneTags(true)...),
 			args:     []argType{tString, tString, tStringList},
 			argNames: []string{"header name", "date part", "key list"},
-			check:    checkHeaderNames,
-			eval:     evalDate,
+			check: func(c *checker, n *node) {
+				checkHeaderNames(c, n)
+				checkDateArgs(c, n, n.args[1])
+			},
+			eval: evalDate,
 		},
 		{
 			name: "currentdate", test: true, match: true,
 			tags:     zoneTags(false),
 			args:     []argType{tString, tStringList},
 			argNames: []string{"date part", "key list"},
+			check:    func(c *checker, n *node) { checkDateArgs(c, n, n.args[0]) },
 			eval:     evalCurrentDate,
 		},
 	}}
+}
+
+// checkDateArgs warns, as Pigeonhole does, about a literal :zone that is
+// not "+hhmm"/"-hhmm" and a literal date part that is not known; the test
+// then uses the local zone, or is false.
+func checkDateArgs(c *checker, n *node, part *value) {
+	if v := n.tagValue("zone"); v != nil && v.strs[0].parts == nil {
+		if _, ok := parseZoneOffset(v.strs[0].lit); !ok {
+			c.warnf(v.pos, "specified :zone argument '%s' is not a valid timezone", truncateUTF8(v.strs[0].lit, 40))
+		}
+	}
+	if p := part.strs[0]; p.parts == nil && !knownDatePart(p.lit) {
+		c.warnf(p.pos, "specified date part '%s' is not known", truncateUTF8(p.lit, 80))
+	}
+}
+
+func knownDatePart(name string) bool {
+	p := strings.ToLower(name)
+	for _, known := range dateParts {
+		if p == known {
+			return true
+		}
+	}
+	return false
 }
 
 // dateZone is the zone a date test converts to.
@@ -128,11 +156,8 @@ func evalCurrentDate(r *run, n *node) (bool, error) {
 // datePart looks up a date part name (case-insensitive); an unknown one
 // makes the test false with a warning, as in Pigeonhole.
 func (r *run) datePart(n *node, name string) (string, bool) {
-	p := strings.ToLower(name)
-	for _, known := range dateParts {
-		if p == known {
-			return p, true
-		}
+	if knownDatePart(name) {
+		return strings.ToLower(name), true
 	}
 	r.warnf(n.pos, "specified date part argument '%s' is not known", truncateUTF8(name, 40))
 	return "", false
@@ -246,24 +271,26 @@ func parseMessageDate(s string) (time.Time, int, bool) {
 	if err != nil || len(toks[i]) > 2 || day < 1 {
 		return time.Time{}, 0, false
 	}
-	mon, ok := monthNames[strings.ToLower(toks[i+1])]
+	mt := strings.ToLower(toks[i+1])
+	if len(mt) < 3 {
+		return time.Time{}, 0, false
+	}
+	mon, ok := monthNames[mt[:3]]
 	if !ok {
 		return time.Time{}, 0, false
 	}
 	ys := toks[i+2]
-	year, err := strconv.Atoi(ys)
-	if err != nil || len(ys) < 2 || len(ys) > 4 || !allDigits(ys) {
+	if (len(ys) != 2 && len(ys) != 4) || !allDigits(ys) {
 		return time.Time{}, 0, false
 	}
-	switch len(ys) {
-	case 2:
-		if year < 50 {
-			year += 2000
-		} else {
-			year += 1900
-		}
-	case 3:
+	year, _ := strconv.Atoi(ys)
+	switch {
+	case len(ys) == 2 && year < 70:
+		year += 2000
+	case len(ys) == 2:
 		year += 1900
+	case year < 1900:
+		return time.Time{}, 0, false
 	}
 	hour, min, sec, ok := parseClock(toks[i+3])
 	if !ok {
@@ -271,16 +298,7 @@ func parseMessageDate(s string) (time.Time, int, bool) {
 	}
 	zone := 0
 	if len(toks) > i+4 {
-		z := toks[i+4]
-		if off, ok := parseZoneOffset(z); ok {
-			zone = off
-		} else if off, ok := zoneNames[strings.ToLower(z)]; ok {
-			zone = off
-		} else if len(z) == 1 && isAlpha(z[0]) {
-			zone = 0 // military zones are unreliable: treat as -0000
-		} else {
-			return time.Time{}, 0, false
-		}
+		zone = parseZoneName(toks[i+4])
 	}
 	if day > daysIn(mon, year) {
 		return time.Time{}, 0, false
@@ -293,6 +311,7 @@ func daysIn(m time.Month, year int) int {
 	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
+// parseClock parses h[h]:mm[:ss]; a leap second reads as :59.
 func parseClock(s string) (h, m, sec int, ok bool) {
 	parts := strings.Split(s, ":")
 	if len(parts) < 2 || len(parts) > 3 {
@@ -300,7 +319,7 @@ func parseClock(s string) (h, m, sec int, ok bool) {
 	}
 	var n [3]int
 	for i, p := range parts {
-		if len(p) < 1 || len(p) > 2 || !allDigits(p) {
+		if (len(p) != 2 && (i > 0 || len(p) != 1)) || !allDigits(p) {
 			return 0, 0, 0, false
 		}
 		n[i], _ = strconv.Atoi(p)
@@ -308,7 +327,33 @@ func parseClock(s string) (h, m, sec int, ok bool) {
 	if n[0] > 23 || n[1] > 59 || n[2] > 60 {
 		return 0, 0, 0, false
 	}
+	if n[2] == 60 {
+		n[2] = 59
+	}
 	return n[0], n[1], n[2], true
+}
+
+// parseZoneName reads a zone: "+hhmm"/"-hhmm", an obsolete name or a
+// military letter (RFC 5322 §4.3). Anything else means an unknown zone,
+// read as +0000, as Dovecot does.
+func parseZoneName(z string) int {
+	if off, ok := parseZoneOffset(z); ok {
+		return off
+	}
+	if off, ok := zoneNames[strings.ToLower(z)]; ok {
+		return off
+	}
+	if len(z) == 1 {
+		switch c := z[0] | 0x20; {
+		case c >= 'a' && c <= 'i':
+			return int(c-'a'+1) * 60
+		case c >= 'k' && c <= 'm':
+			return int(c-'k'+10) * 60
+		case c >= 'n' && c <= 'y':
+			return -int(c-'n'+1) * 60
+		}
+	}
+	return 0
 }
 
 // dateTokens splits a date into words, dropping comments and white space;

@@ -90,6 +90,14 @@ func TestParseMessageDate(t *testing.T) {
 		{"Mon (comment), 20 Jul 99 21:44:43 GMT", "1999-07-20T21:44:43Z"},
 		{" 1 jan 05 00:00:00 EST (Eastern)", "2005-01-01T00:00:00-05:00"},
 		{"Mon, 20 Jul 2009 21:44:43", "2009-07-20T21:44:43Z"},
+		{"1 January 2009 0:00 A", "2009-01-01T00:00:00+01:00"},
+		{"1 Jan 69 00:00:00 N", "2069-01-01T00:00:00-01:00"},
+		{"1 Jan 70 00:00:00 XYZ", "1970-01-01T00:00:00Z"},
+		{"20 Jul 2009 21:44:60 +0160", "2009-07-20T21:44:59+02:00"},
+		{"20 Jul 109 21:44:43 +0000", ""},
+		{"1 Jan 1899 00:00:00 +0000", ""},
+		{"1 Jan 2009 1:2:3 +0000", ""},
+		{"1 Ja 2009 00:00:00 +0000", ""},
 		{"Moo, 34 Juul 3060 25:30:42 +6600", ""},
 		{"31 Feb 2009 10:00:00 +0000", ""},
 		{"20 Jul 2009 24:00:00 +0000", ""},
@@ -120,6 +128,27 @@ func TestDateErrors(t *testing.T) {
 		_, err := Compile("t", []byte(tc.src), nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.src, err, tc.want)
+		}
+	}
+}
+
+func TestDateWarnings(t *testing.T) {
+	tests := []struct{ src, want string }{
+		{`require "date"; if currentdate :zone "CET" "date" "x" {}`, "specified :zone argument 'CET' is not a valid timezone"},
+		{`require "date"; if date "date" "fortnight" "x" {}`, "specified date part 'fortnight' is not known"},
+		{`require "date"; if date :zone "+0100" "date" "Date" "x" {}`, ""},
+	}
+	for _, tc := range tests {
+		s, err := Compile("t", []byte(tc.src), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.src, err)
+		}
+		w := s.Warnings()
+		switch {
+		case tc.want == "" && len(w) != 0:
+			t.Errorf("%s: warnings %v, want none", tc.src, w)
+		case tc.want != "" && (len(w) != 1 || !strings.Contains(w[0].Msg, tc.want)):
+			t.Errorf("%s: warnings %v, want %q", tc.src, w, tc.want)
 		}
 	}
 }

@@ -54,33 +54,13 @@ func checkIhave(c *checker, n *node) {
 	n.data = true
 }
 
-// constFalse reports whether a test list is false whatever the message:
-// a failed ihave, an allof holding one, or an anyof of nothing else (the
-// constant folding Pigeonhole applies to decide which blocks to skip).
-func constFalse(tests []*node) bool {
-	return len(tests) == 1 && isConstFalse(tests[0])
-}
-
+// isConstFalse reports whether n is an ihave test decided false at compile
+// time; the validator folds it into if/elsif constants (constOf), so the
+// block it guards is not validated.
 func isConstFalse(n *node) bool {
-	switch n.spec.name {
-	case "ihave":
-		if n.spec.ext == "ihave" {
-			have, _ := n.data.(bool)
-			return !have
-		}
-	case "allof":
-		for _, t := range n.tests {
-			if isConstFalse(t) {
-				return true
-			}
-		}
-	case "anyof":
-		for _, t := range n.tests {
-			if !isConstFalse(t) {
-				return false
-			}
-		}
-		return len(n.tests) > 0
+	if n.spec.name != "ihave" || n.spec.ext != "ihave" {
+		return false
 	}
-	return false
+	have, _ := n.data.(bool)
+	return !have
 }
