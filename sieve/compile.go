@@ -28,6 +28,8 @@ type Options struct {
 	includeDepth int
 	// includeStack holds the names of scripts being included (loop check).
 	includeStack []string
+	// inc is shared by a script and everything it includes (include.go).
+	inc *includeState
 }
 
 // Limits bound what a script may do. Zero fields take the defaults.

@@ -33,6 +33,9 @@ func variablesExtension() *extension {
 
 func checkSet(c *checker, n *node) {
 	name := n.args[0].strs[0]
+	if checkGlobalNamespace(c, name) {
+		return
+	}
 	if name.parts != nil || !validVarName(name.lit) {
 		c.errorf(name.pos, "invalid variable name '%s'", strings.ToValidUTF8(name.lit, "?"))
 		return

@@ -23,6 +23,7 @@ func allExtensions() []*extension {
 		testsuiteExtension(),
 		imap4flagsExtension(),
 		mailboxExtension(),
+		includeExtension(),
 		dateExtension(),
 		environmentExtension(),
 		ihaveExtension(),

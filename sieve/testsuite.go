@@ -100,7 +100,7 @@ func testsuiteExtension() *extension {
 	return &extension{name: "vnd.dovecot.testsuite", defaultOff: true, specs: []*spec{
 		{name: "test", args: []argType{tString}, block: needBlock, exec: execTest},
 		{name: "test_fail", args: []argType{tString}, exec: func(r *run, n *node) error {
-			if r.ts.current != nil {
+			if r.ts != nil && r.ts.current != nil {
 				r.ts.current.Reason = r.string(n.args[0])
 			}
 			return errTestFailed
@@ -286,7 +286,7 @@ func evalTestMessage(r *run, n *node) (bool, error) {
 
 // compileOptions are the options for scripts compiled by a test.
 func (r *run) testCompileOptions() *Options {
-	return &Options{Settings: r.env.Settings, Resolver: r.ts.hooks.Resolver, Extensions: r.env.Settings.String("sieve_extensions", "+vacation-seconds +editheader")}
+	return &Options{Settings: r.env.Settings, Resolver: r.ts.hooks.Resolver, Testsuite: r.ts.hooks, Extensions: r.env.Settings.String("sieve_extensions", "+vacation-seconds +editheader")}
 }
 
 func (r *run) loadAndCompile(path string) (*Script, error) {
