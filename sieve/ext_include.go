@@ -47,7 +47,7 @@ func includeExtension() *extension {
 		{
 			name: "include",
 			tags: []tagSpec{
-				{name: "personal", group: "location"}, {name: "global", group: "location"},
+				{name: "personal"}, {name: "global"},
 				{name: "once"}, {name: "optional"},
 			},
 			args: []argType{tString}, argNames: []string{"value"},
@@ -92,6 +92,10 @@ func (c *checker) includeLimits() (depth, count int) {
 }
 
 func checkInclude(c *checker, n *node) {
+	if n.has("personal") && n.has("global") {
+		c.errorf(n.pos, "include: cannot use location tags ':personal' and ':global' multiple times")
+		return
+	}
 	arg := n.args[0].strs[0]
 	if arg.parts != nil {
 		c.errorf(arg.pos, "the include command requires a constant string for its value argument")
@@ -189,15 +193,6 @@ func checkInclude(c *checker, n *node) {
 }
 
 func stackEntry(k includeKey) string { return k.loc.String() + ":" + k.name }
-
-// sanitize shortens s for an error message and replaces invalid UTF-8.
-func sanitize(s string, max int) string {
-	s = strings.ToValidUTF8(s, "?")
-	if len(s) > max {
-		return truncateUTF8(s, max) + "..."
-	}
-	return s
-}
 
 func execInclude(r *run, n *node) error {
 	d := n.data.(*includeData)

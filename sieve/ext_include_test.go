@@ -114,7 +114,7 @@ func TestIncludeErrors(t *testing.T) {
 		{`include :global "add-one";`, nil, []string{"included global script 'add-one' does not exist"}},
 		{`include "../x";`, nil, []string{"include: invalid script name '../x'"}},
 		{`include "broken";`, nil, []string{"failed to access included personal script 'broken'"}},
-		{`include :personal :global "x";`, nil, []string{"cannot be specified together"}},
+		{`include :personal :global "x";`, nil, []string{"include: cannot use location tags ':personal' and ':global' multiple times"}},
 		{`include "self";`, nil, []string{"circular include", "failed to generate code for included script 'self'"}},
 		{`include "a";`, nil, []string{"circular include", "failed to generate code for included script 'b'", "failed to generate code for included script 'a'"}},
 		{`include "d1";`, Settings{"sieve_include_max_nesting_depth": "2"}, []string{
