@@ -15,8 +15,10 @@ import (
 //	sieve_spamtest_status_type       score (default), strlen or text
 //	sieve_spamtest_score_max_header  "Name" or "Name: regex": the maximum, per message
 //	sieve_spamtest_score_max_value   the maximum as a number
+//	                                 (Pigeonhole 2.3: sieve_spamtest_max_header/max_value)
 //	sieve_spamtest_text_valueN       (also sieve_spamtest_text_value/N) the text of value N
 //
+// The default comparator is i;ascii-casemap, as in Pigeonhole.
 // spamtest yields "0" when the extension is not configured or the message
 // has no usable status, else 1..10 (virustest 1..5); spamtest :percent
 // (spamtestplus) yields 0..100.
@@ -148,8 +150,10 @@ func scannerSettings(set Settings, ext string) (cfg scannerConfig, ok bool, err 
 		}
 		return cfg, true, nil
 	}
-	maxHdr := set.String(prefix+"score_max_header", "")
-	maxVal := set.String(prefix+"score_max_value", "")
+	// Pigeonhole 2.3 names these sieve_*_max_header/max_value; 2.4
+	// sieve_*_score_max_header/score_max_value.
+	maxHdr := set.String(prefix+"score_max_header", set.String(prefix+"max_header", ""))
+	maxVal := set.String(prefix+"score_max_value", set.String(prefix+"max_value", ""))
 	switch {
 	case maxHdr != "" && maxVal != "":
 		return cfg, false, fmt.Errorf("sieve_%s_score_max_header and sieve_%s_score_max_value cannot both be configured", ext, ext)

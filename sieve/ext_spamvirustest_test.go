@@ -52,6 +52,7 @@ func TestSpamVirusTest(t *testing.T) {
 		{"text unknown", Settings{"sieve_spamtest_status_header": "X-Verdict", "sieve_spamtest_status_type": "text", "sieve_spamtest_text_value10": "Spam"}, `spamtest`, "0"},
 		{"bad type", Settings{"sieve_spamtest_status_header": "X-Verdict", "sieve_spamtest_status_type": "magic"}, `spamtest`, "0"},
 		{"virus text regex", Settings{"sieve_virustest_status_header": "X-Virus:Found to be (.+)\\.", "sieve_virustest_status_type": "text", "sieve_virustest_text_value/5": "infected"}, `virustest`, "5"},
+		{"2.3 setting names", Settings{"sieve_spamtest_status_header": "X-Max", "sieve_spamtest_max_value": "16"}, `spamtest :percent`, "50"},
 		{"virus score", Settings{"sieve_virustest_status_header": "X-Max", "sieve_virustest_score_max_value": "16"}, `virustest`, "3"},
 	}
 	for _, tc := range tests {
