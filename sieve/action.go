@@ -17,6 +17,9 @@ type Keep struct {
 	Flags []string // imap4flags; nil when none were set
 	// Implicit is true for the keep added because no action cancelled it.
 	Implicit bool
+	// Message is the message to store, as it was (after editheader
+	// changes) when the action was executed.
+	Message *Message
 }
 
 // FileInto stores the message in Mailbox.
@@ -26,6 +29,9 @@ type FileInto struct {
 	Flags   []string
 	Copy    bool // :copy (RFC 3894)
 	Create  bool // :create (RFC 5490)
+	// Message is the message to store, as it was (after editheader
+	// changes) when the action was executed.
+	Message *Message
 }
 
 // Redirect forwards the message to Address, keeping the envelope sender.
@@ -33,6 +39,9 @@ type Redirect struct {
 	At      Position
 	Address string
 	Copy    bool
+	// Message is the message to send, as it was (after editheader
+	// changes) when the action was executed.
+	Message *Message
 }
 
 // Discard silently drops the message (it cancels the implicit keep).

@@ -29,5 +29,7 @@ func allExtensions() []*extension {
 		ihaveExtension(),
 		duplicateExtension(),
 		spamtestExtension(), spamtestplusExtension(), virustestExtension(),
+		bodyExtension(),
+		editheaderExtension(),
 	}
 }

@@ -63,8 +63,9 @@ type Result struct {
 	ImplicitKeep bool
 	// ImplicitFlags are the imap4flags flags for the implicit keep.
 	ImplicitFlags []string
-	// Message is the message as the actions should store it (after
-	// editheader changes).
+	// Message is the message as the implicit keep stores it: with the
+	// editheader changes, or as received when the run failed. Explicit
+	// keep/fileinto/redirect actions carry their own Message.
 	Message *Message
 	// Duplicates are the ids the duplicate test wants recorded.
 	Duplicates []DuplicateMark
@@ -153,6 +154,7 @@ func (r *run) finish(err error) (*Result, error) {
 	r.res.ImplicitFlags = r.flags
 	if err != nil {
 		r.res.ImplicitKeep = true
+		r.res.Message = r.originalMessage()
 		var se *Error
 		if !errors.As(err, &se) {
 			se = &Error{Pos: Position{File: r.script.name}, Msg: err.Error()}
@@ -265,6 +267,7 @@ func (r *run) string(v *value) string {
 
 // addAction appends an action, applying Sieve's merging and conflict rules.
 func (r *run) addAction(a Action) error {
+	r.snapshotMessage(a)
 	acts := r.res.Actions
 	switch a := a.(type) {
 	case *Keep:

@@ -449,11 +449,11 @@ func (ts *testsuiteRun) execute(r *run, res *Result) error {
 	for _, a := range res.Actions {
 		switch a := a.(type) {
 		case *Keep:
-			ts.store("INBOX", msg, a.Flags)
+			ts.store("INBOX", actionMessage(a, msg), a.Flags)
 		case *FileInto:
-			ts.store(a.Mailbox, msg, a.Flags)
+			ts.store(a.Mailbox, actionMessage(a, msg), a.Flags)
 		case *Redirect:
-			ts.sent = append(ts.sent, &SentMessage{From: env.From, To: a.Address, Message: msg.Raw()})
+			ts.sent = append(ts.sent, &SentMessage{From: env.From, To: a.Address, Message: actionMessage(a, msg).Raw()})
 		case *Reject:
 			if env.From != "" {
 				ts.sent = append(ts.sent, &SentMessage{From: "", To: env.From, Message: rejectMessage(a, msg, env)})
