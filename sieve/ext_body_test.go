@@ -152,7 +152,7 @@ func TestBodyCompileErrors(t *testing.T) {
 		src, want string
 	}{
 		{`require "body"; if body :raw :text "x" {}`, "mutually exclusive"},
-		{`require "body"; if body :content "x" {}`, "positional argument 1 (key list)"},
+		{`require "body"; if body :content "x" {}`, "requires 1 positional argument"},
 		{`if body "x" {}`, "unknown test 'body'"},
 	}
 	for _, tc := range tests {

@@ -183,7 +183,7 @@ func TestEditheaderCompileErrors(t *testing.T) {
 		{`addheader "X" "` + strings.Repeat("A", 2049) + `";`, "is too large (2049 bytes)"},
 		{`deleteheader :last "X";`, "the :last tag for the deleteheader command cannot be specified without the :index tag"},
 		{`deleteheader "X Y";`, "deleteheader command: specified field name 'X Y' is invalid"},
-		{`deleteheader :index "1" "X";`, "requires a number argument"},
+		{`deleteheader :index "1" "X";`, "requires a number as parameter"},
 	}
 	for _, tc := range tests {
 		_, err := Compile("t", []byte(`require "editheader"; `+tc.src), &Options{Extensions: "+editheader"})
