@@ -152,3 +152,21 @@ func TestDateWarnings(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseMessageDate checks the date parser never panics and that what
+// it accepts renders back to a date it accepts again.
+func FuzzParseMessageDate(f *testing.F) {
+	for _, s := range []string{"Mon, 20 Jul 2009 21:44:43 +0300", "1 jan 05 00:00 EST (c)", "Moo, 34 Juul 3060", "x; 1 Jan 70 0:00 Z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tm, zone, ok := parseFieldDate(s)
+		if !ok {
+			return
+		}
+		std := formatDatePart("std11", tm, zone)
+		if _, _, ok := parseMessageDate(std); !ok && tm.In(time.FixedZone("", zone*60)).Year() <= 9999 {
+			t.Errorf("%q parsed, but its std11 form %q does not", s, std)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"strings"
 	"sync"
 	"time"
 )
@@ -58,6 +59,17 @@ func duplicateID(handle *string, value string, last bool) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// messageID returns the "<id>" of a Message-ID field value without
+// comments or white space around it; a value without one is used whole.
+func messageID(v string) string {
+	if i := strings.IndexByte(v, '<'); i >= 0 {
+		if j := strings.IndexByte(v[i:], '>'); j > 0 {
+			return v[i : i+j+1]
+		}
+	}
+	return strings.TrimSpace(v)
+}
+
 func evalDuplicate(r *run, n *node) (bool, error) {
 	var value string
 	switch {
@@ -68,14 +80,19 @@ func evalDuplicate(r *run, n *node) (bool, error) {
 		if v := n.tagValue("header"); v != nil {
 			name = r.string(v)
 		}
-		vals := r.msg.Header(name)
-		if name != "message-id" {
-			vals = r.msg.HeaderDecoded(name)
+		if name == "message-id" {
+			vals := r.msg.Header(name)
+			if len(vals) == 0 {
+				return false, nil
+			}
+			value = messageID(vals[0])
+		} else {
+			vals := r.msg.HeaderDecoded(name)
+			if len(vals) == 0 {
+				return false, nil
+			}
+			value = vals[0]
 		}
-		if len(vals) == 0 {
-			return false, nil
-		}
-		value = vals[0]
 	}
 	var handle *string
 	if v := n.tagValue("handle"); v != nil {

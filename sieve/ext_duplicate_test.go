@@ -36,6 +36,7 @@ func TestDuplicate(t *testing.T) {
 		after time.Duration
 	}{
 		{"message-id", `duplicate`, []string{dupMsg, dupMsg}, []bool{false, true}, 0},
+		{"message-id comments", `duplicate`, []string{dupMsg, strings.Replace(dupMsg, "<m1@example.org>", " (resent) <m1@example.org> ", 1)}, []bool{false, true}, 0},
 		{"other message", `duplicate`, []string{dupMsg, strings.Replace(dupMsg, "m1@", "m2@", 1)}, []bool{false, false}, 0},
 		{"no message-id", `duplicate`, []string{"From: a@b\r\n\r\n", "From: a@b\r\n\r\n"}, []bool{false, false}, 0},
 		{"header", `duplicate :header "x-id"`, []string{dupMsg, strings.Replace(dupMsg, "m1@", "m2@", 1)}, []bool{false, true}, 0},
