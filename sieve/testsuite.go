@@ -443,6 +443,14 @@ func (ts *testsuiteRun) execute(r *run, res *Result) error {
 		msg = r.msg
 	}
 	env := r.env.Envelope
+	// Storing into a missing mailbox fails the whole result, as in
+	// Pigeonhole; the implicit keep then stores the message as received.
+	for _, a := range res.Actions {
+		if f, ok := a.(*FileInto); ok && !f.Create && !ts.MailboxExists(f.Mailbox) {
+			ts.store("INBOX", r.msg, nil)
+			return fmt.Errorf("failed to store into mailbox '%s': Mailbox doesn't exist: %s", f.Mailbox, f.Mailbox)
+		}
+	}
 	if d, ok := r.env.Duplicates.(*MemoryDuplicates); ok {
 		d.Record(res.Duplicates)
 	}
