@@ -24,6 +24,7 @@ func allExtensions() []*extension {
 		imap4flagsExtension(),
 		mailboxExtension(),
 		includeExtension(),
+		debugExtension(),
 		dateExtension(),
 		environmentExtension(),
 		ihaveExtension(),

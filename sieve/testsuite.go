@@ -70,7 +70,7 @@ func RunTestsuite(ctx context.Context, name string, src []byte, hooks *Testsuite
 	if hooks == nil {
 		hooks = &TestsuiteHooks{}
 	}
-	s, err := Compile(name, src, &Options{Testsuite: hooks, Resolver: hooks.Resolver, Settings: settings, Extensions: "+vacation-seconds +editheader"})
+	s, err := Compile(name, src, &Options{Testsuite: hooks, Resolver: hooks.Resolver, Settings: settings, Extensions: "+vacation-seconds +editheader +vnd.dovecot.debug"})
 	if err != nil {
 		return nil, err
 	}
