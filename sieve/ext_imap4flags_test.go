@@ -153,3 +153,68 @@ func TestValidFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestRunMultiFlags(t *testing.T) {
+	compile := func(src string) *Script {
+		s, err := Compile("s", []byte(src), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	scripts := []*Script{
+		compile(`require "imap4flags"; setflag "$label1 \\answered";`),
+		compile(`require ["fileinto", "mailbox"]; fileinto :create "folder";`),
+	}
+	res, err := RunMulti(context.Background(), scripts, &Env{Message: ParseMessage([]byte("Subject: x\r\n\r\nx\r\n"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Actions) != 1 || res.ImplicitKeep {
+		t.Fatalf("actions %v, implicit keep %v", res.Actions, res.ImplicitKeep)
+	}
+	f := res.Actions[0].(*FileInto)
+	if want := []string{"$label1", `\answered`}; !reflect.DeepEqual(f.Flags, want) {
+		t.Errorf("flags of the later script's fileinto = %q, want %q", f.Flags, want)
+	}
+}
+
+func TestRunMultiConflicts(t *testing.T) {
+	compile := func(src string) *Script {
+		s, err := Compile("s", []byte(src), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	tests := []struct {
+		name    string
+		scripts []string
+		want    []string // action kinds
+	}{
+		{"keep takes over a store into INBOX", []string{`require ["fileinto", "copy"]; fileinto :copy "INBOX";`, `keep;`}, []string{"keep"}},
+		{"reject after an earlier store", []string{`require ["fileinto", "copy"]; fileinto :copy "x";`, `require "reject"; reject "no";`}, []string{"fileinto", "reject"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var scripts []*Script
+			for _, src := range tc.scripts {
+				scripts = append(scripts, compile(src))
+			}
+			res, err := RunMulti(context.Background(), scripts, &Env{Message: ParseMessage([]byte("Subject: x\r\n\r\nx\r\n"))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, a := range res.Actions {
+				got = append(got, a.Kind())
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("actions = %q, want %q", got, tc.want)
+			}
+			if res.executed != 0 {
+				t.Errorf("result marked executed (%d)", res.executed)
+			}
+		})
+	}
+}

@@ -18,6 +18,12 @@ func RunMulti(ctx context.Context, scripts []*Script, env *Env) (*Result, error)
 		return scripts[0].Run(ctx, &e)
 	}
 	total := &Result{ImplicitKeep: true}
+	// Pigeonhole executes each script's result before the next script
+	// runs, so a later script's actions do not conflict with earlier
+	// ones (a second reject is dropped, a fileinto after a reject stays).
+	// total.executed marks them while merging; nothing is carried out for
+	// real until the caller executes the result.
+	defer func() { total.executed = 0 }()
 	var flags []string
 	flagsInUse := false
 	for _, s := range scripts {
@@ -39,6 +45,7 @@ func RunMulti(ctx context.Context, scripts []*Script, env *Env) (*Result, error)
 		} else if flagsInUse {
 			implicitFlags(res.Actions, flags)
 		}
+		total.executed = len(total.Actions)
 		merge := &run{ctx: ctx, env: &e, res: total, keep: true, root: s, script: s}
 		for _, a := range res.Actions {
 			if err := merge.addAction(a); err != nil {

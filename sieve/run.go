@@ -74,6 +74,11 @@ type Result struct {
 	// Err is the runtime error that ended the run, if any; it is also
 	// returned by Run.
 	Err *Error
+
+	// executed counts the leading Actions already carried out (by the
+	// testsuite or between the scripts of RunMulti). Like Pigeonhole's
+	// executed actions, they no longer conflict with new ones.
+	executed int
 }
 
 // run is the state of one evaluation.
@@ -271,14 +276,15 @@ func (r *run) addAction(a Action) error {
 	acts := r.res.Actions
 	switch a := a.(type) {
 	case *Keep:
-		for _, o := range acts {
+		for i, o := range acts {
 			if k, ok := o.(*Keep); ok {
 				k.Flags = lastFlags(k.Flags, a.Flags)
 				r.keep = false
 				return nil
 			}
 			if f, ok := o.(*FileInto); ok && isInbox(f.Mailbox) {
-				f.Flags = lastFlags(f.Flags, a.Flags)
+				// The keep takes over the store into INBOX, in place.
+				acts[i] = &Keep{At: a.At, Flags: lastFlags(f.Flags, a.Flags)}
 				r.keep = false
 				return nil
 			}
@@ -334,7 +340,14 @@ func (r *run) addAction(a Action) error {
 			}
 		}
 	case *Reject:
-		for _, o := range acts {
+		for i, o := range acts {
+			if i < r.res.executed {
+				if _, ok := o.(*Reject); ok {
+					r.keep = false
+					return nil // already rejected: the new one is dropped
+				}
+				continue
+			}
 			switch o.(type) {
 			case *Reject:
 				return r.errorf(a.At, "duplicate reject/ereject action not allowed (previously triggered one was here: %s)", o.Pos())
@@ -373,7 +386,7 @@ func (r *run) checkReject(a Action) error {
 	if r.rejectMayDeliver() {
 		return nil
 	}
-	for _, o := range r.res.Actions {
+	for _, o := range r.res.Actions[r.res.executed:] {
 		if _, ok := o.(*Reject); ok {
 			return r.errorf(a.Pos(), "%s action conflicts with earlier reject/ereject action (%s)", a.Kind(), o.Pos())
 		}

@@ -454,7 +454,11 @@ func (ts *testsuiteRun) execute(r *run, res *Result) error {
 	if d, ok := r.env.Duplicates.(*MemoryDuplicates); ok {
 		d.Record(res.Duplicates)
 	}
-	for _, a := range res.Actions {
+	// Actions carried out by an earlier test_result_execute are not
+	// repeated.
+	done := res.executed
+	res.executed = len(res.Actions)
+	for _, a := range res.Actions[done:] {
 		switch a := a.(type) {
 		case *Keep:
 			ts.store("INBOX", actionMessage(a, msg), a.Flags)
