@@ -211,9 +211,10 @@ func enabledSet(spec string, testsuite bool) map[string]bool {
 	if testsuite {
 		on["vnd.dovecot.testsuite"] = true
 	}
-	// Comparators i;octet and i;ascii-casemap are always there.
+	// The core comparators are always there.
 	on["comparator-i;octet"] = true
 	on["comparator-i;ascii-casemap"] = true
+	on["comparator-i;unicode-casemap"] = true
 	return on
 }
 

@@ -110,26 +110,26 @@ func checkRedirect(c *checker, n *node) {
 	if s.parts != nil {
 		return
 	}
-	if _, ok := parseRedirectAddress(s.lit); !ok {
-		c.errorf(s.pos, "specified redirect address '%s' is invalid", s.lit)
+	if _, why := parseSieveAddress(s.lit); why != "" {
+		c.errorf(s.pos, "specified redirect address '%s' is invalid: %s", sanitize(s.lit, 128), why)
 	}
 }
 
-// parseRedirectAddress validates a redirect target (an addr-spec, with or
-// without angle brackets and a display name).
-func parseRedirectAddress(s string) (string, bool) {
-	a, ok := parseAddress(s)
-	if !ok || a.local == "" || a.domain == "" {
-		return "", false
+// parseRedirectAddress validates a redirect target and returns it as the
+// SMTP envelope will carry it.
+func parseRedirectAddress(s string) (string, string) {
+	a, why := parseSieveAddress(s)
+	if why != "" {
+		return "", why
 	}
-	return a.String(), true
+	return a.smtpString(), ""
 }
 
 func execRedirect(r *run, n *node) error {
 	raw := r.string(n.args[0])
-	addr, ok := parseRedirectAddress(raw)
-	if !ok {
-		return r.errorf(n.pos, "specified redirect address '%s' is invalid", raw)
+	addr, why := parseRedirectAddress(raw)
+	if why != "" {
+		return r.errorf(n.pos, "specified redirect address '%s' is invalid: %s", sanitize(raw, 128), why)
 	}
 	return r.addAction(&Redirect{At: n.pos, Address: addr, Copy: n.has("copy")})
 }

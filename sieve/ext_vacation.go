@@ -38,20 +38,13 @@ func checkVacation(c *checker, n *node) {
 	if v := n.tagValue("from"); v != nil {
 		s := v.strs[0]
 		if s.parts == nil {
-			if _, ok := parseAddress(s.lit); !ok {
-				c.errorf(s.pos, "specified :from address '%s' is invalid for vacation action", s.lit)
+			if _, why := parseSieveAddress(s.lit); why != "" {
+				c.errorf(s.pos, "specified :from address '%s' is invalid for vacation action: %s", sanitize(s.lit, 128), why)
 			}
 		}
 	}
-	if v := n.tagValue("addresses"); v != nil {
-		for _, s := range v.strs {
-			if s.parts == nil {
-				if _, ok := parseAddress(s.lit); !ok {
-					c.errorf(s.pos, "specified :addresses item '%s' is invalid for vacation action", s.lit)
-				}
-			}
-		}
-	}
+	// :addresses items are not checked here: Pigeonhole ignores invalid
+	// ones when the vacation action runs.
 	// RFC 5230 §4.2: without :handle, the handle is derived from the
 	// arguments as written (before variable expansion).
 	var b strings.Builder

@@ -166,19 +166,19 @@ func (c *checker) matching(n *node) bool {
 			}
 			cs := t.v.strs[0]
 			if cs.parts != nil {
-				c.errorf(t.v.pos, "the comparator name must be a constant string")
+				c.errorf(t.v.pos, "this Sieve implementation currently only supports a literal string argument for the :comparator tag")
 				ok = false
 				continue
 			}
 			cmpName = cs.lit
 			cmp := comparatorByName(cmpName)
 			if cmp == nil {
-				c.errorf(t.v.pos, "unknown comparator '%s'", cmpName)
+				c.errorf(t.v.pos, "unknown comparator '%s'", sanitize(cmpName, 80))
 				ok = false
 				continue
 			}
-			if cmp != cmpOctet && cmp != cmpASCIICase && !c.script.caps["comparator-"+cmpName] {
-				c.errorf(t.v.pos, "the comparator '%s' is not available: require \"comparator-%s\"", cmpName, cmpName)
+			if cmp != cmpOctet && cmp != cmpASCIICase && cmp != cmpUnicodeCase && !c.script.caps["comparator-"+cmpName] {
+				c.errorf(t.v.pos, "unknown comparator '%s'", sanitize(cmpName, 80))
 				ok = false
 			}
 		}

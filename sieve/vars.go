@@ -159,78 +159,160 @@ func truncateUTF8(s string, n int) string {
 }
 
 // decodeEncodedCharacters processes ${hex:...} and ${unicode:...}
-// (RFC 5228 §2.4.2.4).
+// (RFC 5228 §2.4.2.4) exactly as Pigeonhole's scanner does, quirks
+// included: a malformed substitution is left as it is, and an invalid
+// code point in a well-formed one is an error.
 func (c *checker) decodeEncodedCharacters(p Position, s string) string {
 	if !strings.Contains(s, "${") {
 		return s
 	}
-	var b strings.Builder
-	i := 0
-	for i < len(s) {
-		j := strings.Index(s[i:], "${")
-		if j < 0 {
-			b.WriteString(s[i:])
-			break
+	const (
+		stNone = iota
+		stOpen
+		stType
+		stClose
+	)
+	var out, tmp strings.Builder
+	changed := false
+	strStart, subStart := 0, 0
+	state := stNone
+	var errHex uint64
+	badHex := false
+	for i := 0; i < len(s); {
+		switch state {
+		case stNone:
+			if s[i] == '$' {
+				subStart = i
+				state = stOpen
+			}
+			i++
+		case stOpen:
+			if s[i] == '{' {
+				state = stType
+				i++
+			} else {
+				state = stNone
+			}
+		case stType:
+			mark := i
+			for i < len(s) && isAlpha(s[i]) {
+				i++
+			}
+			if i >= len(s) || s[i] != ':' {
+				state = stNone
+				break
+			}
+			state = stClose
+			tmp.Reset()
+			name := strings.ToLower(s[mark:i])
+			i++
+			switch {
+			case strings.HasPrefix("hex", name):
+				if !decodeHexChars(s, &i, &tmp) {
+					state = stNone
+				}
+			case strings.HasPrefix("unicode", name):
+				if !decodeUnicodeChars(s, &i, &tmp, &errHex, &badHex) {
+					state = stNone
+				}
+			default:
+				state = stNone
+			}
+		case stClose:
+			if s[i] == '}' {
+				if badHex {
+					c.errorf(p, "invalid unicode character 0x%08x in encoded character substitution", errHex)
+					return s
+				}
+				out.WriteString(s[strStart:subStart])
+				out.WriteString(tmp.String())
+				changed = true
+				strStart = i + 1
+				subStart = strStart
+				i++
+			}
+			state = stNone
 		}
-		b.WriteString(s[i : i+j])
-		i += j
-		out, n, ok := c.encodedChar(p, s[i:])
-		if !ok {
-			b.WriteString("${")
-			i += 2
-			continue
-		}
-		b.WriteString(out)
-		i += n
 	}
-	return b.String()
+	if !changed {
+		return s
+	}
+	out.WriteString(s[strStart:])
+	return out.String()
 }
 
-// encodedChar decodes one ${hex:..} or ${unicode:..} at the start of s.
-func (c *checker) encodedChar(p Position, s string) (string, int, bool) {
-	end := strings.IndexByte(s, '}')
-	if end < 0 {
-		return "", 0, false
-	}
-	body := s[2:end]
-	colon := strings.IndexByte(body, ':')
-	if colon < 0 {
-		return "", 0, false
-	}
-	kind := strings.ToLower(strings.TrimSpace(body[:colon]))
-	if kind != "hex" && kind != "unicode" {
-		return "", 0, false
-	}
-	if strings.TrimSpace(body[:colon]) != body[:colon] {
-		return "", 0, false
-	}
-	fields := strings.Fields(body[colon+1:])
-	var b strings.Builder
-	for _, f := range fields {
-		for _, ch := range f {
-			if !isHexRune(ch) {
-				return "", 0, false
+// skipEncodedSpace skips white space between encoded values; a CR must be
+// followed by LF.
+func skipEncodedSpace(s string, i *int) bool {
+	for *i < len(s) {
+		switch s[*i] {
+		case '\r':
+			*i++
+			if *i >= len(s) || s[*i] != '\n' {
+				return false
 			}
+		case ' ', '\n', '\t':
+			*i++
+		default:
+			return true
 		}
-		v, err := strconv.ParseUint(f, 16, 32)
-		if err != nil {
-			return "", 0, false
-		}
-		if kind == "hex" {
-			if v > 0xff {
-				return "", 0, false
-			}
-			b.WriteByte(byte(v))
-			continue
-		}
-		if v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) {
-			c.errorf(p, "invalid unicode character 0x%08X in encoded character substitution", v)
-			return "", 0, false
-		}
-		b.WriteRune(rune(v))
 	}
-	// Whitespace other than SP/TAB/CRLF is not allowed between values.
-	return b.String(), end + 1, true
+	return true
+}
+
+// parseEncodedHex reads a run of hex digits (at most max when max > 0);
+// an overflowing value becomes 0xffffffff.
+func parseEncodedHex(s string, i *int, max int) (uint64, bool) {
+	j, n := *i, 0
+	for j < len(s) && (max == 0 || n < max) && isHexRune(rune(s[j])) {
+		j++
+		n++
+	}
+	if n == 0 || (n == max && j < len(s) && isHexRune(rune(s[j]))) {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(s[*i:j], 16, 32)
+	if err != nil {
+		v = 0xffffffff
+	}
+	*i = j
+	return v, true
+}
+
+func decodeHexChars(s string, i *int, out *strings.Builder) bool {
+	values := 0
+	for *i < len(s) {
+		if !skipEncodedSpace(s, i) {
+			return false
+		}
+		v, ok := parseEncodedHex(s, i, 2)
+		if !ok {
+			break
+		}
+		out.WriteByte(byte(v))
+		values++
+	}
+	return values > 0
+}
+
+func decodeUnicodeChars(s string, i *int, out *strings.Builder, errHex *uint64, bad *bool) bool {
+	values := 0
+	for *i < len(s) {
+		if !skipEncodedSpace(s, i) {
+			return false
+		}
+		v, ok := parseEncodedHex(s, i, 0)
+		if !ok {
+			break
+		}
+		if v <= 0x10ffff && (v < 0xd800 || v > 0xdfff) {
+			out.WriteRune(rune(v))
+		} else if !*bad {
+			*errHex, *bad = v, true
+		}
+		values++
+	}
+	return values > 0
 }
 
 func isHexRune(r rune) bool {
