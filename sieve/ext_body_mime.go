@@ -38,7 +38,7 @@ const maxMIMEDepth = 32
 // far as that matters to the body test.
 func parseMIMEParts(m *Message) []*mimePart {
 	var parts []*mimePart
-	mimeEntity(&parts, m.Fields, m.Body, len(m.Body) > 0, 0)
+	mimeEntity(&parts, m.Fields, m.Body, !m.headerOnly, false, 0)
 	return parts
 }
 
@@ -51,9 +51,14 @@ func firstField(fields []Field, name string) (string, bool) {
 	return "", false
 }
 
-func mimeEntity(parts *[]*mimePart, fields []Field, body []byte, hasBody bool, depth int) {
+// mimeEntity adds the parts of one entity. inDigest is set for the parts
+// of a multipart/digest, which enclose a message when they have no
+// Content-Type (RFC 2046 §5.1.5); such a part is listed as text/plain with
+// no content of its own, as Dovecot does.
+func mimeEntity(parts *[]*mimePart, fields []Field, body []byte, hasBody, inDigest bool, depth int) {
 	ctype, params := "text/plain", map[string]string(nil)
-	if v, ok := firstField(fields, "Content-Type"); ok {
+	v, hasType := firstField(fields, "Content-Type")
+	if hasType {
 		ctype, params = parseContentType(v)
 	}
 	p := &mimePart{ctype: ctype, hasBody: hasBody}
@@ -65,17 +70,21 @@ func mimeEntity(parts *[]*mimePart, fields []Field, body []byte, hasBody bool, d
 	case strings.EqualFold(main, "multipart") && params["boundary"] != "":
 		pre, children, epi, hasEpi := splitMultipart(body, params["boundary"])
 		p.content = toValidUTF8(pre)
+		digest := strings.EqualFold(ctype, "multipart/digest")
 		for _, c := range children {
 			hdr, cbody, cHasBody := splitHeader(c)
-			mimeEntity(parts, ParseMessage(hdr).Fields, cbody, cHasBody, depth+1)
+			mimeEntity(parts, ParseMessage(hdr).Fields, cbody, cHasBody, digest, depth+1)
 		}
 		if hasEpi {
 			*parts = append(*parts, &mimePart{ctype: ctype, hasBody: true, content: toValidUTF8(epi), epilogue: true})
 		}
+	case inDigest && !hasType:
+		hdr, mbody, mHasBody := splitHeader(body)
+		mimeEntity(parts, ParseMessage(hdr).Fields, mbody, mHasBody, false, depth+1)
 	case strings.EqualFold(ctype, "message/rfc822"):
 		hdr, mbody, mHasBody := splitHeader(body)
 		p.content = toValidUTF8(crlfLines(hdr))
-		mimeEntity(parts, ParseMessage(hdr).Fields, mbody, mHasBody, depth+1)
+		mimeEntity(parts, ParseMessage(hdr).Fields, mbody, mHasBody, false, depth+1)
 	default:
 		cte, _ := firstField(fields, "Content-Transfer-Encoding")
 		p.content = decodeBody(body, cte, params["charset"])

@@ -78,6 +78,22 @@ Hello World!
 const bodyHeaderOnly = `From: a@example.com
 Subject: nothing`
 
+const bodyEmpty = `From: a@example.com
+Subject: empty body
+
+`
+
+const bodyDigest = `Subject: digest
+Content-Type: multipart/digest; boundary=b
+
+--b
+
+Subject: enclosed
+
+digest body
+--b--
+`
+
 func TestBodyTest(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -94,6 +110,13 @@ func TestBodyTest(t *testing.T) {
 		{"raw keeps encoding", "", `body :raw :contains "Gr=FC=DFe"`, bodyNested, true},
 		{"header only: empty key", "", `body :raw :contains ""`, bodyHeaderOnly, false},
 		{"header only: text", "", `body :text :matches "*"`, bodyHeaderOnly, false},
+		{"empty body is one empty item", "", `body :text :is ""`, bodyEmpty, true},
+		{"empty body raw has no item", "", `body :raw :contains ""`, bodyEmpty, false},
+		{"header only: no text item", "", `body :text :is ""`, bodyHeaderOnly, false},
+		{"digest part encloses a message", `, "relational", "comparator-i;ascii-numeric"`,
+			`body :content "text" :count "eq" :comparator "i;ascii-numeric" "2"`, bodyDigest, true},
+		{"digest message body", "", `body :content "text/plain" :is "digest body"`, bodyDigest, true},
+		{"digest header not content", "", `body :content "" :contains "enclosed"`, bodyDigest, false},
 		{"default is text", "", `body :contains "Hello World"`, bodySimple, true},
 		{"qp and charset decoded", "", `body :content "text/plain" :contains "Grüße aus Köln"`, bodyNested, true},
 		{"qp soft break", "", `body :content "text/plain" :contains "soft break"`, bodyNested, true},
@@ -173,6 +196,8 @@ func TestHTMLToText(t *testing.T) {
 		{`<a href="x>y">link</a>`, "link "},
 		{"&lt;&gt;&amp;&#65;&#x42;&eacute;", "<>&ABé"},
 		{"a & b", "a  b"},
+		{"<p>a &amp; b&eacute;&#65;&nbsp;x</p><!-- c --><style>s</style>y &bogus; z &lt\r\n", "a & béA\u00a0x y  z lt\r\n"},
+		{"<b>two</b>\r\n", "two \r\n"},
 	}
 	for _, tc := range tests {
 		if got := htmlToText(tc.in); got != tc.want {

@@ -22,18 +22,22 @@ type Message struct {
 	Body   []byte // everything after the blank line ending the header
 	// Size is the size in octets of the message as received.
 	Size int
+	// headerOnly is set when no empty line ends the header: such a
+	// message has no body at all (RFC 5173 §5).
+	headerOnly bool
 }
 
 // ParseMessage splits raw into header fields and body. It accepts CRLF and
 // bare LF line ends and never fails: a line that is neither a field nor a
 // continuation ends the header, as in Pigeonhole.
 func ParseMessage(raw []byte) *Message {
-	m := &Message{Size: len(raw)}
+	m := &Message{Size: len(raw), headerOnly: true}
 	rest := raw
 	for len(rest) > 0 {
 		line, next := cutLine(rest)
 		if len(bytes.TrimRight(line, "\r\n")) == 0 {
 			rest = next
+			m.headerOnly = false
 			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
@@ -51,6 +55,7 @@ func ParseMessage(raw []byte) *Message {
 		}
 		if colon <= 0 || !validFieldName(name) {
 			// Not a header field: the body starts here.
+			m.headerOnly = false
 			break
 		}
 		v := strings.TrimRight(string(line[colon+1:]), "\r\n")
@@ -129,7 +134,7 @@ func (m *Message) Raw() []byte {
 
 // WithFields returns a copy of m with its header replaced by fields.
 func (m *Message) WithFields(fields []Field) *Message {
-	n := &Message{Fields: fields, Body: m.Body}
+	n := &Message{Fields: fields, Body: m.Body, headerOnly: m.headerOnly}
 	size := len(m.Body) + 2
 	for _, f := range fields {
 		size += len(f.Name) + 1 + len(f.Value) + 2
