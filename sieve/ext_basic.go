@@ -84,26 +84,19 @@ func evalEnvelope(r *run, n *node) (bool, error) {
 		default:
 			continue
 		}
-		raw = strings.TrimSpace(raw)
-		if strings.HasPrefix(raw, "<") && strings.HasSuffix(raw, ">") {
-			raw = raw[1 : len(raw)-1]
-		}
-		if raw == "" {
-			// The null reverse-path: only :all sees it, as "".
-			if n.ap == apAll {
-				vals = append(vals, "")
+		a, null, ok := parseSMTPPath(strings.TrimSpace(raw))
+		switch {
+		case !ok:
+			// An unparsable path yields nothing, as in Pigeonhole.
+		case null:
+			// The null reverse-path is "" for every address part.
+			vals = append(vals, "")
+		case n.ap == apAll:
+			vals = append(vals, a.smtpString())
+		default:
+			if v, ok := r.addressPart(n.ap, a); ok {
+				vals = append(vals, v)
 			}
-			continue
-		}
-		a, ok := parseAddress(raw)
-		if !ok {
-			if n.ap == apAll {
-				vals = append(vals, raw)
-			}
-			continue
-		}
-		if v, ok := r.addressPart(n.ap, a); ok {
-			vals = append(vals, v)
 		}
 	}
 	if n.mt != mtCount && len(vals) == 0 {

@@ -237,11 +237,11 @@ func execTestSet(r *run, n *node) error {
 		}
 		return nil
 	case "envelope.from":
-		r.env.Envelope.From = trimAngles(val)
+		r.env.Envelope.From = envelopePath(val)
 	case "envelope.to":
-		r.env.Envelope.To = trimAngles(val)
+		r.env.Envelope.To = envelopePath(val)
 	case "envelope.orig_to":
-		r.env.Envelope.OrigTo = trimAngles(val)
+		r.env.Envelope.OrigTo = envelopePath(val)
 	case "envelope.auth":
 		r.env.Envelope.Auth = val
 	default:
@@ -252,6 +252,20 @@ func execTestSet(r *run, n *node) error {
 		return r.errorf(n.pos, "test_set: unknown item %q", name)
 	}
 	return nil
+}
+
+// envelopePath normalizes a path set by test_set the way Pigeonhole's
+// testsuite parses it; an invalid path is kept as written (and never
+// matches).
+func envelopePath(s string) string {
+	a, null, ok := parseSMTPPath(strings.TrimSpace(s))
+	switch {
+	case !ok:
+		return s
+	case null:
+		return ""
+	}
+	return a.smtpString()
 }
 
 func trimAngles(s string) string {
