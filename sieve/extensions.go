@@ -25,6 +25,7 @@ func allExtensions() []*extension {
 		mailboxExtension(),
 		includeExtension(),
 		debugExtension(),
+		enotifyExtension(),
 		dateExtension(),
 		environmentExtension(),
 		ihaveExtension(),

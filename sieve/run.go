@@ -284,7 +284,9 @@ func (r *run) addAction(a Action) error {
 			}
 			if f, ok := o.(*FileInto); ok && isInbox(f.Mailbox) {
 				// The keep takes over the store into INBOX, in place.
-				acts[i] = &Keep{At: a.At, Flags: lastFlags(f.Flags, a.Flags)}
+				k := *a
+				k.Flags = lastFlags(f.Flags, a.Flags)
+				acts[i] = &k
 				r.keep = false
 				return nil
 			}

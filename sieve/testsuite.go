@@ -70,7 +70,7 @@ func RunTestsuite(ctx context.Context, name string, src []byte, hooks *Testsuite
 	if hooks == nil {
 		hooks = &TestsuiteHooks{}
 	}
-	s, err := Compile(name, src, &Options{Testsuite: hooks, Resolver: hooks.Resolver, Settings: settings, Extensions: "+vacation-seconds +editheader +vnd.dovecot.debug"})
+	s, err := Compile(name, src, &Options{Testsuite: hooks, Resolver: hooks.Resolver, Settings: settings, Extensions: "+vacation-seconds +editheader +vnd.dovecot.debug +enotify"})
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +300,7 @@ func evalTestMessage(r *run, n *node) (bool, error) {
 
 // compileOptions are the options for scripts compiled by a test.
 func (r *run) testCompileOptions() *Options {
-	return &Options{Settings: r.env.Settings, Resolver: r.ts.hooks.Resolver, Testsuite: r.ts.hooks, Extensions: r.env.Settings.String("sieve_extensions", "+vacation-seconds +editheader")}
+	return &Options{Settings: r.env.Settings, Resolver: r.ts.hooks.Resolver, Testsuite: r.ts.hooks, Extensions: r.env.Settings.String("sieve_extensions", "+vacation-seconds +editheader +enotify")}
 }
 
 func (r *run) loadAndCompile(path string) (*Script, error) {
@@ -484,6 +484,12 @@ func (ts *testsuiteRun) execute(r *run, res *Result) error {
 			if env.From != "" {
 				ts.sent = append(ts.sent, &SentMessage{From: "", To: env.From, Message: rejectMessage(a, msg, env)})
 			}
+		case *Notify:
+			sms, err := a.mailtoMessages(msg, env)
+			if err != nil {
+				return err
+			}
+			ts.sent = append(ts.sent, sms...)
 		case *Vacation:
 			if ts.hooks.Vacation == nil {
 				continue
