@@ -472,6 +472,7 @@ func (ts *testsuiteRun) execute(r *run, res *Result) error {
 	// repeated.
 	done := res.executed
 	res.executed = len(res.Actions)
+	loopKeep := false
 	for _, a := range res.Actions[done:] {
 		switch a := a.(type) {
 		case *Keep:
@@ -479,7 +480,13 @@ func (ts *testsuiteRun) execute(r *run, res *Result) error {
 		case *FileInto:
 			ts.store(a.Mailbox, actionMessage(a, msg), a.Flags)
 		case *Redirect:
-			ts.sent = append(ts.sent, &SentMessage{From: env.From, To: a.Address, Message: actionMessage(a, msg).Raw()})
+			d := PlanRedirect(r.settings(), env, msg)
+			if d.Loop {
+				// Not sent again; the message is kept instead.
+				loopKeep = loopKeep || !a.Copy
+				continue
+			}
+			ts.sent = append(ts.sent, &SentMessage{From: d.From, To: a.Address, Message: d.Message(actionMessage(a, msg))})
 		case *Reject:
 			if env.From != "" {
 				ts.sent = append(ts.sent, &SentMessage{From: "", To: env.From, Message: rejectMessage(a, msg, env)})
@@ -503,7 +510,7 @@ func (ts *testsuiteRun) execute(r *run, res *Result) error {
 			}
 		}
 	}
-	if res.ImplicitKeep {
+	if res.ImplicitKeep || loopKeep {
 		ts.store("INBOX", msg, res.ImplicitFlags)
 	}
 	return nil
