@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // bodyTestEval compiles `if TEST { discard; }` with the given requires and
@@ -255,4 +256,18 @@ func BenchmarkBodyText(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func FuzzParseMIMEParts(f *testing.F) {
+	for _, s := range []string{bodyNested, bodySimple, bodyHeaderOnly, bodyEmpty, bodyDigest} {
+		f.Add([]byte(crlf(s)))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		for _, p := range parseMIMEParts(ParseMessage(raw)) {
+			if !utf8.ValidString(p.content) {
+				t.Fatalf("part %q: content is not UTF-8", p.ctype)
+			}
+			_ = htmlToText(p.content)
+		}
+	})
 }
