@@ -45,6 +45,9 @@ func imap4flagsExtension() *extension {
 // checkFlagArgs validates the optional variable argument of the flag
 // commands and of hasflag.
 func checkFlagArgs(c *checker, n *node) {
+	if !n.spec.test {
+		warnInvalidFlags(c, n)
+	}
 	if len(n.args) < 2 {
 		return
 	}
@@ -65,6 +68,23 @@ func checkFlagArgs(c *checker, n *node) {
 		}
 		if !n.spec.test && !strings.HasPrefix(strings.ToLower(s.lit), "global.") {
 			c.declareVar(s.pos, strings.ToLower(s.lit))
+		}
+	}
+}
+
+// warnInvalidFlags warns, as Pigeonhole does, about the first invalid
+// flag of a literal flag list (it will be ignored).
+func warnInvalidFlags(c *checker, n *node) {
+	list := n.args[len(n.args)-1]
+	for _, s := range list.strs {
+		if s.parts != nil {
+			continue
+		}
+		for _, f := range splitFlags(s.lit) {
+			if !validFlag(f) {
+				c.warnf(s.pos, "IMAP flag '%s' specified for the %s command is invalid and will be ignored (only first invalid is reported)", sanitize(f, 64), n.spec.name)
+				return
+			}
 		}
 	}
 }

@@ -218,3 +218,31 @@ func TestRunMultiConflicts(t *testing.T) {
 		})
 	}
 }
+
+func TestFlagWarnings(t *testing.T) {
+	tests := []struct {
+		src  string
+		want string // "" for no warning
+	}{
+		{`require "imap4flags"; setflag "\\Seen $ok";`, ""},
+		{`require "imap4flags"; addflag "a \\Recent b(";`, `IMAP flag '\Recent' specified for the addflag command is invalid`},
+		{`require ["imap4flags", "variables"]; removeflag "v" "x]";`, "IMAP flag 'x]' specified for the removeflag command is invalid"},
+		{`require "mailbox"; if mailboxexists "ok" {}`, ""},
+		{`require ["mailbox", "encoded-character"]; if mailboxexists ["ok", "${hex:ff}x"] {}`, "mailboxexists test: invalid mailbox name '?x' specified"},
+		{`require "include"; include "warn";`, "IMAP flag"},
+	}
+	for _, tc := range tests {
+		s, err := Compile("t", []byte(tc.src), &Options{Resolver: mapResolver{"warn": `require "imap4flags"; setflag "(";`}})
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		w := s.Warnings()
+		switch {
+		case tc.want == "" && len(w) > 0:
+			t.Errorf("%s: unexpected warnings %v", tc.src, w)
+		case tc.want != "" && (len(w) != 1 || !strings.Contains(w[0].Msg, tc.want)):
+			t.Errorf("%s: warnings %v, want %q", tc.src, w, tc.want)
+		}
+	}
+}

@@ -188,6 +188,9 @@ func checkInclude(c *checker, n *node) {
 		}
 		return
 	}
+	for _, w := range sub.Warnings() {
+		c.warnf(w.Pos, "%s", w.Msg)
+	}
 	sub.includes = st.all
 	st.all[d.key] = sub
 }

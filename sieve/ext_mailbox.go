@@ -8,6 +8,13 @@ func mailboxExtension() *extension {
 	return &extension{name: "mailbox", specs: []*spec{{
 		name: "mailboxexists", test: true,
 		args: []argType{tStringList}, argNames: []string{"mailbox-names"},
+		check: func(c *checker, n *node) {
+			for _, s := range n.args[0].strs {
+				if s.parts == nil && !validMailboxName(s.lit) {
+					c.warnf(s.pos, "mailboxexists test: invalid mailbox name '%s' specified: %s", sanitize(strings.ToValidUTF8(s.lit, "?"), 256), mailboxNameProblem(s.lit))
+				}
+			}
+		},
 		eval: evalMailboxExists,
 	}}}
 }
@@ -23,7 +30,7 @@ func evalMailboxExists(r *run, n *node) (bool, error) {
 	}
 	for _, name := range names {
 		if !validMailboxName(name) {
-			r.warnf(n.pos, "mailboxexists test: invalid mailbox name '%s' specified", strings.ToValidUTF8(name, "?"))
+			r.warnf(n.pos, "mailboxexists test: invalid mailbox name '%s' specified: %s", sanitize(strings.ToValidUTF8(name, "?"), 256), mailboxNameProblem(name))
 			return false, nil
 		}
 		if !r.env.Mailboxes.MailboxExists(name) {
@@ -31,4 +38,15 @@ func evalMailboxExists(r *run, n *node) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// mailboxNameProblem says why validMailboxName rejects name.
+func mailboxNameProblem(name string) string {
+	switch {
+	case name == "":
+		return "empty name"
+	case !utf8Valid(name):
+		return "invalid utf-8"
+	}
+	return "contains control characters"
 }
