@@ -3,7 +3,7 @@ package sieve
 import "time"
 
 // Action is one effect a script asked for. The concrete types are [Keep],
-// [FileInto], [Redirect], [Discard], [Reject] and [Vacation].
+// [FileInto], [Redirect], [Discard], [Reject], [Vacation] and [Notify].
 type Action interface {
 	// Kind names the action as Sieve does: "keep", "fileinto", ...
 	Kind() string
