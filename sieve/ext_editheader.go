@@ -119,9 +119,14 @@ func (e editheaderRules) allowDelete(name string) bool {
 }
 
 func checkAddHeader(c *checker, n *node) {
-	if s := n.args[0].strs[0]; s.parts == nil && !editFieldNameValid(s.lit) {
-		c.errorf(s.pos, "addheader command: specified field name '%s' is invalid", sanitize(s.lit, 80))
-		return
+	if s := n.args[0].strs[0]; s.parts == nil {
+		if !editFieldNameValid(s.lit) {
+			c.errorf(s.pos, "addheader command: specified field name '%s' is invalid", sanitize(s.lit, 80))
+			return
+		}
+		if !newEditheaderRules(c.opts.Settings).allowAdd(s.lit) {
+			c.warnf(s.pos, "addheader command: adding specified header field '%s' is forbidden; modification will be denied", sanitize(s.lit, 80))
+		}
 	}
 	s := n.args[1].strs[0]
 	if s.parts != nil {
@@ -172,8 +177,14 @@ func checkDeleteHeader(c *checker, n *node) {
 		c.errorf(t.pos, "the :last tag for the deleteheader command cannot be specified without the :index tag")
 		return
 	}
-	if s := n.args[0].strs[0]; s.parts == nil && !editFieldNameValid(s.lit) {
-		c.errorf(s.pos, "deleteheader command: specified field name '%s' is invalid", sanitize(s.lit, 80))
+	if s := n.args[0].strs[0]; s.parts == nil {
+		if !editFieldNameValid(s.lit) {
+			c.errorf(s.pos, "deleteheader command: specified field name '%s' is invalid", sanitize(s.lit, 80))
+			return
+		}
+		if !newEditheaderRules(c.opts.Settings).allowDelete(s.lit) {
+			c.warnf(s.pos, "deleteheader command: deleting specified header field '%s' is forbidden; modification will be denied", sanitize(s.lit, 80))
+		}
 	}
 }
 

@@ -196,6 +196,19 @@ func TestEditheaderCompileErrors(t *testing.T) {
 	}
 }
 
+func TestEditheaderCompileWarnings(t *testing.T) {
+	src := `require "editheader"; deleteheader "Received"; addheader "X-Sieve-Redirected-From" "x"; addheader "X-Ok" "y"; deleteheader "Subject";`
+	s, err := Compile("t", []byte(src), &Options{Extensions: "+editheader"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := s.Warnings()
+	if len(w) != 2 || !strings.Contains(w[0].Msg, "deleting specified header field 'Received' is forbidden") ||
+		!strings.Contains(w[1].Msg, "adding specified header field 'X-Sieve-Redirected-From' is forbidden") {
+		t.Errorf("warnings = %v", w)
+	}
+}
+
 func TestEncodeAndFoldHeaderValue(t *testing.T) {
 	tests := []struct {
 		in      string
