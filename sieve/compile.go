@@ -304,6 +304,7 @@ func (c *checker) str(s strLit) *str {
 	out := &str{pos: s.pos, lit: lit}
 	if c.script.caps["variables"] {
 		out.parts = parseVarRefs(lit)
+		c.checkVarRefs(out)
 	}
 	return out
 }

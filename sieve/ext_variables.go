@@ -33,21 +33,117 @@ func variablesExtension() *extension {
 
 func checkSet(c *checker, n *node) {
 	name := n.args[0].strs[0]
-	if checkGlobalNamespace(c, name) {
+	if name.parts == nil && checkGlobalNamespace(c, name) {
 		return
 	}
-	if name.parts != nil || !validVarName(name.lit) {
-		c.errorf(name.pos, "invalid variable name '%s'", strings.ToValidUTF8(name.lit, "?"))
-		return
-	}
-	if len(name.lit) > maxVariableNameLen {
-		c.errorf(name.pos, "variable name '%s' is too long", name.lit)
-		return
-	}
-	c.declareVar(name.pos, strings.ToLower(name.lit))
+	c.checkVarName(name, true)
 }
 
-// declareVar counts distinct variables against the scope limit.
+// varNameElem is one dot-separated element of a variable name: an
+// identifier or a number.
+type varNameElem struct {
+	ident string
+	num   int // -1 for an identifier
+}
+
+// Limits of variable names (Pigeonhole's ext-variables-limits.h).
+const (
+	maxVarNameLen      = 64
+	maxNamespaceElems  = 10
+	maxMatchValueIndex = 32
+)
+
+// parseVarName splits a variable name into its elements as Pigeonhole
+// does; ok is false when s is not a valid name.
+func parseVarName(s string) (elems []varNameElem, ok bool) {
+	i := 0
+	for i < len(s) {
+		if len(elems) >= maxNamespaceElems {
+			return nil, false
+		}
+		switch c := s[i]; {
+		case c == '_' || isAlpha(c):
+			start := i
+			i++
+			for i < len(s) && (s[i] == '_' || isAlpha(s[i]) || isDigit(s[i])) {
+				if i-start >= maxVarNameLen {
+					return nil, false
+				}
+				i++
+			}
+			elems = append(elems, varNameElem{ident: s[start:i], num: -1})
+		case isDigit(c):
+			start := i
+			for i < len(s) && isDigit(s[i]) {
+				i++
+			}
+			n, err := strconv.Atoi(s[start:i])
+			if err != nil {
+				return nil, false
+			}
+			elems = append(elems, varNameElem{num: n})
+			if len(elems) == 1 {
+				return elems, i == len(s)
+			}
+		default:
+			return nil, false
+		}
+		if i < len(s) && s[i] == '.' {
+			i++
+			if i >= len(s) {
+				return nil, false
+			}
+		} else {
+			break
+		}
+	}
+	return elems, i == len(s) && len(elems) > 0
+}
+
+// checkVarName validates the name argument of set (assign) or of a test
+// that names variables, and declares it.
+func (c *checker) checkVarName(name *str, assign bool) {
+	if name.parts != nil {
+		c.errorf(name.pos, "invalid variable name '%s'", sanitize(name.lit, 80))
+		return
+	}
+	elems, ok := parseVarName(name.lit)
+	switch {
+	case !ok:
+		c.errorf(name.pos, "invalid variable name '%s'", sanitize(name.lit, 80))
+	case len(elems) > 1:
+		c.errorf(name.pos, "referring to variable in unknown namespace '%s'", elems[0].ident)
+	case elems[0].num >= 0 && assign:
+		c.errorf(name.pos, "cannot assign to match variable")
+	case elems[0].num > maxMatchValueIndex:
+		c.errorf(name.pos, "match value index %d out of range (max: %d)", elems[0].num, maxMatchValueIndex)
+	case elems[0].num < 0:
+		c.declareVar(name.pos, strings.ToLower(name.lit))
+	}
+}
+
+// checkVarRefs reports the first bad variable reference in a string: a
+// match value beyond the limit or a name in an unknown namespace.
+func (c *checker) checkVarRefs(s *str) {
+	for _, p := range s.parts {
+		if p.match > maxMatchValueIndex {
+			c.errorf(s.pos, "match value index %d out of range (max: %d)", p.match, maxMatchValueIndex)
+			return
+		}
+		if i := strings.IndexByte(p.name, '.'); i > 0 {
+			ns := p.name[:i]
+			if ns == "global" && c.requires("include") || ns == "tst" && c.requires("vnd.dovecot.testsuite") ||
+				ns == "env" && c.requires("vnd.dovecot.environment") {
+				continue
+			}
+			c.errorf(s.pos, "referring to variable in unknown namespace '%s'", ns)
+			return
+		}
+	}
+}
+
+// declareVar counts distinct variables against the scope limit; like
+// Pigeonhole it reports only the first variable over the limit.
 func (c *checker) declareVar(p Position, name string) {
 	vars, _ := c.state["variables"].(map[string]bool)
 	if vars == nil {
@@ -59,7 +155,10 @@ func (c *checker) declareVar(p Position, name string) {
 	}
 	max := int(c.opts.Settings.Int("sieve_variables_max_scope_size", defaultMaxScope))
 	if len(vars) >= max {
-		c.errorf(p, "declaration of variable '%s' exceeds the limit (max variables: %d)", name, max)
+		if c.state["variables-over"] == nil {
+			c.state["variables-over"] = true
+			c.errorf(p, "(implicit) declaration of new variable '%s' exceeds the limit (max variables: %d)", name, max)
+		}
 		return
 	}
 	vars[name] = true
