@@ -50,7 +50,6 @@ type varNameElem struct {
 const (
 	maxVarNameLen      = 64
 	maxNamespaceElems  = 10
-	maxMatchValueIndex = 32
 )
 
 // parseVarName splits a variable name into its elements as Pigeonhole
@@ -115,8 +114,8 @@ func (c *checker) checkVarName(name *str, assign bool) {
 		c.errorf(name.pos, "referring to variable in unknown namespace '%s'", elems[0].ident)
 	case elems[0].num >= 0 && assign:
 		c.errorf(name.pos, "cannot assign to match variable")
-	case elems[0].num > maxMatchValueIndex:
-		c.errorf(name.pos, "match value index %d out of range (max: %d)", elems[0].num, maxMatchValueIndex)
+	case elems[0].num > maxMatchIndex:
+		c.errorf(name.pos, "match value index %d out of range (max: %d)", elems[0].num, maxMatchIndex)
 	case elems[0].num < 0:
 		c.declareVar(name.pos, strings.ToLower(name.lit))
 	}
@@ -126,8 +125,8 @@ func (c *checker) checkVarName(name *str, assign bool) {
 // match value beyond the limit or a name in an unknown namespace.
 func (c *checker) checkVarRefs(s *str) {
 	for _, p := range s.parts {
-		if p.match > maxMatchValueIndex {
-			c.errorf(s.pos, "match value index %d out of range (max: %d)", p.match, maxMatchValueIndex)
+		if p.match > maxMatchIndex {
+			c.errorf(s.pos, "match value index %d out of range (max: %d)", p.match, maxMatchIndex)
 			return
 		}
 		if i := strings.IndexByte(p.name, '.'); i > 0 {

@@ -1,7 +1,9 @@
 package sieve
 
 import (
+	"errors"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 )
@@ -190,7 +192,11 @@ func (c *checker) matching(n *node) bool {
 	if n.cmp == nil {
 		n.cmp = cmpASCIICase
 	}
-	if (n.mt == mtContains || n.mt == mtMatches || n.mt == mtRegex) && !n.cmp.substring {
+	if n.mt == mtRegex && n.cmp != cmpOctet && n.cmp != cmpASCIICase && n.cmp != cmpUnicodeCase {
+		c.errorf(n.pos, "regex match type only supports i;octet, i;ascii-casemap and i;unicode-casemap comparators")
+		return false
+	}
+	if (n.mt == mtContains || n.mt == mtMatches) && !n.cmp.substring {
 		c.errorf(n.pos, "the specified %s comparator does not support sub-string matching as required by the :%s match type", n.cmp.name, matchTypeNames[n.mt])
 		return false
 	}
@@ -204,7 +210,7 @@ func (c *checker) matching(n *node) bool {
 			}
 			re, err := compileRegex(k.lit, n.cmp)
 			if err != nil {
-				c.errorf(k.pos, "invalid regular expression '%s' for regex match: %v", k.lit, err)
+				c.errorf(k.pos, "invalid regular expression '%s' for regex match: %s", sanitize(k.lit, 128), regexProblem(err))
 				ok = false
 			}
 			md.regexes = append(md.regexes, re)
@@ -277,7 +283,7 @@ func (r *run) match(n *node, values []string, keys []string) (bool, error) {
 					var err error
 					re, err = compileRegex(k, n.cmp)
 					if err != nil {
-						r.warnf(n.pos, "invalid regular expression '%s': %v", k, err)
+						r.softErrorf(n.pos, "invalid regular expression '%s' for regex match: %s", sanitize(k, 128), regexProblem(err))
 						continue
 					}
 				}
@@ -297,4 +303,14 @@ func (r *run) match(n *node, values []string, keys []string) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// regexProblem words a regular expression compile error without Go's
+// "error parsing regexp: " prefix.
+func regexProblem(err error) string {
+	var se *syntax.Error
+	if errors.As(err, &se) {
+		return string(se.Code)
+	}
+	return err.Error()
 }

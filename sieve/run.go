@@ -71,6 +71,10 @@ type Result struct {
 	Duplicates []DuplicateMark
 	// Warnings are non-fatal runtime problems.
 	Warnings []string
+	// Errors are runtime errors that did not stop the run (Pigeonhole logs
+	// them as errors and carries on, e.g. an invalid regular expression
+	// built from variables).
+	Errors []string
 	// Err is the runtime error that ended the run, if any; it is also
 	// returned by Run.
 	Err *Error
@@ -195,6 +199,11 @@ func (r *run) settings() Settings {
 
 func (r *run) errorf(p Position, format string, args ...any) error {
 	return &Error{Pos: p, Msg: sprintf(format, args...)}
+}
+
+// softErrorf logs a runtime error that does not end the run.
+func (r *run) softErrorf(p Position, format string, args ...any) {
+	r.res.Errors = append(r.res.Errors, p.String()+": "+sprintf(format, args...))
 }
 
 func (r *run) warnf(p Position, format string, args ...any) {

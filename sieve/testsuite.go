@@ -364,6 +364,7 @@ func evalScriptRun(r *run, n *node) (bool, error) {
 	}
 	res, err := s.Run(r.ctx, r.subEnv())
 	r.ts.errors = nil
+	r.ts.errors = append(r.ts.errors, res.Errors...)
 	if err != nil {
 		r.ts.errors = append(r.ts.errors, err.(*Error).Msg)
 		return false, nil

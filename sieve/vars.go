@@ -10,7 +10,7 @@ import (
 const (
 	defaultMaxVarSize  = 4096
 	defaultMaxScope    = 255
-	maxMatchIndex      = 9
+	maxMatchIndex      = 32 // SIEVE_MAX_MATCH_VALUES
 	maxVariableNameLen = 64
 )
 
