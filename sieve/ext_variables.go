@@ -48,8 +48,8 @@ type varNameElem struct {
 
 // Limits of variable names (Pigeonhole's ext-variables-limits.h).
 const (
-	maxVarNameLen      = 64
-	maxNamespaceElems  = 10
+	maxVarNameLen     = 64
+	maxNamespaceElems = 10
 )
 
 // parseVarName splits a variable name into its elements as Pigeonhole
