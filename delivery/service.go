@@ -395,6 +395,13 @@ func (s *Service) redirect(env *transport.Envelope, rcpt, user string, a *sieve.
 // vacation decides and composes a reply; it returns the dedup mark and
 // outbox record to commit (nil when no reply is due) and the reason code.
 func (s *Service) vacation(ctx context.Context, env *transport.Envelope, rc transport.Recipient, user string, a *sieve.Vacation, msg *sieve.Message) (*store.Mark, *store.OutboxRecord, string) {
+	if !strings.EqualFold(user, rc.Addr) {
+		// The user's address without detail is one of the user's
+		// addresses (copy mode delivers to user+detail@domain).
+		cp := *a
+		cp.Addresses = append(append([]string(nil), a.Addresses...), user)
+		a = &cp
+	}
 	in := &vacation.Input{User: user, Action: a, Message: msg,
 		Envelope: vacation.Envelope{From: env.From, To: rc.Addr, OrigTo: rc.ORCPT}}
 	d, err := s.cfg.Responder.Decide(ctx, in)

@@ -150,6 +150,7 @@ func TestRecipientOutcomes(t *testing.T) {
 		recordTo string
 	}{
 		{"bob@example.com", 250, store.KindVacation, "alice@example.org"},
+		{"bob+vacation@example.com", 250, store.KindVacation, "alice@example.org"}, // copy mode
 		{"broken@example.com", 250, "", ""},
 		{"rej@example.com", 550, "", ""},
 		{"fwd@example.com", 250, store.KindRedirect, "other@example.net"},
