@@ -64,9 +64,10 @@ type Server struct {
 	ctx    context.Context // passed to the Deliverer; cancelled by Close
 	cancel context.CancelFunc
 
-	draining atomic.Bool
-	mu       sync.Mutex
-	conns    map[*conn]struct{}
+	draining  atomic.Bool
+	mu        sync.Mutex
+	conns     map[*conn]struct{}
+	listeners []net.Listener
 
 	active        atomic.Int64
 	accepted      atomic.Uint64
@@ -164,6 +165,16 @@ func Listen(addr string) (net.Listener, error) {
 // serving each in its own goroutine. It returns nil after [Server.Shutdown]
 // or [Server.Close]. Serve may be called for several listeners.
 func (s *Server) Serve(l net.Listener) error {
+	// Registered here as well as in go-smtp, whose Close misses a listener
+	// passed to a Serve that has not started yet.
+	s.mu.Lock()
+	if s.draining.Load() {
+		s.mu.Unlock()
+		l.Close()
+		return nil
+	}
+	s.listeners = append(s.listeners, l)
+	s.mu.Unlock()
 	var inner net.Listener = &limitListener{Listener: l, srv: s}
 	if s.cfg.Proxy != ProxyOff {
 		inner = &proxyproto.Listener{
@@ -172,7 +183,11 @@ func (s *Server) Serve(l net.Listener) error {
 			ReadHeaderTimeout: -1, // bounded per connection in readHeader
 		}
 	}
-	return s.smtp.Serve(&trackListener{Listener: inner, srv: s})
+	err := s.smtp.Serve(&trackListener{Listener: inner, srv: s})
+	if s.draining.Load() {
+		return nil // the listener was closed by Shutdown or Close
+	}
+	return err
 }
 
 // Shutdown stops accepting connections, closes idle ones, lets sessions
@@ -181,8 +196,11 @@ func (s *Server) Serve(l net.Listener) error {
 // first, the remaining connections are closed forcibly and ctx's error is
 // returned.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.draining.Store(true)
 	s.mu.Lock()
+	s.draining.Store(true)
+	for _, l := range s.listeners {
+		l.Close()
+	}
 	for c := range s.conns {
 		c.closeIfIdle()
 	}
@@ -193,8 +211,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return ctx.Err()
 	}
 	s.cancel()
-	if errors.Is(err, smtp.ErrServerClosed) {
-		err = nil
+	if errors.Is(err, smtp.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
+		err = nil // closed already, by us or an earlier call
 	}
 	return err
 }
@@ -202,11 +220,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close closes all listeners and connections at once and cancels the
 // context of running deliveries.
 func (s *Server) Close() error {
+	s.mu.Lock()
 	s.draining.Store(true)
+	for _, l := range s.listeners {
+		l.Close()
+	}
+	s.mu.Unlock()
 	s.cancel()
 	err := s.smtp.Close()
-	if errors.Is(err, smtp.ErrServerClosed) {
-		err = nil // after Shutdown: go-smtp leaves the connections to us
+	if errors.Is(err, smtp.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
+		err = nil // after Shutdown go-smtp leaves the connections to us
 	}
 	s.mu.Lock()
 	open := make([]*conn, 0, len(s.conns))
