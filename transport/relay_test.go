@@ -67,8 +67,8 @@ type relayMsg struct {
 
 // relay is an in-process SMTP server recording what it accepts.
 type relay struct {
-	mu    sync.Mutex
-	msgs  []relayMsg
+	mu     sync.Mutex
+	msgs   []relayMsg
 	resets int
 
 	users     map[string]string // AUTH user -> password; nil: no AUTH

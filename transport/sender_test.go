@@ -222,13 +222,13 @@ func TestSenderClassification(t *testing.T) {
 		return &smtp.SMTPError{Code: code, EnhancedCode: ec, Message: "test reply"}
 	}
 	tests := []struct {
-		name  string
-		r     *relay
-		to    []string
-		from  string
-		op    string
-		code  int
-		temp  bool
+		name string
+		r    *relay
+		to   []string
+		from string
+		op   string
+		code int
+		temp bool
 	}{
 		{name: "rcpt 452", r: &relay{rcptReply: func(string) error { return reply(452, smtp.EnhancedCode{4, 2, 2}) }},
 			op: "RCPT TO <alice@example.org>", code: 452, temp: true},
