@@ -273,6 +273,10 @@ func evalAddress(r *run, n *node) (bool, error) {
 // addressValues extracts the address parts of a header value. A value that
 // is not a valid address list is matched whole for :all, as in Pigeonhole.
 func (r *run) addressValues(ap addrPart, raw string) []string {
+	if strings.TrimSpace(raw) == "" {
+		// An empty field is matched as "" by every address part.
+		return []string{""}
+	}
 	addrs, ok := parseAddressList(raw)
 	var out []string
 	if !ok {

@@ -180,7 +180,7 @@ func execSet(r *run, n *node) error {
 		case "upperfirst":
 			val = mapFirst(val, unicode.ToUpper)
 		case "quotewildcard":
-			val = quoteWildcard(val)
+			val = quoteWildcard(val, r.maxVarSize())
 		case "quoteregex":
 			val = regexp.QuoteMeta(val)
 		case "encodeurl":
@@ -201,13 +201,22 @@ func mapFirst(s string, f func(rune) rune) string {
 	return string(f(r)) + s[size:]
 }
 
-func quoteWildcard(s string) string {
+// quoteWildcard escapes *, ? and \ for :matches; like Pigeonhole it stops
+// before an escape pair or a character would pass max bytes.
+func quoteWildcard(s string, max int) string {
 	var b strings.Builder
-	for _, r := range s {
-		if r == '*' || r == '?' || r == '\\' {
+	for i := 0; i < len(s); {
+		_, n := utf8.DecodeRuneInString(s[i:])
+		if c := s[i]; c == '*' || c == '?' || c == '\\' {
+			if b.Len()+2 > max {
+				break
+			}
 			b.WriteByte('\\')
+		} else if b.Len()+n > max {
+			break
 		}
-		b.WriteRune(r)
+		b.WriteString(s[i : i+n])
+		i += n
 	}
 	return b.String()
 }
