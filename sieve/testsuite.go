@@ -461,6 +461,10 @@ func (ts *testsuiteRun) execute(r *run, res *Result) error {
 	// Storing into a missing mailbox fails the whole result, as in
 	// Pigeonhole; the implicit keep then stores the message as received.
 	for _, a := range res.Actions {
+		if f, ok := a.(*FileInto); ok && storageNameInvalid(f.Mailbox) {
+			ts.store("INBOX", r.msg, nil)
+			return fmt.Errorf("failed to store into mailbox '%s': Invalid mailbox name: Name has an empty hierarchy level", sanitize(f.Mailbox, 256))
+		}
 		if f, ok := a.(*FileInto); ok && !f.Create && !ts.MailboxExists(f.Mailbox) {
 			ts.store("INBOX", r.msg, nil)
 			return fmt.Errorf("failed to store into mailbox '%s': Mailbox doesn't exist: %s", f.Mailbox, f.Mailbox)
@@ -490,7 +494,7 @@ func (ts *testsuiteRun) execute(r *run, res *Result) error {
 			ts.sent = append(ts.sent, &SentMessage{From: d.From, To: a.Address, Message: d.Message(actionMessage(a, msg))})
 		case *Reject:
 			if env.From != "" {
-				ts.sent = append(ts.sent, &SentMessage{From: "", To: env.From, Message: rejectMessage(a, msg, env)})
+				ts.sent = append(ts.sent, &SentMessage{From: "", To: env.From, Message: rejectMessage(a, msg, env, r.settings())})
 			}
 		case *Notify:
 			sms, err := a.mailtoMessages(msg, env)
@@ -543,9 +547,9 @@ func mailboxKey(name string) string {
 }
 
 // rejectMessage builds the rejection notice (a minimal MDN-like message).
-func rejectMessage(a *Reject, msg *Message, env Envelope) []byte {
+func rejectMessage(a *Reject, msg *Message, env Envelope, settings Settings) []byte {
 	var b strings.Builder
-	b.WriteString("From: Mail Delivery Subsystem <MAILER-DAEMON>\r\n")
+	b.WriteString("From: " + postmasterAddress(settings, env) + "\r\n")
 	b.WriteString("To: <" + env.From + ">\r\n")
 	subj := ""
 	if s := msg.HeaderDecoded("subject"); len(s) > 0 {
@@ -573,4 +577,23 @@ func firstAddress(m *Message, names ...string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// storageNameInvalid reports mailbox names the test mail store (with '/'
+// as hierarchy separator, like Dovecot's) refuses: empty hierarchy levels.
+func storageNameInvalid(name string) bool {
+	return strings.Contains(name, "//") || strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/")
+}
+
+// postmasterAddress is the From of rejections: postmaster_address when set,
+// else Postmaster at the recipient's domain (Dovecot's default).
+func postmasterAddress(settings Settings, env Envelope) string {
+	if pm := strings.TrimSpace(settings.String("postmaster_address", "")); pm != "" {
+		return pm
+	}
+	domain := "localhost"
+	if a, null, ok := parseSMTPPath(env.To); ok && !null && a.domain != "" {
+		domain = a.domain
+	}
+	return "Postmaster <postmaster@" + domain + ">"
 }
