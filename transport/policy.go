@@ -42,15 +42,26 @@ type Status struct {
 	Message  string
 }
 
-// StatusOK returns a 250 2.0.0 status with the given text.
+// StatusOK returns a 250 2.0.0 status with the given text. A text that
+// starts with an enhanced code of class 2 ("2.1.5 Ok") sets that code.
 func StatusOK(msg string) Status {
-	return Status{Code: 250, Enhanced: [3]int{2, 0, 0}, Message: msg}
+	return withEnhanced(Status{Code: 250, Enhanced: [3]int{2, 0, 0}}, msg)
 }
 
 // StatusTempFail returns a 451 4.3.0 status ("try again later") with the
 // given text. It is the answer for anything that went wrong on this side.
+// A text that starts with an enhanced code of class 4 ("4.2.0 busy") sets
+// that code.
 func StatusTempFail(msg string) Status {
-	return Status{Code: 451, Enhanced: [3]int{4, 3, 0}, Message: msg}
+	return withEnhanced(Status{Code: 451, Enhanced: [3]int{4, 3, 0}}, msg)
+}
+
+func withEnhanced(st Status, msg string) Status {
+	st.Message = msg
+	if ec, text := parseReplyText(msg); ec[0] == st.Enhanced[0] {
+		st.Enhanced, st.Message = ec, text
+	}
+	return st
 }
 
 // OK reports whether s is a 2xx success.

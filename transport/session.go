@@ -107,10 +107,9 @@ func (s *session) Reset() {
 	}
 }
 
-func (s *session) Logout() error {
-	s.env = nil
-	return nil
-}
+// Logout may run on another goroutine (go-smtp's Server.Close) while
+// LMTPData is still running, so it touches nothing.
+func (s *session) Logout() error { return nil }
 
 // deliver calls the Deliverer and makes its answer safe to send: exactly
 // one valid status per recipient, 451 wherever it fell short.
