@@ -418,7 +418,11 @@ func (c *checker) arguments(a *astNode, s *spec, n *node) (start int, ok bool) {
 				c.errorf(tg.pos, "the :%s tag for the %s %s requires %s as parameter, but no parameters were found", ts.name, s.name, kind, article(ts.arg))
 				return 0, false
 			}
+			before := len(c.errs.list)
 			v, ok := c.value(a.args[i], ts.arg)
+			if len(c.errs.list) > before {
+				return 0, false
+			}
 			if !ok {
 				c.errorf(a.args[i].pos, "the :%s tag for the %s %s requires %s as parameter, but %s was found", ts.name, s.name, kind, article(ts.arg), a.args[i].name())
 				return 0, false
@@ -451,7 +455,11 @@ func (c *checker) positional(a *astNode, s *spec, n *node, start int) bool {
 		return true
 	}
 	for j, ar := range a.args[start:] {
+		before := len(c.errs.list)
 		v, ok := c.value(ar, s.args[j])
+		if len(c.errs.list) > before {
+			return false // the string itself was invalid (and reported)
+		}
 		if !ok {
 			c.errorf(ar.pos, "the %s %s expects %s as argument %d%s, but %s was found", s.name, s.kindName(), article(s.args[j]), j+1, argName(s, j), ar.name())
 			return false
