@@ -96,3 +96,53 @@ func BenchmarkLMTPDeliverParallel(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) { benchSession(b, addr, pb.Next) })
 }
+
+// BenchmarkSenderSend measures one reply submitted to an in-process relay
+// over a reused connection (RSET, EHLO, MAIL, RCPT, DATA).
+func BenchmarkSenderSend(b *testing.B) {
+	r := &relay{discard: true}
+	addr, _ := startRelay(b, r, nil, nil)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := NewSender(SenderConfig{Addr: addr, HeloName: "bench.test", Logger: log})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	msg := []byte(benchMsg)
+	ctx := context.Background()
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := s.Send(ctx, "", []string{"alice@example.org"}, msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if n := r.count.Load(); n != int64(b.N) {
+		b.Fatalf("relay got %d messages, want %d", n, b.N)
+	}
+}
+
+// BenchmarkForwarder measures one message forwarded over LMTP to an
+// in-process server with a no-op Deliverer, on a reused connection.
+func BenchmarkForwarder(b *testing.B) {
+	addr := benchServer(b)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	f, err := NewForwarder(ForwarderConfig{Target: "lmtp:" + addr, LHLOName: "bench.test", Logger: log})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	msg := []byte(benchMsg)
+	to := []Recipient{{Addr: "b@example.com"}}
+	ctx := context.Background()
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if st := f.Forward(ctx, "a@example.org", to, "", msg); !st[0].OK() {
+			b.Fatal(st[0])
+		}
+	}
+}

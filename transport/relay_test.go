@@ -71,6 +71,8 @@ type relay struct {
 	msgs   []relayMsg
 	resets int
 
+	discard   bool              // count messages only (benchmarks)
+	count     atomic.Int64
 	users     map[string]string // AUTH user -> password; nil: no AUTH
 	mailReply func(from string) error
 	rcptReply func(to string) error
@@ -169,6 +171,10 @@ func (s *relaySession) Data(r io.Reader) error {
 		if err := s.r.dataReply(); err != nil {
 			return err
 		}
+	}
+	s.r.count.Add(1)
+	if s.r.discard {
+		return nil
 	}
 	s.msg.Data = string(b)
 	s.msg.User = s.user

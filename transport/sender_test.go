@@ -48,6 +48,18 @@ func TestSenderPlain(t *testing.T) {
 	}
 }
 
+func TestSenderSMTPUTF8(t *testing.T) {
+	r := &relay{}
+	addr, _ := startRelay(t, r, nil, func(s *smtp.Server) { s.EnableSMTPUTF8 = true })
+	s := newTestSender(t, SenderConfig{Addr: addr})
+	if err := s.Send(context.Background(), "", []string{"jörg@bücher.example"}, []byte(replyMsg)); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.got(); len(got) != 1 || got[0].To[0] != "jörg@bücher.example" {
+		t.Fatalf("relay got %+v", got)
+	}
+}
+
 func TestSenderNotifyNever(t *testing.T) {
 	r := &relay{}
 	addr, _ := startRelay(t, r, nil, func(s *smtp.Server) { s.EnableDSN = true })

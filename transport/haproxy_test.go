@@ -1,0 +1,130 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	proxyproto "github.com/pires/go-proxyproto"
+)
+
+// These tests run a real HAProxy between the peers; they skip when the
+// haproxy binary is absent.
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startHAProxy runs haproxy with the given frontend/backend sections and
+// waits until addr accepts connections.
+func startHAProxy(t *testing.T, addr, sections string) {
+	t.Helper()
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("haproxy not installed; skipping the HAProxy interop test")
+	}
+	cfg := "global\n  maxconn 64\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n" + sections
+	path := filepath.Join(t.TempDir(), "haproxy.cfg")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	cmd := exec.Command(bin, "-db", "-f", path)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("haproxy output:\n%s", out.String())
+		}
+	})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("haproxy did not listen on %s: %v\n%s", addr, err, out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestHAProxySendProxy: HAProxy with send-proxy / send-proxy-v2 in front of
+// the LMTP server with --proxy required.
+func TestHAProxySendProxy(t *testing.T) {
+	for _, opt := range []string{"send-proxy", "send-proxy-v2"} {
+		t.Run(opt, func(t *testing.T) {
+			rec := &recorder{}
+			srv, lmtpAddr := startServer(t, Config{Deliverer: rec, Proxy: ProxyRequired,
+				ProxyTrusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+			front := freePort(t)
+			startHAProxy(t, front, fmt.Sprintf("frontend f\n  bind %s\n  default_backend b\nbackend b\n  server lmtp %s %s\n", front, lmtpAddr, opt))
+			lc := dialLine(t, "tcp", front)
+			lc.expect(220)
+			lc.cmd("LHLO client.test", 250)
+			lc.cmd("MAIL FROM:<a@example.org>", 250)
+			lc.cmd("RCPT TO:<b@example.com>", 250)
+			lc.cmd("DATA", 354)
+			lc.send("Subject: via haproxy\r\n\r\nx\r\n.\r\n")
+			lc.expect(250)
+			env, _ := rec.last(t)
+			if env.ClientAddr.String() != lc.c.LocalAddr().String() || !env.Proxied {
+				t.Errorf("client %v proxied=%v, want %v from the header", env.ClientAddr, env.Proxied, lc.c.LocalAddr())
+			}
+			if n := srv.Stats().ProxyRejected; n[RejectMissing]+n[RejectMalformed]+n[RejectTimeout]+n[RejectUntrusted] != 0 {
+				t.Errorf("rejections %v", n)
+			}
+		})
+	}
+}
+
+// TestHAProxyAcceptProxy: the Sender's PROXY v2 header is accepted by an
+// HAProxy accept-proxy bind, which passes the source on to the relay; a
+// Sender without the header gets a temporary failure.
+func TestHAProxyAcceptProxy(t *testing.T) {
+	r := &relay{}
+	relayAddr, _ := startRelay(t, r, func(l net.Listener) net.Listener {
+		return &proxyproto.Listener{Listener: l, ConnPolicy: func(proxyproto.ConnPolicyOptions) (proxyproto.Policy, error) {
+			return proxyproto.REQUIRE, nil
+		}, ReadHeaderTimeout: 5 * time.Second}
+	}, nil)
+	front := freePort(t)
+	startHAProxy(t, front, fmt.Sprintf("frontend f\n  bind %s accept-proxy\n  default_backend b\nbackend b\n  server relay %s send-proxy-v2\n", front, relayAddr))
+
+	s := newTestSender(t, SenderConfig{Addr: front, Proxy: ProxyHeaderV2, ProxySource: netip.MustParseAddr("192.0.2.25"),
+		CommandTimeout: 5 * time.Second})
+	if err := s.Send(context.Background(), "", []string{"alice@example.org"}, []byte(replyMsg)); err != nil {
+		t.Fatal(err)
+	}
+	got := r.got()
+	if len(got) != 1 || !strings.HasPrefix(got[0].Remote, "192.0.2.25:") {
+		t.Fatalf("relay got %+v, want one message from 192.0.2.25", got)
+	}
+
+	// HAProxy waits for the header, the Sender for the greeting: the
+	// greeting times out, as it did for Dovecot in the bug report.
+	plain := newTestSender(t, SenderConfig{Addr: front, CommandTimeout: 500 * time.Millisecond})
+	err := plain.Send(context.Background(), "", []string{"alice@example.org"}, []byte(replyMsg))
+	if err == nil || !IsTemporary(err) {
+		t.Fatalf("without a header: err %v, want a temporary failure", err)
+	}
+}
