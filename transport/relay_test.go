@@ -71,7 +71,7 @@ type relay struct {
 	msgs   []relayMsg
 	resets int
 
-	discard   bool              // count messages only (benchmarks)
+	discard   bool // count messages only (benchmarks)
 	count     atomic.Int64
 	users     map[string]string // AUTH user -> password; nil: no AUTH
 	mailReply func(from string) error
