@@ -6,6 +6,7 @@ import (
 	"regexp/syntax"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // matchType is how a test compares values with keys.
@@ -287,6 +288,9 @@ func (r *run) match(n *node, values []string, keys []string) (bool, error) {
 						continue
 					}
 				}
+				if err := r.chargeRegex(n.pos, re.String(), v, wantCaps); err != nil {
+					return false, err
+				}
 				if wantCaps {
 					if m := re.FindStringSubmatch(v); m != nil {
 						r.setMatch(m)
@@ -313,4 +317,30 @@ func regexProblem(err error) string {
 		return string(se.Code)
 	}
 	return err.Error()
+}
+
+// regexWorkPerSecond estimates how many units of regular expression
+// matching (pattern bytes times subject bytes, which bounds RE2's work)
+// one CPU second does. A match cannot be interrupted, so
+// sieve_max_cpu_time is enforced on this estimate before each match.
+const regexWorkPerSecond = 100_000_000
+
+// chargeRegex accounts for matching subject against pattern and fails the
+// run when the estimated work exceeds sieve_max_cpu_time (default 30s).
+func (r *run) chargeRegex(p Position, pattern, subject string, captures bool) error {
+	if r.workLimit == 0 {
+		r.workLimit = -1
+		if d := r.settings().Duration("sieve_max_cpu_time", 30*time.Second); d > 0 {
+			r.workLimit = int64(d.Seconds() * regexWorkPerSecond)
+		}
+	}
+	units := int64(len(pattern)+1) * int64(len(subject)+1)
+	if captures {
+		units *= 4 // extracting submatches runs the slower NFA
+	}
+	r.work += units
+	if r.workLimit > 0 && r.work > r.workLimit {
+		return &Error{Pos: p, Msg: "execution exceeded CPU time limit"}
+	}
+	return nil
 }
