@@ -95,14 +95,14 @@ type run struct {
 	res    *Result
 	now    time.Time
 
-	steps    int
+	steps int
 	// work estimates regular expression matching done so far, and
 	// workLimit is the estimate sieve_max_cpu_time allows (0: not yet
 	// computed, <0: unlimited).
 	work, workLimit int64
-	stopped  bool // stop command
-	returned bool // return from an include
-	keep     bool // implicit keep still in force
+	stopped         bool // stop command
+	returned        bool // return from an include
+	keep            bool // implicit keep still in force
 
 	vars      map[string]string // variables of the current script
 	globals   map[string]string
