@@ -173,11 +173,11 @@ func (f *Forwarder) forward(ctx context.Context, from string, to []Recipient, re
 	if len(to) == 0 {
 		return st
 	}
-	if strings.ContainsAny(from, "\r\n<> ") {
+	if strings.ContainsAny(from, "\r\n<>") {
 		return fill(Status{Code: 501, Enhanced: [3]int{5, 1, 7}, Message: fmt.Sprintf("Bad sender address %q", from)})
 	}
 	for i, r := range to {
-		if r.Addr == "" || strings.ContainsAny(r.Addr+r.ORCPT, "\r\n<> ") {
+		if r.Addr == "" || strings.ContainsAny(r.Addr, "\r\n<>") {
 			st[i], set[i] = Status{Code: 501, Enhanced: [3]int{5, 1, 3}, Message: fmt.Sprintf("Bad recipient address %q", r.Addr)}, true
 		}
 	}
@@ -244,7 +244,7 @@ func (f *Forwarder) transact(cl *smtp.Client, from string, to []Recipient, recei
 			continue
 		}
 		var ropts *smtp.RcptOptions
-		if dsn && r.ORCPT != "" {
+		if dsn && r.ORCPT != "" && !hasControl(r.ORCPT) { // ORCPT is optional; a bad one is dropped
 			ropts = &smtp.RcptOptions{OriginalRecipient: r.ORCPT, OriginalRecipientType: smtp.DSNAddressTypeRFC822}
 			if !isASCII(r.ORCPT) {
 				ropts.OriginalRecipientType = smtp.DSNAddressTypeUTF8
@@ -320,6 +320,15 @@ func fromSMTPError(err error) Status {
 		st.Enhanced = [3]int{st.Code / 100, 0, 0}
 	}
 	return st
+}
+
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 func oneLine(err error) string {

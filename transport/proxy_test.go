@@ -133,9 +133,9 @@ func TestProxy(t *testing.T) {
 				if !lc.closed() {
 					t.Fatal("connection was served")
 				}
-				waitFor(t, func() bool { return srv.Stats().ProxyRejected[*tt.cause] == 1 })
+				waitFor(t, func() bool { return srv.Stats().ProxyRejected[tt.cause.String()] == 1 })
 				for c, n := range srv.Stats().ProxyRejected {
-					if c != *tt.cause && n != 0 {
+					if c != tt.cause.String() && n != 0 {
 						t.Errorf("cause %s counted %d times", c, n)
 					}
 				}

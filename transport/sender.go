@@ -232,7 +232,12 @@ func (s *Sender) Send(ctx context.Context, from string, to []string, msg []byte)
 	stop := c.watch(ctx)
 	err := s.transact(c.cl, from, to, msg)
 	if !stop() {
+		// ctx ended and the connection is being closed. A message the relay
+		// already accepted stays sent: reporting a failure would send it twice.
 		c.close()
+		if err == nil {
+			return nil
+		}
 		return &SendError{Relay: s.cfg.Addr, Op: "send", Temporary: true, Err: ctx.Err()}
 	}
 	switch {
@@ -267,11 +272,11 @@ func (s *Sender) checkEnvelope(from string, to []string) error {
 	if len(to) == 0 {
 		return bad("no recipients")
 	}
-	if strings.ContainsAny(from, "\r\n<> ") {
+	if strings.ContainsAny(from, "\r\n<>") {
 		return bad(fmt.Sprintf("bad sender %q", from))
 	}
 	for _, r := range to {
-		if r == "" || strings.ContainsAny(r, "\r\n<> ") {
+		if r == "" || strings.ContainsAny(r, "\r\n<>") {
 			return bad(fmt.Sprintf("bad recipient %q", r))
 		}
 	}

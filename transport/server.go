@@ -249,8 +249,10 @@ type Stats struct {
 	Active   int64  // connections open now
 	Busy     uint64 // connections refused because MaxConns were open
 	Messages uint64 // messages handed to the Deliverer
-	// ProxyRejected counts connections closed during PROXY processing.
-	ProxyRejected map[RejectCause]uint64
+	// ProxyRejected counts connections closed during PROXY processing by
+	// cause: "untrusted", "missing", "malformed", "timeout" (every key is
+	// present), ready for a labelled counter.
+	ProxyRejected map[string]uint64
 }
 
 // Stats returns the current counters.
@@ -260,10 +262,10 @@ func (s *Server) Stats() Stats {
 		Active:        s.active.Load(),
 		Busy:          s.busy.Load(),
 		Messages:      s.messages.Load(),
-		ProxyRejected: make(map[RejectCause]uint64, numRejectCauses),
+		ProxyRejected: make(map[string]uint64, numRejectCauses),
 	}
 	for _, c := range RejectCauses() {
-		st.ProxyRejected[c] = s.proxyRejected[c].Load()
+		st.ProxyRejected[c.String()] = s.proxyRejected[c].Load()
 	}
 	return st
 }
