@@ -244,11 +244,7 @@ func (s *Sender) Send(ctx context.Context, from string, to []string, msg []byte)
 	case err == nil:
 		s.pool.put(c)
 	case connUsable(err) || errors.Is(err, errNoSMTPUTF8):
-		if rerr := c.cl.Reset(); rerr == nil {
-			s.pool.put(c)
-		} else {
-			c.close()
-		}
+		s.pool.put(c) // the RSET when it is taken again ends the transaction
 	default:
 		c.close()
 	}
