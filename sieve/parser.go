@@ -76,7 +76,8 @@ func (p *parser) errorf(format string, args ...any) {
 func (p *parser) stopping() bool { return !p.valid && !p.errs.more() }
 
 // commands parses commands into block until a token that cannot start
-// one. It returns 1 when in a defined state, 0 when recovery failed.
+// one. It returns 1 when in a defined state, 0 when recovery failed and
+// -1 when parsing must stop.
 func (p *parser) commands(block *astNode, depth int) int {
 	result := 1
 	for result > 0 && p.tok.kind == tokIdent {
@@ -117,6 +118,8 @@ func (p *parser) commands(block *astNode, depth int) int {
 				} else {
 					p.next()
 				}
+			} else if result < 0 {
+				return result
 			} else if result = p.recover(tokRBrace); result > 0 {
 				p.next()
 			}
@@ -201,6 +204,7 @@ args:
 			return 0
 		}
 	case tokLParen:
+		noTest := false
 		p.next()
 		if depth+1 > p.maxTest {
 			p.errorf("cannot nest tests deeper than %d levels", p.maxTest)
@@ -230,16 +234,22 @@ args:
 					n.tests = append(n.tests, t)
 					p.next()
 					if result = p.arguments(t, depth+1); result <= 0 {
+						if result < 0 {
+							return result
+						}
 						result = p.recover(tokRParen)
 						break
 					}
 				}
+			} else if result < 0 {
+				return result
 			} else {
 				result = p.recover(tokRParen)
 			}
 		} else {
 			p.errorf("expecting test identifier after '(' in test list, but found %s", p.tok.describe())
 			result = p.recover(tokRParen)
+			noTest = true
 		}
 		if p.tok.kind == tokRParen {
 			p.next()
@@ -248,6 +258,11 @@ args:
 			if result = p.recover(tokRParen); result > 0 {
 				p.next()
 			}
+		}
+		if noTest {
+			// Pigeonhole gives up on a test list without any test.
+			p.errorf("failed to accept more tests for command '%s'", n.name)
+			return -1
 		}
 	}
 	return result

@@ -126,6 +126,10 @@ func TestParseErrors(t *testing.T) {
 		{"stray brace", "keep; }", []string{"1: unexpected '}' found at (the presumed) end of file"}},
 		{"string list", "if header [\"a\", 1] \"b\" {}", []string{"1: expecting string after ',' in string list, but found number"}},
 		{"test list comma", "if anyof(true, ) {}", []string{"1: expecting test identifier after ',' in test list, but found ')'"}},
+		{"empty test list", "if anyof(*) { keep; }\nfrop;", []string{
+			"1: unexpected character(s) starting with '*'",
+			"1: expecting test identifier after '(' in test list, but found unknown characters",
+			"1: failed to accept more tests for command 'anyof'"}},
 		{"block nesting", strings.Repeat("if true {", 33) + strings.Repeat("}", 33), []string{"1: cannot nest command blocks deeper than 32 levels"}},
 		{"test nesting", "if " + strings.Repeat("not ", 33) + "true {}", []string{"1: cannot nest tests deeper than 32 levels"}},
 		{"too many arguments", "frop" + strings.Repeat(" 1", 33) + ";", []string{"1: too many arguments for command 'frop'"}},
