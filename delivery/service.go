@@ -170,7 +170,7 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 	scripts, err := s.scripts(user)
 	if err != nil {
 		s.log.Error("load scripts", "rcpt", addr, "error", err)
-		return outcome{status: transport.StatusTempFail("4.3.0 Temporary failure loading the Sieve script"), action: "error"}, nil
+		return outcome{status: transport.StatusTempFail("Temporary failure loading the Sieve script"), action: "error"}, nil
 	}
 	senv := &sieve.Env{
 		Message:     msg,
@@ -234,7 +234,7 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 	if len(marks) > 0 || len(recs) > 0 {
 		if err := s.cfg.Store.Commit(ctx, marks, recs); err != nil {
 			s.log.Error("store commit", "rcpt", addr, "error", err)
-			return outcome{status: transport.StatusTempFail("4.3.0 Temporary failure storing the auto-reply"), action: o.action, reason: o.reason}, nil
+			return outcome{status: transport.StatusTempFail("Temporary failure storing the auto-reply"), action: o.action, reason: o.reason}, nil
 		}
 		for _, r := range recs {
 			s.metrics.Queued.Inc(r.Kind)
@@ -243,7 +243,7 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 	if o.status.Code != 0 { // rejected
 		return o, nil
 	}
-	o.status = transport.StatusOK("2.0.0 Ok")
+	o.status = transport.StatusOK("Ok")
 	switch {
 	case box != "" && s.cfg.FileintoDetail:
 		o.deliver = withDetail(rc.Addr, box, s.delimiter())
@@ -459,7 +459,7 @@ func (s *Service) forward(ctx context.Context, env *transport.Envelope, raw []by
 		if j < len(sts) {
 			outs[i].status = sts[j]
 		} else {
-			outs[i].status = transport.StatusTempFail("4.3.0 Downstream gave no answer")
+			outs[i].status = transport.StatusTempFail("Downstream gave no answer")
 		}
 	}
 }
