@@ -108,12 +108,16 @@ func New(cfg Config) (*Relay, error) {
 // being sent when ctx ends are released, not lost.
 func (r *Relay) Run(ctx context.Context) error {
 	jobs := make(chan store.OutboxRecord)
+	// retried wakes the dispatcher when a worker reschedules a record:
+	// while it was leased NextDue could not see it, so the dispatcher may
+	// be sleeping past its new due time.
+	retried := make(chan struct{}, 1)
 	var wg sync.WaitGroup
 	for range r.cfg.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.worker(ctx, jobs)
+			r.worker(ctx, jobs, retried)
 		}()
 	}
 	defer func() {
@@ -150,13 +154,14 @@ func (r *Relay) Run(ctx context.Context) error {
 			t.Stop()
 			return nil
 		case <-r.cfg.DB.Queued():
+		case <-retried:
 		case <-t.C:
 		}
 		t.Stop()
 	}
 }
 
-func (r *Relay) worker(ctx context.Context, jobs <-chan store.OutboxRecord) {
+func (r *Relay) worker(ctx context.Context, jobs <-chan store.OutboxRecord, retried chan<- struct{}) {
 	s := r.cfg.NewSender()
 	defer s.Close()
 	for rec := range jobs {
@@ -164,11 +169,18 @@ func (r *Relay) worker(ctx context.Context, jobs <-chan store.OutboxRecord) {
 			r.cfg.DB.Release(rec.ID)
 			continue
 		}
-		r.deliver(ctx, s, rec)
+		if r.deliver(ctx, s, rec) {
+			select {
+			case retried <- struct{}{}:
+			default:
+			}
+		}
 	}
 }
 
-func (r *Relay) deliver(ctx context.Context, s Sender, rec store.OutboxRecord) {
+// deliver sends one record and settles it; it reports whether the record
+// was rescheduled for a retry.
+func (r *Relay) deliver(ctx context.Context, s Sender, rec store.OutboxRecord) bool {
 	now := r.cfg.Now()
 	err := s.Send(ctx, rec.From, rec.To, rec.Message)
 	switch {
@@ -195,7 +207,7 @@ func (r *Relay) deliver(ctx context.Context, s Sender, rec store.OutboxRecord) {
 			if derr := r.cfg.DB.Drop(rec.ID, "expired: "+err.Error()); derr != nil {
 				r.log.Error("outbox drop", "id", rec.ID, "error", derr)
 			}
-			return
+			return false
 		}
 		next := now.Add(r.backoff(rec.Attempts))
 		r.cfg.Metrics.Retried.Inc(rec.Kind)
@@ -203,7 +215,9 @@ func (r *Relay) deliver(ctx context.Context, s Sender, rec store.OutboxRecord) {
 		if derr := r.cfg.DB.Retry(rec.ID, next, err.Error()); derr != nil {
 			r.log.Error("outbox retry", "id", rec.ID, "error", derr)
 		}
+		return true
 	}
+	return false
 }
 
 // backoff is RetryMin·2^attempts capped at RetryMax, with ±25% jitter.
