@@ -1,0 +1,255 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/emersion/go-smtp"
+)
+
+// relayFlags are the flags every relay test uses: quick retries.
+var relayFlags = []string{"--retry-min", "200ms", "--retry-max", "1s"}
+
+// queueReplies delivers n messages from distinct senders to bob (who
+// replies once per sender) and returns the senders.
+func queueReplies(t *testing.T, v *vacationd, n int) []string {
+	t.Helper()
+	var senders []string
+	for i := range n {
+		from := fmt.Sprintf("sender%02d@example.org", i)
+		deliverOne(t, v.lmtp, from, "bob@example.com", message(from, fmt.Sprintf("q-%d", i)))
+		senders = append(senders, from)
+	}
+	return senders
+}
+
+// checkOnce fails unless the sink holds exactly one reply from <> to each
+// sender and nothing else.
+func checkOnce(t *testing.T, sk *sink, senders []string) {
+	t.Helper()
+	seen := map[string]int{}
+	for _, m := range sk.mails(t) {
+		if m.mailFrom != "<>" {
+			t.Errorf("%s: MAIL FROM %s, want <>", m.file, m.mailFrom)
+		}
+		for _, r := range m.rcpts {
+			seen[strings.Trim(r, "<>")]++
+		}
+	}
+	for _, s := range senders {
+		if seen[s] != 1 {
+			t.Errorf("%s got %d replies, want exactly 1", s, seen[s])
+		}
+		delete(seen, s)
+	}
+	if len(seen) > 0 {
+		t.Errorf("unexpected replies: %v", seen)
+	}
+}
+
+// onceScripts is a scripts directory where bob replies once per sender.
+func onceScripts(t *testing.T) string {
+	return scriptsDir(t, map[string]string{"example.com/bob.sieve": onceScript})
+}
+
+// TestRelayDownThenUp: replies queued while the relay is down arrive once
+// it starts.
+func TestRelayDownThenUp(t *testing.T) {
+	t.Parallel()
+	relayAddr := freeAddr(t)
+	v := startVacationd(t, nil, append([]string{"--scripts", onceScripts(t), "--relay", relayAddr}, relayFlags...)...)
+	senders := queueReplies(t, v, 3)
+	v.waitMetricAtLeast(`vacationd_relay_errors_total{class="temporary"}`, 1)
+	if n := v.metric("vacationd_outbox_depth"); n != 3 {
+		t.Fatalf("outbox depth %v with the relay down, want 3", n)
+	}
+
+	sk := startSink(t, relayAddr)
+	sk.waitCount(t, 3)
+	v.waitMetric(`vacationd_outbox_sent_total{kind="vacation"}`, 3)
+	v.waitMetric("vacationd_outbox_depth", 0)
+	checkOnce(t, sk, senders)
+}
+
+// TestKill9KeepsQueuedReplies: replies acknowledged before a kill -9 are
+// all delivered after the restart, exactly once.
+func TestKill9KeepsQueuedReplies(t *testing.T) {
+	t.Parallel()
+	relayAddr := freeAddr(t)
+	v := startVacationd(t, nil, append([]string{"--scripts", onceScripts(t), "--relay", relayAddr}, relayFlags...)...)
+	senders := queueReplies(t, v, 20)
+	if n := v.metric("vacationd_outbox_depth"); n != 20 {
+		t.Fatalf("outbox depth %v, want 20", n)
+	}
+	v.kill()
+
+	sk := startSink(t, relayAddr)
+	v.start()
+	sk.waitCount(t, 20)
+	v.waitMetric(`vacationd_outbox_sent_total{kind="vacation"}`, 20)
+	v.waitMetric("vacationd_outbox_depth", 0)
+	checkOnce(t, sk, senders)
+
+	// The dedup marks survived too: a second round gets no replies.
+	for _, from := range senders[:3] {
+		deliverOne(t, v.lmtp, from, "bob@example.com", message(from, "again-"+from))
+	}
+	v.waitMetric(`vacationd_vacation_decisions_total{reason="duplicate"}`, 3)
+	if n := v.metric(`vacationd_outbox_queued_total{kind="vacation"}`); n != 0 {
+		t.Errorf("%v replies queued for senders already answered before the kill, want 0", n)
+	}
+}
+
+// TestKill9WhileSending: kill -9 while replies are being relayed; after a
+// restart every reply has arrived, and duplicates are at most the ones in
+// flight (one per relay worker).
+func TestKill9WhileSending(t *testing.T) {
+	t.Parallel()
+	const n, workers = 200, 4
+	sk := startSink(t, "")
+	v := startVacationd(t, nil, append([]string{"--scripts", onceScripts(t), "--relay", sk.addr,
+		"--relay-workers", fmt.Sprint(workers)}, relayFlags...)...)
+	senders := queueReplies(t, v, n)
+	v.kill()
+	before := sk.count(t)
+
+	v.start()
+	v.waitMetric("vacationd_outbox_depth", 0)
+	sent := v.metric(`vacationd_outbox_sent_total{kind="vacation"}`)
+	seen := map[string]int{}
+	for _, m := range sk.mails(t) {
+		for _, r := range m.rcpts {
+			seen[strings.Trim(r, "<>")]++
+		}
+	}
+	dups := 0
+	for _, s := range senders {
+		if seen[s] == 0 {
+			t.Errorf("no reply to %s", s)
+		}
+		dups += max(seen[s]-1, 0)
+	}
+	if dups > workers {
+		t.Errorf("%d duplicate replies, want at most %d (one in flight per worker)", dups, workers)
+	}
+	t.Logf("%d replies at the sink before the kill, %v sent after the restart, %d duplicates", before, sent, dups)
+}
+
+// TestRelayProxyV2: a relay behind HAProxy's accept-proxy bind gets the
+// replies when vacationd writes a PROXY v2 header, and none without.
+func TestRelayProxyV2(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		proxy  string
+		arrive bool
+	}{{"v2", true}, {"off", false}} {
+		t.Run(tc.proxy, func(t *testing.T) {
+			t.Parallel()
+			sk := startSink(t, "")
+			front := startHAProxy(t, "accept-proxy", sk.addr, "")
+			v := startVacationd(t, nil, append([]string{"--scripts", onceScripts(t), "--relay", front,
+				"--relay-proxy", tc.proxy}, relayFlags...)...)
+			queueReplies(t, v, 1)
+			if tc.arrive {
+				sk.waitCount(t, 1)
+				v.waitMetric(`vacationd_outbox_sent_total{kind="vacation"}`, 1)
+				if m := sk.mails(t)[0]; m.mailFrom != "<>" {
+					t.Errorf("MAIL FROM %s, want <>", m.mailFrom)
+				}
+				return
+			}
+			v.waitMetricAtLeast(`vacationd_relay_errors_total{class="temporary"}`, 1)
+			v.waitLog("will retry")
+			if n := sk.count(t); n != 0 {
+				t.Errorf("%d replies at the sink without a PROXY header, want 0", n)
+			}
+			if n := v.metric("vacationd_outbox_depth"); n != 1 {
+				t.Errorf("outbox depth %v, want the reply kept (1)", n)
+			}
+		})
+	}
+}
+
+// TestRelayRetryAfter452: a relay answering 452 and then 250 gets the
+// reply on the retry.
+func TestRelayRetryAfter452(t *testing.T) {
+	t.Parallel()
+	rl := startPeer(t, false, "tcp", "", nil)
+	rl.rcptReplies = []error{&smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1}, Message: "Insufficient system storage"}}
+	v := startVacationd(t, nil, append([]string{"--scripts", onceScripts(t), "--relay", rl.addr}, relayFlags...)...)
+	queueReplies(t, v, 1)
+	v.waitMetric(`vacationd_outbox_sent_total{kind="vacation"}`, 1)
+	msgs := rl.received()
+	if len(msgs) != 1 || msgs[0].from != "" || msgs[0].to[0] != "sender00@example.org" {
+		t.Fatalf("relay accepted %+v, want one reply from <> to sender00@example.org", msgs)
+	}
+	if n := v.metric(`vacationd_outbox_retried_total{kind="vacation"}`); n != 1 {
+		t.Errorf("retried %v times, want 1", n)
+	}
+	v.waitLog("relay failed temporarily", "452")
+	v.waitLog("relayed", "attempts=2")
+}
+
+// TestRelay550Drops: a 5xx from the relay drops the reply at once with a
+// log line, and no bounce is sent.
+func TestRelay550Drops(t *testing.T) {
+	t.Parallel()
+	rl := startPeer(t, false, "tcp", "", nil)
+	rl.rcptReplies = []error{&smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}}
+	v := startVacationd(t, nil, append([]string{"--scripts", onceScripts(t), "--relay", rl.addr}, relayFlags...)...)
+	queueReplies(t, v, 1)
+	v.waitMetric(`vacationd_outbox_dropped_total{cause="permanent"}`, 1)
+	v.waitLog("dropped", "550", "sender00@example.org")
+	v.waitMetric("vacationd_outbox_depth", 0)
+	if msgs := rl.received(); len(msgs) != 0 {
+		t.Errorf("relay got %d messages, want none (no bounce)", len(msgs))
+	}
+	if n := rl.rcptCount(); n != 1 {
+		t.Errorf("relay saw %d RCPT commands, want 1 (no retry after 550)", n)
+	}
+}
+
+// TestRelaySTARTTLS: STARTTLS to a relay with a test certificate works when
+// its CA is trusted or verification is off, and fails verification (the
+// reply stays queued) when the CA is unknown.
+func TestRelaySTARTTLS(t *testing.T) {
+	t.Parallel()
+	serverTLS, caFile := testCA(t)
+	for _, tc := range []struct {
+		name   string
+		env    []string
+		flags  []string
+		arrive bool
+	}{
+		{"trusted CA, auto", []string{"SSL_CERT_FILE=" + caFile}, nil, true},
+		{"trusted CA, starttls", []string{"SSL_CERT_FILE=" + caFile}, []string{"--relay-tls", "starttls"}, true},
+		{"untrusted, verify off", nil, []string{"--relay-tls", "starttls", "--relay-tls-verify=false"}, true},
+		{"untrusted, verify on", nil, []string{"--relay-tls", "starttls"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rl := startPeer(t, false, "tcp", "", serverTLS)
+			v := startVacationd(t, tc.env, append(append([]string{"--scripts", onceScripts(t), "--relay", rl.addr}, relayFlags...), tc.flags...)...)
+			queueReplies(t, v, 1)
+			if tc.arrive {
+				v.waitMetric(`vacationd_outbox_sent_total{kind="vacation"}`, 1)
+				msgs := rl.received()
+				if len(msgs) != 1 || !msgs[0].tls {
+					t.Fatalf("relay got %+v, want one message over TLS", msgs)
+				}
+				return
+			}
+			v.waitMetricAtLeast(`vacationd_relay_errors_total{class="temporary"}`, 1)
+			v.waitLog("will retry", "certificate")
+			if msgs := rl.received(); len(msgs) != 0 {
+				t.Errorf("relay with an untrusted certificate got %d messages, want none", len(msgs))
+			}
+			if n := v.metric("vacationd_outbox_depth"); n != 1 {
+				t.Errorf("outbox depth %v, want the reply kept (1)", n)
+			}
+		})
+	}
+}
