@@ -114,9 +114,15 @@ func TestProxy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recorder{}
 			log, logs := testLogger(t)
+			// Short only where the timeout is under test: a loaded machine
+			// may take a while between connecting and sending the header.
+			timeout := 10 * time.Second
+			if tt.cause != nil && *tt.cause == RejectTimeout {
+				timeout = 200 * time.Millisecond
+			}
 			srv, addr := startServer(t, Config{
 				Deliverer: rec, Proxy: tt.mode, ProxyTrusted: tt.trusted,
-				ProxyTimeout: 200 * time.Millisecond, Logger: log,
+				ProxyTimeout: timeout, Logger: log,
 			})
 			lc := dialLine(t, "tcp", addr)
 			if tt.send == nil {

@@ -193,18 +193,34 @@ func (s *relaySession) Reset() {
 
 func (s *relaySession) Logout() error { return nil }
 
-// countListener counts accepted connections.
+// countListener counts accepted connections and can drop them all.
 type countListener struct {
 	net.Listener
-	n atomic.Int64
+	n     atomic.Int64
+	mu    sync.Mutex
+	conns []net.Conn
 }
 
 func (l *countListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err == nil {
 		l.n.Add(1)
+		l.mu.Lock()
+		l.conns = append(l.conns, c)
+		l.mu.Unlock()
 	}
 	return c, err
+}
+
+// dropAll closes every accepted connection, as a relay timing out idle
+// sessions does.
+func (l *countListener) dropAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.conns {
+		c.Close()
+	}
+	l.conns = nil
 }
 
 // startRelay serves r on 127.0.0.1; wrap, if set, wraps the listener (for

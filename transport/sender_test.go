@@ -180,7 +180,7 @@ func proxyRelay(t *testing.T) (*relay, string) {
 	addr, _ := startRelay(t, r, func(l net.Listener) net.Listener {
 		return &proxyproto.Listener{Listener: l, ConnPolicy: func(proxyproto.ConnPolicyOptions) (proxyproto.Policy, error) {
 			return proxyproto.REQUIRE, nil
-		}, ReadHeaderTimeout: time.Second}
+		}, ReadHeaderTimeout: 10 * time.Second}
 	}, nil)
 	return r, addr
 }
@@ -201,8 +201,12 @@ func TestSenderProxyHeader(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, addr := proxyRelay(t)
+			timeout := 10 * time.Second
+			if tt.fail {
+				timeout = 300 * time.Millisecond // the greeting never comes
+			}
 			s := newTestSender(t, SenderConfig{Addr: addr, Proxy: tt.version, ProxySource: tt.source, TLS: TLSNone,
-				CommandTimeout: 2 * time.Second})
+				CommandTimeout: timeout})
 			err := s.Send(context.Background(), "", []string{"alice@example.org"}, []byte(replyMsg))
 			if tt.fail {
 				if err == nil || !IsTemporary(err) {
@@ -357,13 +361,13 @@ func TestSenderReuse(t *testing.T) {
 // TestSenderReconnect: a pooled connection the relay dropped is replaced.
 func TestSenderReconnect(t *testing.T) {
 	r := &relay{}
-	addr, conns := startRelay(t, r, nil, func(s *smtp.Server) { s.ReadTimeout = 100 * time.Millisecond })
+	addr, conns := startRelay(t, r, nil, nil)
 	s := newTestSender(t, SenderConfig{Addr: addr})
 	ctx := context.Background()
 	if err := s.Send(ctx, "", []string{"a@example.org"}, []byte(replyMsg)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // the relay times the idle session out
+	conns.dropAll() // the relay ends the idle session
 	if err := s.Send(ctx, "", []string{"b@example.org"}, []byte(replyMsg)); err != nil {
 		t.Fatal(err)
 	}
