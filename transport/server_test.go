@@ -388,3 +388,30 @@ func TestNewServerErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestLMTPChunking(t *testing.T) {
+	rec := &recorder{answer: func(env *Envelope) []Status {
+		return []Status{StatusOK("first"), StatusTempFail("4.2.0 second later")}
+	}}
+	_, addr := startServer(t, Config{Deliverer: rec})
+	lc := dialLine(t, "tcp", addr)
+	lc.expect(220)
+	if caps := lc.cmd("LHLO c", 250); !strings.Contains(caps, "CHUNKING") {
+		t.Fatalf("no CHUNKING in %q", caps)
+	}
+	lc.cmd("MAIL FROM:<a@b>", 250)
+	lc.cmd("RCPT TO:<x@y>", 250)
+	lc.cmd("RCPT TO:<z@y>", 250)
+	lc.send("BDAT 9\r\nSubject: ")
+	lc.expect(250)
+	lc.send("BDAT 9 LAST\r\nt\r\n\r\nbody")
+	if text := lc.expect(250); text != "2.0.0 <x@y> first" {
+		t.Errorf("first reply %q", text)
+	}
+	if text := lc.expect(451); text != "4.2.0 <z@y> second later" {
+		t.Errorf("second reply %q", text)
+	}
+	if _, msg := rec.last(t); string(msg) != "Subject: t\r\n\r\nbody" {
+		t.Errorf("message %q", msg)
+	}
+}
