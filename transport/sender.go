@@ -69,10 +69,23 @@ func (m TLSMode) String() string {
 type ProxyVersion int
 
 const (
-	ProxyHeaderOff ProxyVersion = iota
-	ProxyHeaderV1
-	ProxyHeaderV2
+	ProxyHeaderOff ProxyVersion = iota // no header (the default)
+	ProxyHeaderV1                      // text header, "PROXY TCP4 ..."
+	ProxyHeaderV2                      // binary header, as HAProxy's send-proxy-v2
 )
+
+// String returns "off", "v1" or "v2".
+func (v ProxyVersion) String() string {
+	switch v {
+	case ProxyHeaderOff:
+		return "off"
+	case ProxyHeaderV1:
+		return "v1"
+	case ProxyHeaderV2:
+		return "v2"
+	}
+	return fmt.Sprintf("ProxyVersion(%d)", int(v))
+}
 
 // ParseProxyVersion parses "off", "v1" or "v2".
 func ParseProxyVersion(s string) (ProxyVersion, error) {

@@ -411,7 +411,7 @@ func TestNewSenderErrors(t *testing.T) {
 		}
 	}
 	for s, want := range map[string]ProxyVersion{"off": ProxyHeaderOff, "v1": ProxyHeaderV1, "v2": ProxyHeaderV2} {
-		if v, err := ParseProxyVersion(s); err != nil || v != want {
+		if v, err := ParseProxyVersion(s); err != nil || v != want || v.String() != s {
 			t.Errorf("ParseProxyVersion(%q) = %v, %v", s, v, err)
 		}
 	}
