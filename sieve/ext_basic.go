@@ -11,14 +11,14 @@ func fileintoExtension() *extension {
 		args: []argType{tString}, argNames: []string{"folder"},
 		check: func(c *checker, n *node) {
 			s := n.args[0].strs[0]
-			if s.parts == nil && !validMailboxName(s.lit) {
-				c.errorf(s.pos, "invalid folder name '%s' specified for fileinto command", strings.ToValidUTF8(s.lit, "?"))
+			if s.parts == nil && !utf8Valid(s.lit) {
+				c.errorf(n.pos, "fileinto command: invalid folder name '%s' specified: invalid utf-8", sanitize(strings.ToValidUTF8(s.lit, "?"), 256))
 			}
 		},
 		exec: func(r *run, n *node) error {
 			box := r.string(n.args[0])
-			if !validMailboxName(box) {
-				return r.errorf(n.pos, "invalid folder name '%s' specified for fileinto command", strings.ToValidUTF8(box, "?"))
+			if !utf8Valid(box) {
+				return r.errorf(n.pos, "fileinto command: invalid folder name '%s' specified: invalid utf-8", strings.ToValidUTF8(box, "?"))
 			}
 			return r.addAction(&FileInto{At: n.pos, Mailbox: box, Flags: r.actionFlags(n), Copy: n.has("copy"), Create: n.has("create")})
 		},
