@@ -1,7 +1,7 @@
 GO ?= go
 BIN := bin/vacationd
 
-.PHONY: all build test vet fmt-check run e2e bench svtest difftest clean
+.PHONY: all build test vet fmt-check run e2e bench svtest fuzz difftest clean
 
 all: build
 
@@ -25,6 +25,9 @@ run: build
 
 svtest: build
 	./$(BIN) svtest ../shared/conformance/pigeonhole/tests
+
+fuzz:
+	$(GO) test ./sieve -run '^$$' -fuzz FuzzCompile -fuzztime 60s
 
 difftest: build
 	python3 ../shared/difftest/difftest.py --vacationd $(BIN) ../shared/difftest/cases
