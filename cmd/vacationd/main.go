@@ -17,6 +17,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		serveCommand(),
 		svtestCommand(),
 		dedupCommand(),
 		outboxCommand(),

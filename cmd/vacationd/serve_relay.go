@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"os"
+	"strings"
+
+	"github.com/vacationd/vacationd/metrics"
+	"github.com/vacationd/vacationd/relay"
+	"github.com/vacationd/vacationd/store"
+	"github.com/vacationd/vacationd/transport"
+)
+
+// newDownstream connects kept messages to the downstream LMTP server.
+func newDownstream(target, hostname string, log *slog.Logger) (*transport.Forwarder, error) {
+	f, err := transport.NewForwarder(transport.ForwarderConfig{Target: target, LHLOName: hostname, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("--deliver-to: %w", err)
+	}
+	return f, nil
+}
+
+// newRelay builds the outbox relay from the flags; the returned Sender is
+// shared by the workers and closed by the caller after the relay stopped.
+func newRelay(o *serveOptions, db *store.DB, reg *metrics.Registry, log *slog.Logger) (*relay.Relay, *transport.Sender, error) {
+	tlsMode, err := transport.ParseTLSMode(o.relayTLS)
+	if err != nil {
+		return nil, nil, err
+	}
+	pv, err := transport.ParseProxyVersion(o.relayProxy)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := transport.SenderConfig{
+		Addr: o.relay, HeloName: o.relayHelo, TLS: tlsMode, TLSInsecureSkipVerify: !o.relayTLSVerify,
+		AuthUser: o.relayAuthUser, Proxy: pv, MaxIdle: o.relayWorkers, Logger: log,
+	}
+	if cfg.HeloName == "" {
+		cfg.HeloName = o.hostname
+	}
+	if o.relayAuthPasswordFile != "" {
+		b, err := os.ReadFile(o.relayAuthPasswordFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--relay-auth-password-file: %w", err)
+		}
+		cfg.AuthPassword = strings.TrimRight(string(b), "\r\n")
+	}
+	if o.relayProxySource != "" {
+		a, err := netip.ParseAddr(o.relayProxySource)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--relay-proxy-source: %w", err)
+		}
+		cfg.ProxySource = a
+	}
+	s, err := transport.NewSender(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := relay.New(relay.Config{
+		DB: db, NewSender: func() relay.Sender { return sharedSender{s} }, IsTemporary: transport.IsTemporary,
+		Workers: o.relayWorkers, RetryMin: o.retryMin, RetryMax: o.retryMax, MaxAge: o.maxQueueAge,
+		Logger: log, Metrics: relay.NewMetrics(reg),
+	})
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return r, s, nil
+}
+
+// sharedSender lets the workers share one pooled transport.Sender.
+type sharedSender struct{ s *transport.Sender }
+
+func (s sharedSender) Send(ctx context.Context, from string, to []string, msg []byte) error {
+	return s.s.Send(ctx, from, to, msg)
+}
+
+func (s sharedSender) Close() error { return nil }
