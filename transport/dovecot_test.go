@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -32,11 +33,8 @@ func TestDovecotForwarder(t *testing.T) {
 			t.Skipf("user %s missing; skipping the Dovecot interop test", u)
 		}
 	}
-	dir := t.TempDir()
-	// Dovecot's processes run as other users: they must reach the files.
-	for d := dir; d != filepath.Dir(d) && strings.HasPrefix(d, os.TempDir()+"/"); d = filepath.Dir(d) {
-		os.Chmod(d, 0o755)
-	}
+	dir := sharedTempDir(t) // Dovecot's processes run as other users
+	os.Chmod(dir, 0o755)
 	for _, d := range []string{"run", "state", "log", "home/alice", "home/broken"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -107,7 +105,13 @@ service lmtp {
 			t.Logf("dovecot output:\n%s\n%s", out.String(), log)
 		}
 	})
-	waitFor(t, func() bool { _, err := os.Stat(sock); return err == nil })
+	waitFor(t, func() bool { // the socket file appears before it listens
+		c, err := net.Dial("unix", sock)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
 
 	f := newTestForwarder(t, "lmtp:unix:"+sock)
 	msg := "From: s@example.org\r\nTo: alice@example.com\r\nSubject: to dovecot\r\nMessage-ID: <fwd-1@example.org>\r\n\r\nhello\r\n"

@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -184,4 +186,16 @@ func (lc *lineClient) closed() bool {
 		return false
 	}
 	return err == io.EOF || strings.Contains(err.Error(), "reset")
+}
+
+// sharedTempDir returns a t.TempDir that other users (the daemons a test
+// starts, which drop root) can read and write.
+func sharedTempDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	for d := dir; d != filepath.Dir(d) && strings.HasPrefix(d, os.TempDir()+"/"); d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
+	os.Chmod(dir, 0o777)
+	return dir
 }
