@@ -104,7 +104,9 @@ type outcome struct {
 	deliver  string // address to deliver to downstream; "" for none
 	action   string // summary for the log
 	reason   string // vacation reason code or "sent"
-	scriptOK bool
+	// msg is the message to deliver when the script edited it; nil means
+	// the message as received.
+	msg *sieve.Message
 }
 
 // Deliver implements transport.Deliverer.
@@ -112,15 +114,10 @@ func (s *Service) Deliver(ctx context.Context, env *transport.Envelope, raw []by
 	start := s.cfg.Now()
 	msg := sieve.ParseMessage(raw)
 	outs := make([]outcome, len(env.Recipients))
-	var edited *sieve.Message
 	for i, rc := range env.Recipients {
-		o, m := s.recipient(ctx, env, rc, msg)
-		outs[i] = o
-		if m != nil && edited == nil {
-			edited = m
-		}
+		outs[i] = s.recipient(ctx, env, rc, msg)
 	}
-	s.forward(ctx, env, raw, edited, msg, outs)
+	s.forward(ctx, env, raw, outs)
 	statuses := make([]transport.Status, len(outs))
 	for i, o := range outs {
 		statuses[i] = o.status
@@ -157,10 +154,8 @@ func (s *Service) lockFor(user, sender string) *sync.Mutex {
 	return &s.locks[h.Sum32()%uint32(len(s.locks))]
 }
 
-// recipient runs the scripts for one recipient and stores the effects. It
-// returns the outcome and, when the script edited the message, the edited
-// message.
-func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc transport.Recipient, msg *sieve.Message) (outcome, *sieve.Message) {
+// recipient runs the scripts for one recipient and stores the effects.
+func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc transport.Recipient, msg *sieve.Message) outcome {
 	addr := strings.ToLower(rc.Addr)
 	user := s.userKey(addr)
 	mu := s.lockFor(user, env.From)
@@ -170,7 +165,7 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 	scripts, err := s.scripts(user)
 	if err != nil {
 		s.log.Error("load scripts", "rcpt", addr, "error", err)
-		return outcome{status: transport.StatusTempFail("Temporary failure loading the Sieve script"), action: "error"}, nil
+		return outcome{status: transport.StatusTempFail("Temporary failure loading the Sieve script"), action: "error"}
 	}
 	senv := &sieve.Env{
 		Message:     msg,
@@ -234,14 +229,14 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 	if len(marks) > 0 || len(recs) > 0 {
 		if err := s.cfg.Store.Commit(ctx, marks, recs); err != nil {
 			s.log.Error("store commit", "rcpt", addr, "error", err)
-			return outcome{status: transport.StatusTempFail("Temporary failure storing the auto-reply"), action: o.action, reason: o.reason}, nil
+			return outcome{status: transport.StatusTempFail("Temporary failure storing the auto-reply"), action: o.action, reason: o.reason}
 		}
 		for _, r := range recs {
 			s.metrics.Queued.Inc(r.Kind)
 		}
 	}
 	if o.status.Code != 0 { // rejected
-		return o, nil
+		return o
 	}
 	o.status = transport.StatusOK("Ok")
 	switch {
@@ -250,11 +245,10 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 	case kept || box != "":
 		o.deliver = rc.Addr
 	}
-	var edited *sieve.Message
 	if res.Message != nil && res.Message != msg {
-		edited = res.Message
+		o.msg = res.Message // edited by the script (editheader)
 	}
-	return o, edited
+	return o
 }
 
 func (s *Service) delimiter() string {
@@ -433,33 +427,42 @@ func (s *Service) vacation(ctx context.Context, env *transport.Envelope, rc tran
 }
 
 // forward delivers the kept messages downstream and folds the answers
-// into the outcomes. Without a downstream the message is consumed.
-func (s *Service) forward(ctx context.Context, env *transport.Envelope, raw []byte, edited, orig *sieve.Message, outs []outcome) {
+// into the outcomes. Recipients whose scripts left the message as received
+// share one transaction; each edited message goes on its own. Without a
+// downstream the message is consumed.
+func (s *Service) forward(ctx context.Context, env *transport.Envelope, raw []byte, outs []outcome) {
 	if s.cfg.Downstream == nil {
 		return
 	}
-	var rcpts []string
-	var idx []int
+	groups := map[*sieve.Message][]int{}
+	var order []*sieve.Message
 	for i, o := range outs {
-		if o.deliver != "" && o.status.OK() {
-			rcpts = append(rcpts, o.deliver)
-			idx = append(idx, i)
+		if o.deliver == "" || !o.status.OK() {
+			continue
 		}
+		if _, ok := groups[o.msg]; !ok {
+			order = append(order, o.msg)
+		}
+		groups[o.msg] = append(groups[o.msg], i)
 	}
-	if len(rcpts) == 0 {
-		return
-	}
-	body := raw
-	if edited != nil {
-		body = edited.Raw()
-	}
-	body = append([]byte(s.received(env)), body...)
-	sts := s.cfg.Downstream.Deliver(ctx, env.From, rcpts, body)
-	for j, i := range idx {
-		if j < len(sts) {
-			outs[i].status = sts[j]
-		} else {
-			outs[i].status = transport.StatusTempFail("Downstream gave no answer")
+	received := []byte(s.received(env))
+	for _, m := range order {
+		idx := groups[m]
+		rcpts := make([]string, len(idx))
+		for j, i := range idx {
+			rcpts[j] = outs[i].deliver
+		}
+		body := raw
+		if m != nil {
+			body = m.Raw()
+		}
+		sts := s.cfg.Downstream.Deliver(ctx, env.From, rcpts, append(append([]byte(nil), received...), body...))
+		for j, i := range idx {
+			if j < len(sts) {
+				outs[i].status = sts[j]
+			} else {
+				outs[i].status = transport.StatusTempFail("4.3.0 Downstream gave no answer")
+			}
 		}
 	}
 }

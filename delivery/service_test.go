@@ -57,7 +57,7 @@ func (f *fixture) open(t *testing.T, down Downstream) {
 	now := func() time.Time { return t0 }
 	vs := vacation.DefaultSettings()
 	svc, err := New(Config{
-		ScriptsDir: f.scripts, RecipientDelimiter: "+", Store: db,
+		ScriptsDir: f.scripts, RecipientDelimiter: "+", Store: db, Extensions: "+editheader +vacation-seconds",
 		Responder:  &vacation.Responder{Settings: vs, Dedup: StoreDedup{DB: db}, Now: now, Hostname: "mx.example.com"},
 		Downstream: down, Hostname: "mx.example.com",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
@@ -194,6 +194,7 @@ type fakeDown struct {
 	answer map[string]transport.Status
 	got    []string
 	msg    []byte
+	calls  [][]byte
 }
 
 func (d *fakeDown) Deliver(ctx context.Context, from string, rcpts []string, msg []byte) []transport.Status {
@@ -201,6 +202,7 @@ func (d *fakeDown) Deliver(ctx context.Context, from string, rcpts []string, msg
 	defer d.mu.Unlock()
 	d.got = append(d.got, rcpts...)
 	d.msg = msg
+	d.calls = append(d.calls, msg)
 	var out []transport.Status
 	for _, r := range rcpts {
 		if s, ok := d.answer[r]; ok {
@@ -248,5 +250,28 @@ func TestUserScriptPathIsConfined(t *testing.T) {
 	}
 	if got := f.svc.userKey("bob+work@example.com"); got != "bob@example.com" {
 		t.Errorf("userKey = %q", got)
+	}
+}
+
+func TestEditedMessageGoesOnItsOwn(t *testing.T) {
+	down := &fakeDown{}
+	scripts := map[string]string{
+		"example.com/bob.sieve": "require \"editheader\";\naddheader \"X-Seen\" \"yes\";\n",
+	}
+	f := newFixture(t, scripts, down)
+	st := f.deliver(t, "alice@example.org", "bob@example.com", "carol@example.com", "dave@example.com")
+	for i, s := range st {
+		if s.Code != 250 {
+			t.Errorf("recipient %d: %v", i, s)
+		}
+	}
+	if len(down.calls) != 2 {
+		t.Fatalf("downstream got %d transactions, want 2 (edited, as received)", len(down.calls))
+	}
+	if !strings.Contains(string(down.calls[0]), "X-Seen: yes") || strings.Contains(string(down.calls[1]), "X-Seen") {
+		t.Errorf("edited message not kept to its recipient:\n%s\n---\n%s", down.calls[0], down.calls[1])
+	}
+	if fmt.Sprint(down.got) != "[bob@example.com carol@example.com dave@example.com]" {
+		t.Errorf("downstream recipients = %v", down.got)
 	}
 }
