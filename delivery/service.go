@@ -100,10 +100,10 @@ func New(cfg Config) (*Service, error) {
 
 // outcome is what one recipient's scripts decided.
 type outcome struct {
-	status   transport.Status
-	deliver  string // address to deliver to downstream; "" for none
-	action   string // summary for the log
-	reason   string // vacation reason code or "sent"
+	status  transport.Status
+	deliver string // address to deliver to downstream; "" for none
+	action  string // summary for the log
+	reason  string // vacation reason code or "sent"
 	// msg is the message to deliver when the script edited it; nil means
 	// the message as received.
 	msg *sieve.Message
