@@ -284,7 +284,7 @@ func (r *run) addressPart(ap addrPart, a mailAddress) (string, bool) {
 		}
 		return detail, found
 	}
-	return a.String(), true
+	return a.smtpString(), true
 }
 
 // splitDetail splits a local part at the first of the delimiter characters.

@@ -270,25 +270,28 @@ func evalAddress(r *run, n *node) (bool, error) {
 	return r.match(n, vals, keys)
 }
 
-// addressValues extracts the address parts of a header value. A value that
-// is not a valid address list is matched whole for :all, as in Pigeonhole.
+// addressValues extracts the address parts of a header value as
+// Pigeonhole does: an empty field yields "" for every part, invalid list
+// elements are skipped, and a field without any valid address is matched
+// whole by :all only.
 func (r *run) addressValues(ap addrPart, raw string) []string {
 	if strings.TrimSpace(raw) == "" {
-		// An empty field is matched as "" by every address part.
 		return []string{""}
 	}
-	addrs, ok := parseAddressList(raw)
+	addrs, _ := parseAddressList(raw)
 	var out []string
-	if !ok {
-		if ap == apAll {
-			return []string{strings.TrimSpace(raw)}
-		}
-		addrs = nil
-	}
+	valid := 0
 	for _, a := range addrs {
+		if a.local == "" || a.domain == "" {
+			continue
+		}
+		valid++
 		if v, ok := r.addressPart(ap, a); ok {
 			out = append(out, v)
 		}
+	}
+	if valid == 0 && ap == apAll {
+		return []string{strings.TrimSpace(raw)}
 	}
 	return out
 }

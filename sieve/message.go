@@ -87,12 +87,14 @@ func validFieldName(s string) bool {
 }
 
 // Unfold removes folding line breaks from a raw header value and trims the
-// surrounding white space.
+// surrounding white space. Like Dovecot, a tab that starts a continuation
+// line becomes a space.
 func Unfold(v string) string {
 	if strings.ContainsAny(v, "\r\n") {
-		v = strings.ReplaceAll(v, "\r\n", "")
-		v = strings.ReplaceAll(v, "\n", "")
+		v = strings.ReplaceAll(v, "\r\n", "\n")
 		v = strings.ReplaceAll(v, "\r", "")
+		v = strings.ReplaceAll(v, "\n\t", " ")
+		v = strings.ReplaceAll(v, "\n", "")
 	}
 	return strings.Trim(v, " \t")
 }

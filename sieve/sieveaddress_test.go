@@ -1,6 +1,9 @@
 package sieve
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The explanations are Pigeonhole's for the same addresses.
 func TestParseSieveAddress(t *testing.T) {
@@ -161,6 +164,55 @@ func TestQuoteWildcard(t *testing.T) {
 	for _, tc := range tests {
 		if got := quoteWildcard(tc.in, tc.max); got != tc.want {
 			t.Errorf("quoteWildcard(%q, %d) = %q, want %q", tc.in, tc.max, got, tc.want)
+		}
+	}
+}
+
+// Address values of header fields, as Pigeonhole's address test sees them
+// (checked against sieve-test).
+func TestAddressValues(t *testing.T) {
+	tests := []struct {
+		raw  string
+		ap   addrPart
+		want string
+	}{
+		{"Alice <alice@Example.ORG>", apAll, "alice@Example.ORG"},
+		{"\"quoted local\"@example.org", apAll, "\"quoted local\"@example.org"},
+		{"\"quoted local\"@example.org", apLocal, "quoted local"},
+		{"", apLocal, ""},
+		{"  ", apAll, ""},
+		{"nonsense", apAll, "nonsense"},
+		{"nonsense", apLocal, "-"},
+		{"undisclosed-recipients:;", apAll, "undisclosed-recipients:;"},
+		{"ok@ok.example, nonsense", apAll, "ok@ok.example"},
+		{"nonsense, ok@ok.example", apLocal, "ok"},
+		{"a@b.example, c@", apAll, "a@b.example"},
+		{"g: x@y.example;, z@w.example", apDomain, "y.example|w.example"},
+		{"stephan@", apAll, "stephan@"},
+		{"stephan@", apLocal, "-"},
+	}
+	r := &run{env: &Env{}, root: &Script{}}
+	for _, tc := range tests {
+		got := strings.Join(r.addressValues(tc.ap, tc.raw), "|")
+		if got == "" && len(r.addressValues(tc.ap, tc.raw)) == 0 {
+			got = "-"
+		}
+		if got != tc.want {
+			t.Errorf("addressValues(%d, %q) = %q, want %q", tc.ap, tc.raw, got, tc.want)
+		}
+	}
+}
+
+func TestUnfold(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{" a\r\n\tfolded", "a folded"},
+		{" a \r\n\t d", "a   d"},
+		{" a\r\n   c", "a   c"},
+		{" a\tb ", "a\tb"},
+	}
+	for _, tc := range tests {
+		if got := Unfold(tc.in); got != tc.want {
+			t.Errorf("Unfold(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
