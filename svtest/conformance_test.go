@@ -2,17 +2,13 @@ package svtest_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/svtest"
-	"github.com/vacationd/vacationd/vacation"
 )
 
 // suiteDir is Pigeonhole's test suite, shared next to the repository.
@@ -40,7 +36,7 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := svtest.Run(context.Background(), files, svtest.Config{Vacation: composeVacation})
+	sum, err := svtest.Run(context.Background(), files, svtest.Config{Vacation: svtest.ComposeVacation})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,25 +47,4 @@ func TestConformance(t *testing.T) {
 		}
 		t.Errorf("%d test blocks passed, below the floor of %d recorded in %s", sum.Passed, floor, floorFile)
 	}
-}
-
-// composeVacation sends vacation replies with the real responder, as the
-// svtest command does.
-func composeVacation(ctx context.Context, a *sieve.Vacation, msg *sieve.Message, env sieve.Envelope, settings sieve.Settings, now time.Time) (*sieve.SentMessage, error) {
-	vs, err := vacation.ParseSettings(settings)
-	if err != nil {
-		return nil, fmt.Errorf("vacation settings: %w", err)
-	}
-	r := &vacation.Responder{Settings: vs, Now: func() time.Time { return now }, Hostname: "testsuite.example.com"}
-	in := &vacation.Input{User: env.To, Action: a, Message: msg,
-		Envelope: vacation.Envelope{From: env.From, To: env.To, OrigTo: env.OrigTo}}
-	d, err := r.Decide(ctx, in)
-	if err != nil || !d.Send {
-		return nil, err
-	}
-	rep, err := r.Compose(in, d)
-	if err != nil {
-		return nil, nil // an invalid expanded :from: no reply, as the svtest command does
-	}
-	return &sieve.SentMessage{From: rep.MailFrom, To: rep.RcptTo, Message: rep.Message}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vacationd/vacationd/delivery"
 	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/vacation"
 )
@@ -217,7 +218,7 @@ func testScript(ctx context.Context, o *testOptions, stdout, stderr io.Writer) (
 			return nil, err
 		}
 		defer db.Close()
-		dedup = storeDedup{db}
+		dedup = delivery.StoreDedup{DB: db}
 	}
 	host, _ := os.Hostname()
 	resp := &vacation.Responder{Settings: vset, Dedup: dedup, Now: now, Hostname: host}

@@ -29,7 +29,7 @@ func runSvtest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "svtest: %v\n", err)
 		return 1
 	}
-	sum, err := svtest.Run(context.Background(), files, svtest.Config{Verbose: *verbose, Out: stdout, Vacation: svtestVacation})
+	sum, err := svtest.Run(context.Background(), files, svtest.Config{Verbose: *verbose, Out: stdout, Vacation: svtest.ComposeVacation})
 	if err != nil {
 		fmt.Fprintf(stderr, "svtest: %v\n", err)
 		return 1

@@ -1,4 +1,4 @@
-package main
+package svtest
 
 import (
 	"context"
@@ -9,10 +9,11 @@ import (
 	"github.com/vacationd/vacationd/vacation"
 )
 
-// svtestVacation composes vacation replies for the conformance suite with
-// the real responder, under the settings the test configured. The suite
-// keeps no dedup records, like Pigeonhole's testsuite.
-func svtestVacation(ctx context.Context, a *sieve.Vacation, msg *sieve.Message, env sieve.Envelope, settings sieve.Settings, now time.Time) (*sieve.SentMessage, error) {
+// ComposeVacation composes vacation replies for the conformance suite with
+// the real responder, under the settings the test configured; it is the
+// usual Config.Vacation. The suite keeps no dedup records, like
+// Pigeonhole's testsuite.
+func ComposeVacation(ctx context.Context, a *sieve.Vacation, msg *sieve.Message, env sieve.Envelope, settings sieve.Settings, now time.Time) (*sieve.SentMessage, error) {
 	vs, err := vacation.ParseSettings(settings)
 	if err != nil {
 		return nil, fmt.Errorf("vacation settings: %w", err)
