@@ -54,9 +54,10 @@ func (e *SendError) Error() string {
 func (e *SendError) Unwrap() error { return e.Err }
 
 // IsTemporary reports whether sending again later may succeed: true for
-// connection failures, timeouts, TLS and authentication problems and 4xx
-// replies, false for 5xx replies to the transaction (MAIL, RCPT, DATA) and
-// for input the relay can never accept. Errors other than *SendError are
+// connection failures, timeouts, TLS and authentication problems
+// (including 530 "authentication required"), any failure before MAIL FROM,
+// and 4xx replies; false for other 5xx replies to the transaction (MAIL,
+// RCPT, DATA) and for input the relay can never accept. Errors other than *SendError are
 // taken as temporary; nil is not temporary.
 func IsTemporary(err error) bool {
 	if err == nil {
@@ -80,7 +81,9 @@ func replyError(relay, op string, err error, transaction bool) *SendError {
 		e.Code = se.Code
 		e.Enhanced = [3]int(se.EnhancedCode)
 		e.Message = se.Message
-		e.Temporary = !transaction || se.Code/100 != 5
+		// 530 "authentication required" is the relay's configuration, not
+		// the message's fault.
+		e.Temporary = !transaction || se.Code/100 != 5 || se.Code == 530
 	}
 	return e
 }

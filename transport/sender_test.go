@@ -258,6 +258,8 @@ func TestSenderClassification(t *testing.T) {
 				return nil
 			}},
 			op: "RCPT TO <bad@example.org>", code: 550},
+		{name: "mail 530", r: &relay{mailReply: func(string) error { return reply(530, smtp.EnhancedCode{5, 7, 0}) }},
+			op: "MAIL FROM", code: 530, temp: true},
 		{name: "mail 421", r: &relay{mailReply: func(string) error { return reply(421, smtp.EnhancedCode{4, 3, 2}) }},
 			op: "MAIL FROM", code: 421, temp: true},
 		{name: "data 451", r: &relay{dataReply: func() error { return reply(451, smtp.EnhancedCode{4, 3, 0}) }},
