@@ -92,13 +92,15 @@ func TestLMTPPerRecipient(t *testing.T) {
 	if string(msg) != "Subject: hi\r\n\r\n.dot line\r\nbody\r\n" {
 		t.Errorf("message %q", msg)
 	}
-	// The session goes on: a second transaction with the null sender.
+	// The session goes on: a second transaction with the null sender,
+	// after a new LHLO.
+	lc.cmd("LHLO other.test", 250)
 	lc.cmd("MAIL FROM:<>", 250)
 	lc.cmd("RCPT TO:<ok@example.com>", 250)
 	lc.cmd("DATA", 354)
 	lc.send("x\r\n.\r\n")
 	lc.expect(250)
-	if env, _ := rec.last(t); env.From != "" || len(env.Recipients) != 1 {
+	if env, _ := rec.last(t); env.From != "" || len(env.Recipients) != 1 || env.ClientHost != "other.test" {
 		t.Errorf("second envelope %+v", env)
 	}
 	lc.cmd("QUIT", 221)

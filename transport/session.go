@@ -13,12 +13,9 @@ import (
 type backend struct{ srv *Server }
 
 func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
-	s := &session{srv: b.srv}
+	s := &session{srv: b.srv, sc: c}
 	s.conn, _ = c.Conn().(*conn)
-	s.client = Envelope{
-		ClientAddr: c.Conn().RemoteAddr(),
-		ClientHost: c.Hostname(),
-	}
+	s.client = Envelope{ClientAddr: c.Conn().RemoteAddr()}
 	if s.conn != nil {
 		s.client.Proxied = s.conn.proxied
 	}
@@ -28,6 +25,7 @@ func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 // session is one LMTP session; env is the transaction in progress.
 type session struct {
 	srv    *Server
+	sc     *smtp.Conn
 	conn   *conn
 	client Envelope // client fields only
 	env    *Envelope
@@ -44,6 +42,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		return errShuttingDown
 	}
 	env := s.client
+	env.ClientHost = s.sc.Hostname() // the latest LHLO
 	env.From = from
 	env.UTF8 = opts != nil && opts.UTF8
 	s.env = &env
