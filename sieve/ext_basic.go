@@ -50,7 +50,7 @@ func envelopeExtension() *extension {
 					continue
 				}
 				switch strings.ToLower(s.lit) {
-				case "from", "to", "auth", "orig_to":
+				case "from", "to", "auth":
 				default:
 					c.errorf(s.pos, "specified envelope part '%s' is not supported by the envelope test", strings.ToValidUTF8(s.lit, "?"))
 				}
@@ -69,9 +69,12 @@ func evalEnvelope(r *run, n *node) (bool, error) {
 		case "from":
 			raw = r.env.Envelope.From
 		case "to":
-			raw = r.env.Envelope.To
-		case "orig_to":
+			// As in Pigeonhole, "to" is the original recipient (ORCPT)
+			// when the envelope has one, else the final recipient.
 			raw = r.env.Envelope.OrigTo
+			if raw == "" {
+				raw = r.env.Envelope.To
+			}
 		case "auth":
 			raw = r.env.Envelope.Auth
 			if raw == "" {

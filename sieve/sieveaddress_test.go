@@ -1,6 +1,7 @@
 package sieve
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -214,5 +215,34 @@ func TestUnfold(t *testing.T) {
 		if got := Unfold(tc.in); got != tc.want {
 			t.Errorf("Unfold(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// The envelope test reads "to" from the original recipient when there is
+// one, like Pigeonhole, and only knows from, to and auth.
+func TestEnvelopeTo(t *testing.T) {
+	s, err := Compile("t", []byte(`require ["envelope", "fileinto", "variables"];
+if envelope :matches "to" "*" { fileinto "${1}"; }`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		env  Envelope
+		want string
+	}{
+		{Envelope{To: "rcpt@example.com"}, "rcpt@example.com"},
+		{Envelope{To: "rcpt@example.com", OrigTo: "alias@example.com"}, "alias@example.com"},
+	} {
+		res, err := s.Run(context.Background(), &Env{Envelope: tc.env})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Actions) != 1 || res.Actions[0].(*FileInto).Mailbox != tc.want {
+			t.Errorf("%+v: actions %v, want fileinto %q", tc.env, res.Actions, tc.want)
+		}
+	}
+	if _, err := Compile("t", []byte(`require "envelope"; if envelope "orig_to" "x" {}`), nil); err == nil ||
+		!strings.Contains(err.Error(), "specified envelope part 'orig_to' is not supported by the envelope test") {
+		t.Errorf("orig_to: error %v", err)
 	}
 }

@@ -239,7 +239,9 @@ func execTestSet(r *run, n *node) error {
 	case "envelope.from":
 		r.env.Envelope.From = envelopePath(val)
 	case "envelope.to":
+		// Like Pigeonhole's testsuite, this sets the original recipient too.
 		r.env.Envelope.To = envelopePath(val)
+		r.env.Envelope.OrigTo = r.env.Envelope.To
 	case "envelope.orig_to":
 		r.env.Envelope.OrigTo = envelopePath(val)
 	case "envelope.auth":
@@ -286,6 +288,7 @@ func evalTestMessage(r *run, n *node) (bool, error) {
 		r.msg = ParseMessage(m.Message)
 		r.env.Envelope.From = m.From
 		r.env.Envelope.To = m.To
+		r.env.Envelope.OrigTo = m.To
 		return true, nil
 	}
 	box := mailboxKey(r.string(n.tagValue("folder")))
