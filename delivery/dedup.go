@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/vacation"
 )
@@ -20,4 +21,34 @@ func (d StoreDedup) Seen(ctx context.Context, k vacation.Key, now time.Time) (bo
 // instead commits marks together with the outbox record.
 func (d StoreDedup) Mark(ctx context.Context, k vacation.Key, created, expires time.Time) error {
 	return d.DB.Commit(ctx, []store.Mark{{Key: store.DedupKey{User: k.User, Sender: k.Sender, Handle: k.Handle}, Created: created, Expires: expires}}, nil)
+}
+
+// duplicateSender is the sender field of the records the Sieve duplicate
+// test (RFC 7352) keeps in the dedup bucket; no envelope sender has this
+// form, so they never mix with vacation records.
+const duplicateSender = "<sieve-duplicate>"
+
+// storeDuplicates answers the duplicate test for one user from the store.
+type storeDuplicates struct {
+	db   *store.DB
+	user string
+	now  time.Time
+}
+
+// Seen implements sieve.DuplicateChecker.
+func (d storeDuplicates) Seen(ctx context.Context, id string) (bool, error) {
+	return d.db.Seen(ctx, store.DedupKey{User: d.user, Sender: duplicateSender, Handle: id}, d.now)
+}
+
+// duplicateMarks turns the ids a run asked to record into dedup marks,
+// committed with the rest of the recipient's effects.
+func duplicateMarks(user string, now time.Time, ds []sieve.DuplicateMark) []store.Mark {
+	var out []store.Mark
+	for _, d := range ds {
+		if d.Period <= 0 {
+			continue
+		}
+		out = append(out, store.Mark{Key: store.DedupKey{User: user, Sender: duplicateSender, Handle: d.ID}, Created: now, Expires: now.Add(d.Period)})
+	}
+	return out
 }

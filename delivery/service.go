@@ -173,6 +173,7 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 		Now:         s.cfg.Now,
 		Settings:    s.cfg.Settings,
 		Environment: s.environment(env),
+		Duplicates:  storeDuplicates{db: s.cfg.Store, user: user, now: s.cfg.Now()},
 	}
 	res, runErr := sieve.RunMulti(ctx, scripts, senv)
 	if runErr != nil {
@@ -190,6 +191,7 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 		actions []string
 	)
 	if runErr == nil {
+		marks = duplicateMarks(user, s.cfg.Now(), res.Duplicates)
 		for _, a := range res.Actions {
 			actions = append(actions, a.Kind())
 			switch a := a.(type) {

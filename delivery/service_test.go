@@ -275,3 +275,21 @@ func TestEditedMessageGoesOnItsOwn(t *testing.T) {
 		t.Errorf("downstream recipients = %v", down.got)
 	}
 }
+
+func TestDuplicateTestRemembersAcrossMessages(t *testing.T) {
+	scripts := map[string]string{
+		"example.com/bob.sieve": "require [\"duplicate\", \"fileinto\"];\nif duplicate { fileinto \"Dups\"; }\n",
+	}
+	down := &fakeDown{}
+	f := newFixture(t, scripts, down)
+	f.svc.cfg.FileintoDetail = true
+	f.deliver(t, "alice@example.org", "bob@example.com")
+	f.deliver(t, "alice@example.org", "bob@example.com")
+	if fmt.Sprint(down.got) != "[bob@example.com bob+Dups@example.com]" {
+		t.Fatalf("deliveries = %v, want the second one filed as duplicate", down.got)
+	}
+	recs, err := f.db.ListDedup("bob@example.com", duplicateSender)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("duplicate records = %v, %v", recs, err)
+	}
+}
