@@ -337,7 +337,16 @@ func (db *DB) Retry(id uint64, next time.Time, lastErr string) error {
 // operators ("retry now"). It ends any lease.
 func (db *DB) Reschedule(id uint64, next time.Time) error {
 	defer db.Release(id)
-	return db.reschedule("outbox reschedule", id, next, func(*OutboxRecord) {})
+	err := db.reschedule("outbox reschedule", id, next, func(*OutboxRecord) {})
+	if err == nil {
+		// Wake the dispatcher: an operator's "retry now" should not wait
+		// for the dispatcher's next scheduled look.
+		select {
+		case db.queued <- struct{}{}:
+		default:
+		}
+	}
+	return err
 }
 
 func (db *DB) reschedule(what string, id uint64, next time.Time, update func(*OutboxRecord)) error {

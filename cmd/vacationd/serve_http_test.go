@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vacationd/vacationd/metrics"
+	"github.com/vacationd/vacationd/store"
+)
+
+func TestHTTPEndpoints(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "vacationd.db"), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Now()
+	mark := store.Mark{Key: store.DedupKey{User: "bob@example.com", Sender: "alice@example.org", Handle: "h"}, Created: now, Expires: now.Add(time.Hour)}
+	rec := &store.OutboxRecord{To: []string{"alice@example.org"}, Message: []byte("Subject: x\r\n\r\nx\r\n"), Kind: store.KindVacation, User: "bob@example.com"}
+	if err := db.Commit(context.Background(), []store.Mark{mark}, []*store.OutboxRecord{rec}); err != nil {
+		t.Fatal(err)
+	}
+	reg := &metrics.Registry{}
+	reg.NewGaugeFunc("vacationd_test_gauge", "A gauge.", func() float64 { return 1 })
+	srv := httptest.NewServer(httpHandler(reg, db, time.Hour))
+	defer srv.Close()
+
+	do := func(method, path string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	cases := []struct {
+		method, path string
+		code         int
+		body         string
+	}{
+		{"GET", "/healthz", 200, "ok"},
+		{"GET", "/metrics", 200, "vacationd_test_gauge 1"},
+		{"GET", "/dedup?user=bob@example.com", 200, "alice@example.org"},
+		{"GET", "/dedup", 400, "user parameter required"},
+		{"GET", "/outbox", 200, "vacation\t<>\talice@example.org\t0"},
+		{"GET", "/outbox/retry?id=1", 405, "POST only"},
+		{"POST", "/outbox/retry?id=x", 400, "id parameter"},
+		{"POST", "/outbox/retry?id=99", 404, ""},
+		{"POST", "/outbox/retry?id=1", 200, "ok"},
+		{"POST", "/outbox/drop?id=1", 200, "ok"},
+		{"GET", "/outbox", 200, ""},
+		{"DELETE", "/dedup?user=bob@example.com", 200, "forgot 1 records"},
+		{"GET", "/dedup?user=bob@example.com", 200, ""},
+	}
+	for _, c := range cases {
+		code, body := do(c.method, c.path)
+		if code != c.code || !strings.Contains(body, c.body) {
+			t.Errorf("%s %s = %d %q, want %d containing %q", c.method, c.path, code, body, c.code, c.body)
+		}
+	}
+}
+
+func TestHealthzFailsOnOldOutbox(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "vacationd.db"), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	old := time.Now().Add(-2 * time.Hour)
+	rec := &store.OutboxRecord{To: []string{"a@example.org"}, Message: []byte("x\r\n"), Kind: store.KindVacation, Queued: old}
+	if err := db.Commit(context.Background(), nil, []*store.OutboxRecord{rec}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpHandler(&metrics.Registry{}, db, time.Hour))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !strings.Contains(string(b), "is the relay down") {
+		t.Fatalf("healthz = %d %q, want 503 naming the relay", resp.StatusCode, b)
+	}
+}
