@@ -19,10 +19,11 @@ import (
 	"github.com/vacationd/vacationd/vacation"
 )
 
-// Downstream delivers kept messages to the next hop (Dovecot's LMTP).
-// It returns one status per recipient, in order.
+// Downstream delivers kept messages to the next hop (Dovecot's LMTP): one
+// transaction for all of to, the received field prepended to msg, one
+// status per recipient in order. transport.Forwarder is one.
 type Downstream interface {
-	Deliver(ctx context.Context, from string, rcpts []string, msg []byte) []transport.Status
+	Forward(ctx context.Context, from string, to []transport.Recipient, received string, msg []byte) []transport.Status
 }
 
 // Config configures a Service.
@@ -101,7 +102,7 @@ func New(cfg Config) (*Service, error) {
 // outcome is what one recipient's scripts decided.
 type outcome struct {
 	status  transport.Status
-	deliver string // address to deliver to downstream; "" for none
+	deliver transport.Recipient // where to deliver downstream; Addr "" for none
 	action  string // summary for the log
 	reason  string // vacation reason code or "sent"
 	// msg is the message to deliver when the script edited it; nil means
@@ -243,9 +244,9 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 	o.status = transport.StatusOK("Ok")
 	switch {
 	case box != "" && s.cfg.FileintoDetail:
-		o.deliver = withDetail(rc.Addr, box, s.delimiter())
+		o.deliver = transport.Recipient{Addr: withDetail(rc.Addr, box, s.delimiter()), ORCPT: rc.ORCPT}
 	case kept || box != "":
-		o.deliver = rc.Addr
+		o.deliver = rc
 	}
 	if res.Message != nil && res.Message != msg {
 		o.msg = res.Message // edited by the script (editheader)
@@ -439,7 +440,7 @@ func (s *Service) forward(ctx context.Context, env *transport.Envelope, raw []by
 	groups := map[*sieve.Message][]int{}
 	var order []*sieve.Message
 	for i, o := range outs {
-		if o.deliver == "" || !o.status.OK() {
+		if o.deliver.Addr == "" || !o.status.OK() {
 			continue
 		}
 		if _, ok := groups[o.msg]; !ok {
@@ -447,10 +448,10 @@ func (s *Service) forward(ctx context.Context, env *transport.Envelope, raw []by
 		}
 		groups[o.msg] = append(groups[o.msg], i)
 	}
-	received := []byte(s.received(env))
+	received := s.received(env)
 	for _, m := range order {
 		idx := groups[m]
-		rcpts := make([]string, len(idx))
+		rcpts := make([]transport.Recipient, len(idx))
 		for j, i := range idx {
 			rcpts[j] = outs[i].deliver
 		}
@@ -458,7 +459,7 @@ func (s *Service) forward(ctx context.Context, env *transport.Envelope, raw []by
 		if m != nil {
 			body = m.Raw()
 		}
-		sts := s.cfg.Downstream.Deliver(ctx, env.From, rcpts, append(append([]byte(nil), received...), body...))
+		sts := s.cfg.Downstream.Forward(ctx, env.From, rcpts, received, body)
 		for j, i := range idx {
 			if j < len(sts) {
 				outs[i].status = sts[j]

@@ -197,10 +197,15 @@ type fakeDown struct {
 	calls  [][]byte
 }
 
-func (d *fakeDown) Deliver(ctx context.Context, from string, rcpts []string, msg []byte) []transport.Status {
+func (d *fakeDown) Forward(ctx context.Context, from string, to []transport.Recipient, received string, msg []byte) []transport.Status {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	var rcpts []string
+	for _, r := range to {
+		rcpts = append(rcpts, r.Addr)
+	}
 	d.got = append(d.got, rcpts...)
+	msg = append([]byte(received), msg...)
 	d.msg = msg
 	d.calls = append(d.calls, msg)
 	var out []transport.Status
