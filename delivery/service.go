@@ -103,8 +103,8 @@ func New(cfg Config) (*Service, error) {
 type outcome struct {
 	status  transport.Status
 	deliver transport.Recipient // where to deliver downstream; Addr "" for none
-	action  string // summary for the log
-	reason  string // vacation reason code or "sent"
+	action  string              // summary for the log
+	reason  string              // vacation reason code or "sent"
 	// msg is the message to deliver when the script edited it; nil means
 	// the message as received.
 	msg *sieve.Message
