@@ -104,6 +104,10 @@ type run struct {
 	returned        bool // return from an include
 	keep            bool // implicit keep still in force
 
+	// merged caches settings(); whoever changes Env.Settings during a
+	// run (the testsuite) resets it.
+	merged Settings
+
 	vars      map[string]string // variables of the current script
 	globals   map[string]string
 	matchVals []string // match variables
@@ -188,17 +192,25 @@ func (r *run) setting(name string) (string, bool) {
 }
 
 func (r *run) settings() Settings {
-	if len(r.root.settings) == 0 {
-		return r.env.Settings
+	if r.merged != nil {
+		return r.merged
 	}
-	if len(r.env.Settings) == 0 {
-		return r.root.settings
+	switch {
+	case len(r.root.settings) == 0:
+		r.merged = r.env.Settings
+	case len(r.env.Settings) == 0:
+		r.merged = r.root.settings
+	default:
+		m := r.root.settings.Clone()
+		for k, v := range r.env.Settings {
+			m[k] = v
+		}
+		r.merged = m
 	}
-	m := r.root.settings.Clone()
-	for k, v := range r.env.Settings {
-		m[k] = v
+	if r.merged == nil {
+		r.merged = Settings{}
 	}
-	return m
+	return r.merged
 }
 
 func (r *run) errorf(p Position, format string, args ...any) error {

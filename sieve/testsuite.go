@@ -108,10 +108,12 @@ func testsuiteExtension() *extension {
 		{name: "test_set", args: []argType{tString, tString}, exec: execTestSet},
 		{name: "test_config_set", args: []argType{tString, tString}, exec: func(r *run, n *node) error {
 			r.env.Settings[r.string(n.args[0])] = r.string(n.args[1])
+			r.merged = nil
 			return nil
 		}},
 		{name: "test_config_unset", args: []argType{tString}, exec: func(r *run, n *node) error {
 			delete(r.env.Settings, r.string(n.args[0]))
+			r.merged = nil
 			return nil
 		}},
 		{name: "test_config_reload", tags: []tagSpec{{name: "extension", arg: tString}}, exec: func(r *run, n *node) error { return nil }},
