@@ -45,14 +45,27 @@ func envelopeExtension() *extension {
 		name: "envelope", test: true, match: true, addrPart: true,
 		args: []argType{tStringList, tStringList}, argNames: []string{"envelope part", "key list"},
 		check: func(c *checker, n *node) {
+			notAddress := ""
 			for _, s := range n.args[0].strs {
 				if s.parts != nil {
 					continue
 				}
 				switch strings.ToLower(s.lit) {
-				case "from", "to", "auth":
+				case "from", "to":
+				case "auth":
+					notAddress = "auth"
 				default:
-					c.errorf(s.pos, "specified envelope part '%s' is not supported by the envelope test", strings.ToValidUTF8(s.lit, "?"))
+					c.errorf(s.pos, "specified envelope part '%s' is not supported by the envelope test", sanitize(strings.ToValidUTF8(s.lit, "?"), 64))
+					return
+				}
+			}
+			if notAddress == "" {
+				return
+			}
+			for _, t := range n.tags {
+				if tg, ok := c.findTag(n.spec, t.name); ok && tg.group == "address-part" {
+					c.errorf(t.pos, "address part ':%s' specified while non-address envelope part '%s' is tested with the envelope test", t.name, notAddress)
+					return
 				}
 			}
 		},

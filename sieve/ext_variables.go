@@ -14,11 +14,11 @@ func variablesExtension() *extension {
 		{
 			name: "set",
 			tags: []tagSpec{
-				{name: "lower", group: "case"}, {name: "upper", group: "case"},
-				{name: "lowerfirst", group: "casefirst"}, {name: "upperfirst", group: "casefirst"},
-				{name: "quotewildcard", group: "quote"}, {name: "quoteregex", group: "quote", ext: "regex"},
-				{name: "encodeurl", group: "quote", ext: "enotify"},
-				{name: "length", group: "length"},
+				{name: "lower", group: "case", dupErr: modifierConflict}, {name: "upper", group: "case", dupErr: modifierConflict},
+				{name: "lowerfirst", group: "casefirst", dupErr: modifierConflict}, {name: "upperfirst", group: "casefirst", dupErr: modifierConflict},
+				{name: "quotewildcard", group: "quote", dupErr: modifierConflict}, {name: "quoteregex", group: "quote", ext: "regex", dupErr: modifierConflict},
+				{name: "encodeurl", group: "quote", ext: "enotify", dupErr: modifierConflict},
+				{name: "length", group: "length", dupErr: modifierConflict},
 			},
 			args: []argType{tString, tString}, argNames: []string{"name", "value"},
 			check: checkSet, exec: execSet,
@@ -30,6 +30,10 @@ func variablesExtension() *extension {
 		},
 	}}
 }
+
+// modifierConflict is Pigeonhole's error for two set modifiers of equal
+// precedence (groups here).
+const modifierConflict = "modifiers :%s and :%s specified for the set command conflict having equal precedence"
 
 func checkSet(c *checker, n *node) {
 	name := n.args[0].strs[0]

@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -36,8 +35,26 @@ const (
 	relNE
 )
 
+// checkRelOp validates the operator of :value and :count, which like
+// Pigeonhole must be a lower-case constant.
+func checkRelOp(c *checker, s *spec, tag string, a *arg) bool {
+	const want = "the :%s match-type requires a constant string argument being one of \"gt\", \"ge\", \"lt\", \"le\", \"eq\" or \"ne\", but %s was found"
+	switch {
+	case a == nil:
+		c.errorf(Position{File: c.file}, want, tag, "none")
+		return false
+	case a.kind != argString:
+		c.errorf(a.pos, want, tag, a.name())
+		return false
+	case parseRelOp(a.strs[0].s) == relNone:
+		c.errorf(a.pos, want, tag, "\""+sanitize(a.strs[0].s, 32)+"\"")
+		return false
+	}
+	return true
+}
+
 func parseRelOp(s string) relOp {
-	switch strings.ToLower(s) {
+	switch s {
 	case "gt":
 		return relGT
 	case "ge":
@@ -79,8 +96,8 @@ var matchTags = []tagSpec{
 	{name: "contains", group: "match-type"},
 	{name: "matches", group: "match-type"},
 	{name: "regex", group: "match-type", ext: "regex"},
-	{name: "value", arg: tString, group: "match-type", ext: "relational"},
-	{name: "count", arg: tString, group: "match-type", ext: "relational"},
+	{name: "value", arg: tString, group: "match-type", ext: "relational", param: checkRelOp},
+	{name: "count", arg: tString, group: "match-type", ext: "relational", param: checkRelOp},
 }
 
 // addrPart selects the part of an address a test looks at.
@@ -149,19 +166,8 @@ func (c *checker) matching(n *node) bool {
 			if t.name == "count" {
 				n.mt = mtCount
 			}
-			if t.v == nil {
-				continue
-			}
-			rs := t.v.strs[0]
-			if rs.parts != nil {
-				c.errorf(t.pos, "relational match type: the operator must be a constant string")
-				ok = false
-				continue
-			}
-			n.relop = parseRelOp(rs.lit)
-			if n.relop == relNone {
-				c.errorf(t.v.pos, "invalid relational match type operator '%s' specified for the :%s match type", rs.lit, t.name)
-				ok = false
+			if t.v != nil { // checked by checkRelOp
+				n.relop = parseRelOp(t.v.strs[0].lit)
 			}
 		case "comparator":
 			if t.v == nil {

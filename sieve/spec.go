@@ -29,8 +29,12 @@ type tagSpec struct {
 	group string  // tags of one group exclude each other (e.g. "period")
 	ext   string  // capability that must be required for the tag to exist
 	// dupErr, when set, is the error for a repeated tag of the group
-	// (instead of Pigeonhole's generic "encountered duplicate ...").
+	// (instead of Pigeonhole's generic "encountered duplicate ..."); two
+	// %s in it receive the earlier and the later tag's names.
 	dupErr string
+	// param, when set, validates the tag's parameter (nil when there is
+	// none) instead of the generic type check, reporting its own errors.
+	param func(c *checker, s *spec, tag string, a *arg) bool
 }
 
 type testArity uint8

@@ -402,6 +402,8 @@ func (c *checker) arguments(a *astNode, s *spec, n *node) (start int, ok bool) {
 				continue
 			}
 			switch {
+			case strings.Contains(ts.dupErr, "%s"):
+				c.errorf(tg.pos, ts.dupErr, prev.name, ts.name)
 			case ts.dupErr != "":
 				c.errorf(tg.pos, "%s", ts.dupErr)
 			case groupNames[ts.group] != "":
@@ -413,6 +415,15 @@ func (c *checker) arguments(a *astNode, s *spec, n *node) (start int, ok bool) {
 		}
 		tv := tagVal{name: ts.name, pos: tg.pos}
 		i++
+		if ts.param != nil {
+			var p *arg
+			if i < len(a.args) {
+				p = &a.args[i]
+			}
+			if !ts.param(c, s, ts.name, p) {
+				return 0, false
+			}
+		}
 		if ts.arg != tNone {
 			if i >= len(a.args) {
 				c.errorf(tg.pos, "the :%s tag for the %s %s requires %s as parameter, but no parameters were found", ts.name, s.name, kind, article(ts.arg))

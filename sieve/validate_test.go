@@ -74,6 +74,14 @@ func TestCompileErrors(t *testing.T) {
 		{"variable namespace", "require \"variables\";\nset \"a.b\" \"c\";", []string{"2: referring to variable in unknown namespace 'a'"}},
 		{"match variable assignment", "require \"variables\";\nset \"1\" \"c\";", []string{"2: cannot assign to match variable"}},
 		{"match value range", "require \"variables\";\nset \"a\" \"${33}\";", []string{"2: match value index 33 out of range (max: 32)"}},
+		{"relational operator", "require \"relational\";\nif header :value \"GT\" \"a\" \"b\" {}", []string{
+			"2: the :value match-type requires a constant string argument being one of \"gt\", \"ge\", \"lt\", \"le\", \"eq\" or \"ne\", but \"GT\" was found"}},
+		{"relational operator list", "require \"relational\";\nif header :count [\"eq\"] \"a\" \"b\" {}", []string{
+			"2: the :count match-type requires a constant string argument being one of \"gt\", \"ge\", \"lt\", \"le\", \"eq\" or \"ne\", but a string list was found"}},
+		{"modifier conflict", "require \"variables\";\nset :lower :upper \"a\" \"b\";", []string{
+			"2: modifiers :lower and :upper specified for the set command conflict having equal precedence"}},
+		{"envelope auth address part", "require \"envelope\";\nif envelope :localpart [\"to\", \"auth\"] \"x\" {}", []string{
+			"2: address part ':localpart' specified while non-address envelope part 'auth' is tested with the envelope test"}},
 		{"unicode-casemap is core", "if header :comparator \"i;unicode-casemap\" :contains \"a\" \"b\" {}", nil},
 	}
 	for _, tc := range tests {
