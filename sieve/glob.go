@@ -96,14 +96,13 @@ func (p globPattern) capture(s string, eq func(a, b rune) bool, caps *[]string) 
 		}
 	}
 	out := make([]string, n)
-	failed := map[[2]int]bool{}
+	failed := newPosSet(len(p)+1, len(s)+1)
 	var rec func(pi, si, ci int) bool
 	rec = func(pi, si, ci int) bool {
 		if pi == len(p) {
 			return si == len(s)
 		}
-		key := [2]int{pi, si}
-		if failed[key] {
+		if failed.has(pi, si) {
 			return false
 		}
 		t := p[pi]
@@ -136,7 +135,7 @@ func (p globPattern) capture(s string, eq func(a, b rune) bool, caps *[]string) 
 				end += w
 			}
 		}
-		failed[key] = true
+		failed.add(pi, si)
 		return false
 	}
 	if !rec(0, 0, 0) {
@@ -144,4 +143,40 @@ func (p globPattern) capture(s string, eq func(a, b rune) bool, caps *[]string) 
 	}
 	*caps = out
 	return true
+}
+
+// posSet is a set of (pattern, subject) positions: a bitmap when that is
+// small, a map otherwise.
+type posSet struct {
+	cols int
+	bits []uint64
+	m    map[[2]int]struct{}
+}
+
+// maxPosBits bounds the bitmap (128 KiB); larger inputs use a map.
+const maxPosBits = 1 << 20
+
+func newPosSet(rows, cols int) *posSet {
+	if rows*cols <= maxPosBits {
+		return &posSet{cols: cols, bits: make([]uint64, (rows*cols+63)/64)}
+	}
+	return &posSet{m: map[[2]int]struct{}{}}
+}
+
+func (s *posSet) has(r, c int) bool {
+	if s.bits != nil {
+		i := r*s.cols + c
+		return s.bits[i/64]&(1<<(i%64)) != 0
+	}
+	_, ok := s.m[[2]int{r, c}]
+	return ok
+}
+
+func (s *posSet) add(r, c int) {
+	if s.bits != nil {
+		i := r*s.cols + c
+		s.bits[i/64] |= 1 << (i % 64)
+		return
+	}
+	s.m[[2]int{r, c}] = struct{}{}
 }
