@@ -161,7 +161,14 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 	user := s.userKey(addr)
 	mu := s.lockFor(user, env.From)
 	mu.Lock()
-	defer mu.Unlock()
+	locked := true
+	unlock := func() {
+		if locked {
+			locked = false
+			mu.Unlock()
+		}
+	}
+	defer unlock()
 
 	scripts, err := s.scripts(user)
 	if err != nil {
@@ -229,6 +236,12 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 		actions = append(actions, "implicit-keep")
 	}
 	o.action = strings.Join(actions, ",")
+	if len(marks) == 0 {
+		// Nothing to deduplicate (no reply, or one with no period such as
+		// :seconds 0): the commit need not hold the lock, so messages from
+		// one sender to one user share fsyncs instead of queueing for them.
+		unlock()
+	}
 	if len(marks) > 0 || len(recs) > 0 {
 		if err := s.cfg.Store.Commit(ctx, marks, recs); err != nil {
 			s.log.Error("store commit", "rcpt", addr, "error", err)
