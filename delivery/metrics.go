@@ -21,6 +21,6 @@ func NewMetrics(r *metrics.Registry) *Metrics {
 		Decisions:  r.NewCounter("vacationd_vacation_decisions_total", "Vacation decisions by reason.", "reason"),
 		Queued:     r.NewCounter("vacationd_outbox_queued_total", "Messages queued in the outbox by kind.", "kind"),
 		Latency: r.NewHistogram("vacationd_message_seconds", "Per-message processing latency.",
-			[]float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}),
+			[]float64{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}),
 	}
 }
