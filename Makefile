@@ -37,6 +37,7 @@ e2e: build
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	./bench/lmtp.sh ./$(BIN)
 
 clean:
 	rm -rf bin data
