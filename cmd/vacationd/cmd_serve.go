@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -60,26 +61,55 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.Var(&o.before, "sieve-before", "script run before the user's (repeatable)")
 	fs.Var(&o.after, "sieve-after", "script run after the user's (repeatable)")
 	fs.Var(&o.settings, "o", "Pigeonhole setting NAME=VALUE (repeatable)")
-	fs.StringVar(&o.proxy, "proxy", "off", "PROXY protocol: off, optional or required")
-	fs.StringVar(&o.proxyTrusted, "proxy-trusted", "127.0.0.1/32,::1/128", "networks allowed to send PROXY headers (CIDR,...)")
+	checked(fs, &o.proxy, "proxy", "off", "PROXY protocol: off, optional or required", func(v string) error {
+		_, err := transport.ParseProxyMode(v)
+		return err
+	})
+	checked(fs, &o.proxyTrusted, "proxy-trusted", "127.0.0.1/32,::1/128", "networks allowed to send PROXY headers (CIDR,...)", func(v string) error {
+		_, err := transport.ParsePrefixes(v)
+		return err
+	})
 	fs.DurationVar(&o.proxyTimeout, "proxy-timeout", 3*time.Second, "time allowed for the PROXY header")
-	fs.StringVar(&o.deliverTo, "deliver-to", "", "downstream LMTP: lmtp:HOST:PORT or lmtp:unix:PATH (empty: sidecar, consume)")
+	checked(fs, &o.deliverTo, "deliver-to", "", "downstream LMTP: lmtp:HOST:PORT or lmtp:unix:PATH (empty: sidecar, consume)", func(v string) error {
+		if v == "" {
+			return nil
+		}
+		_, _, err := transport.ParseLMTPTarget(v)
+		return err
+	})
 	fs.BoolVar(&o.fileintoDetail, "fileinto-detail", false, "forward fileinto \"X\" as local+X@domain")
 	fs.StringVar(&o.relay, "relay", "", "SMTP relay HOST:PORT for replies and redirects (empty: queue only)")
 	fs.IntVar(&o.relayWorkers, "relay-workers", 4, "concurrent relay deliveries")
 	fs.DurationVar(&o.retryMin, "retry-min", 30*time.Second, "first retry delay after a temporary failure")
 	fs.DurationVar(&o.retryMax, "retry-max", time.Hour, "largest retry delay")
 	fs.DurationVar(&o.maxQueueAge, "max-queue-age", 5*24*time.Hour, "drop outbox records older than this")
-	fs.StringVar(&o.relayTLS, "relay-tls", "auto", "relay TLS: none, starttls, tls, or auto (STARTTLS when offered)")
+	checked(fs, &o.relayTLS, "relay-tls", "auto", "relay TLS: none, starttls, tls, or auto (STARTTLS when offered)", func(v string) error {
+		_, err := transport.ParseTLSMode(v)
+		return err
+	})
 	fs.BoolVar(&o.relayTLSVerify, "relay-tls-verify", true, "verify the relay's certificate")
 	fs.StringVar(&o.relayAuthUser, "relay-auth-user", "", "SMTP AUTH user")
 	fs.StringVar(&o.relayAuthPasswordFile, "relay-auth-password-file", "", "file holding the SMTP AUTH password")
 	fs.StringVar(&o.relayHelo, "relay-helo", "", "EHLO name toward the relay (default: --hostname)")
-	fs.StringVar(&o.relayProxy, "relay-proxy", "off", "PROXY header toward the relay: off, v1 or v2")
-	fs.StringVar(&o.relayProxySource, "relay-proxy-source", "", "source address written in the relay PROXY header")
+	checked(fs, &o.relayProxy, "relay-proxy", "off", "PROXY header toward the relay: off, v1 or v2", func(v string) error {
+		_, err := transport.ParseProxyVersion(v)
+		return err
+	})
+	checked(fs, &o.relayProxySource, "relay-proxy-source", "", "source address written in the relay PROXY header", func(v string) error {
+		if v == "" {
+			return nil
+		}
+		_, err := netip.ParseAddr(v)
+		return err
+	})
 	fs.DurationVar(&o.healthMaxOutboxAge, "health-max-outbox-age", 15*time.Minute, "/healthz fails when the oldest outbox record is older")
 	fs.StringVar(&o.hostname, "hostname", "", "host name for greetings, Message-IDs and Received (default: os.Hostname)")
-	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	checked(fs, &o.logFormat, "log-format", "text", "log format: text or json", func(v string) error {
+		if v != "text" && v != "json" {
+			return fmt.Errorf("log format %q: want text or json", v)
+		}
+		return nil
+	})
 	fs.StringVar(&o.recipientDelim, "recipient-delimiter", "", "detail delimiter(s) in local parts, e.g. +")
 	fs.StringVar(&o.extensions, "extensions", "+vacation-seconds +editheader", "Sieve extensions, as sieve_extensions")
 	fs.Int64Var(&o.maxMessageSize, "max-message-size", 50<<20, "largest message accepted (SIZE)")

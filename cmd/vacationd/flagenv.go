@@ -28,3 +28,31 @@ func applyEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) error {
 	})
 	return err
 }
+
+// checkedString is a string flag validated when it is set, so a bad value
+// is reported naming the flag (or the environment variable) it came from.
+type checkedString struct {
+	v     *string
+	check func(string) error
+}
+
+// checked registers a validated string flag with a default value.
+func checked(fs *flag.FlagSet, p *string, name, def, usage string, check func(string) error) {
+	*p = def
+	fs.Var(checkedString{p, check}, name, usage)
+}
+
+func (c checkedString) String() string {
+	if c.v == nil {
+		return ""
+	}
+	return *c.v
+}
+
+func (c checkedString) Set(s string) error {
+	if err := c.check(s); err != nil {
+		return err
+	}
+	*c.v = s
+	return nil
+}

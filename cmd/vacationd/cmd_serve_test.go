@@ -1,0 +1,41 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestServeRejectsBadConfigNamingTheSource(t *testing.T) {
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--proxy", "sometimes"}, nil, `flag -proxy: proxy mode "sometimes"`},
+		{nil, map[string]string{"VACATIOND_PROXY_TRUSTED": "10.0.0.0/33"}, "VACATIOND_PROXY_TRUSTED"},
+		{[]string{"--relay-tls", "ssl"}, nil, "flag -relay-tls"},
+		{[]string{"--relay-proxy", "v3"}, nil, "flag -relay-proxy"},
+		{[]string{"--relay-proxy-source", "not-an-ip"}, nil, "flag -relay-proxy-source"},
+		{[]string{"--deliver-to", "smtp:127.0.0.1:25"}, nil, "flag -deliver-to"},
+		{[]string{"--log-format", "xml"}, nil, "flag -log-format"},
+		{nil, map[string]string{"VACATIOND_MAX_CONNS": "many"}, "VACATIOND_MAX_CONNS"},
+		{[]string{"-o", "novalue"}, nil, `-o "novalue": want NAME=VALUE`},
+		{[]string{"-o", "sieve_vacation_min_period=often"}, nil, "sieve_vacation_min_period"},
+		{[]string{"extra"}, nil, `unexpected argument "extra"`},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			var out, errOut strings.Builder
+			args := append([]string{"--data", t.TempDir(), "--lmtp", "127.0.0.1:0"}, c.args...)
+			if code := runServe(args, &out, &errOut); code == 0 {
+				t.Fatalf("exit 0, want an error")
+			}
+			if !strings.Contains(errOut.String(), c.want) {
+				t.Errorf("stderr = %q, want it to contain %q", errOut.String(), c.want)
+			}
+		})
+	}
+}
