@@ -289,7 +289,11 @@ func (c *checker) value(a arg, t argType) (*value, bool) {
 	}
 	v := &value{pos: a.pos, typ: t, list: a.kind == argStringList}
 	for _, s := range a.strs {
+		before := len(c.errs.list)
 		v.strs = append(v.strs, c.str(s))
+		if len(c.errs.list) > before {
+			break // one error per argument, as in Pigeonhole
+		}
 	}
 	return v, true
 }

@@ -55,7 +55,17 @@ func flagsTags() []tagSpec {
 }
 
 func indexTags() []tagSpec {
-	return []tagSpec{{name: "index", arg: tNumber, ext: "index"}, {name: "last", ext: "index"}, {name: "mime", ext: "mime"}, {name: "anychild", ext: "mime"}}
+	return []tagSpec{{name: "index", arg: tNumber, ext: "index", param: checkIndexParam}, {name: "last", ext: "index"}, {name: "mime", ext: "mime"}, {name: "anychild", ext: "mime"}}
+}
+
+// checkIndexParam rejects :index 0 while the tags are checked, as
+// Pigeonhole does; other parameter errors are reported generically.
+func checkIndexParam(c *checker, s *spec, tag string, a *arg) bool {
+	if a != nil && a.kind == argNumber && a.num == 0 {
+		c.errorf(a.pos, "the :index tag for the %s %s cannot be zero", s.name, s.kindName())
+		return false
+	}
+	return true
 }
 
 func execIf(r *run, n *node) error {
@@ -167,11 +177,8 @@ func checkHeaderNames(c *checker, n *node) {
 }
 
 func checkIndex(c *checker, n *node) {
-	if n.has("last") && !n.has("index") {
-		c.errorf(n.pos, "the :last tag for the %s test requires the :index tag to be specified as well", n.spec.name)
-	}
-	if v := n.tagValue("index"); v != nil && v.num == 0 {
-		c.errorf(v.pos, "the :index tag for the %s test requires a positive integer value", n.spec.name)
+	if t, ok := n.tag("last"); ok && !n.has("index") {
+		c.errorf(t.pos, "the :last tag for the %s %s cannot be specified without the :index tag", n.spec.name, n.spec.kindName())
 	}
 }
 

@@ -35,6 +35,7 @@ type vacationData struct {
 }
 
 func checkVacation(c *checker, n *node) {
+	checkVacationPeriod(c, n)
 	if v := n.tagValue("from"); v != nil {
 		s := v.strs[0]
 		if s.parts == nil {
@@ -91,4 +92,32 @@ func execVacation(r *run, n *node) error {
 		a.Period, a.PeriodSet, a.Seconds = time.Duration(v.num)*time.Second, true, true
 	}
 	return r.addAction(a)
+}
+
+// checkVacationPeriod warns, like Pigeonhole, when :days or :seconds is
+// outside sieve_vacation_min_period (1d) .. sieve_vacation_max_period
+// (60d); the responder clamps it at run time.
+func checkVacationPeriod(c *checker, n *node) {
+	min := c.opts.Settings.Duration("sieve_vacation_min_period", 24*time.Hour)
+	max := c.opts.Settings.Duration("sieve_vacation_max_period", 60*24*time.Hour)
+	for _, name := range []string{"days", "seconds"} {
+		v := n.tagValue(name)
+		if v == nil {
+			continue
+		}
+		secs := v.num
+		if name == "days" {
+			if secs > (1<<63-1)/86400 {
+				secs = 1<<63 - 1
+			} else {
+				secs *= 86400
+			}
+		}
+		switch {
+		case secs < uint64(min/time.Second):
+			c.warnf(v.pos, "specified :%s value '%d' is under the minimum", name, v.num)
+		case max > 0 && secs > uint64(max/time.Second):
+			c.warnf(v.pos, "specified :%s value '%d' is over the maximum", name, v.num)
+		}
+	}
 }

@@ -82,6 +82,10 @@ func TestCompileErrors(t *testing.T) {
 			"2: modifiers :lower and :upper specified for the set command conflict having equal precedence"}},
 		{"envelope auth address part", "require \"envelope\";\nif envelope :localpart [\"to\", \"auth\"] \"x\" {}", []string{
 			"2: address part ':localpart' specified while non-address envelope part 'auth' is tested with the envelope test"}},
+		{"index zero", "require \"index\";\nif header :index 0 \"a\" \"b\" {}", []string{"2: the :index tag for the header test cannot be zero"}},
+		{"last without index", "require \"index\";\nif header :last \"a\" \"b\" {}", []string{"2: the :last tag for the header test cannot be specified without the :index tag"}},
+		{"one encoded-character error per argument", "require \"encoded-character\";\nif header \"a\" [\"${unicode:110000}\", \"${unicode:d800}\"] {}", []string{
+			"2: invalid unicode character 0x00110000 in encoded character substitution"}},
 		{"unicode-casemap is core", "if header :comparator \"i;unicode-casemap\" :contains \"a\" \"b\" {}", nil},
 	}
 	for _, tc := range tests {
@@ -104,6 +108,13 @@ func TestCompileWarnings(t *testing.T) {
 		got = append(got, fmt.Sprintf("%d: %s", w.Pos.Line, w.Msg))
 	}
 	want := "1: specified header field name 'from:' is invalid\n2: specified header field name 'a b' is invalid"
+	vs, err := Compile("t", []byte("require \"vacation\";\nvacation :days 0 \"x\";"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := vs.Warnings(); len(w) != 1 || w[0].Msg != "specified :days value '0' is under the minimum" {
+		t.Errorf("vacation warnings %v", w)
+	}
 	if strings.Join(got, "\n") != want {
 		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
 	}
