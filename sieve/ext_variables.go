@@ -4,7 +4,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -175,14 +174,15 @@ func execSet(r *run, n *node) error {
 			continue
 		}
 		switch m {
+		// Like Pigeonhole, the case modifiers change ASCII letters only.
 		case "lower":
-			val = strings.ToLower(val)
+			val = asciiLower(val)
 		case "upper":
-			val = strings.ToUpper(val)
+			val = asciiUpper(val)
 		case "lowerfirst":
-			val = mapFirst(val, unicode.ToLower)
+			val = mapFirstASCII(val, asciiLower)
 		case "upperfirst":
-			val = mapFirst(val, unicode.ToUpper)
+			val = mapFirstASCII(val, asciiUpper)
 		case "quotewildcard":
 			val = quoteWildcard(val, r.maxVarSize())
 		case "quoteregex":
@@ -197,12 +197,23 @@ func execSet(r *run, n *node) error {
 	return nil
 }
 
-func mapFirst(s string, f func(rune) rune) string {
-	r, size := utf8.DecodeRuneInString(s)
-	if size == 0 {
+// mapFirstASCII applies f to the first byte of s.
+func mapFirstASCII(s string, f func(string) string) string {
+	if s == "" {
 		return s
 	}
-	return string(f(r)) + s[size:]
+	return f(s[:1]) + s[1:]
+}
+
+// asciiUpper upper-cases ASCII letters only.
+func asciiUpper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
 }
 
 // quoteWildcard escapes *, ? and \ for :matches; like Pigeonhole it stops
