@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"net"
 	"sync"
@@ -105,6 +106,8 @@ type conn struct {
 	sniffErr  error
 	br        *bufio.Reader
 
+	held []byte // continuation lines not yet written (see Write)
+
 	mu        sync.Mutex
 	busy      bool // a transaction is in progress
 	closed    bool
@@ -171,8 +174,43 @@ func (c *conn) Write(b []byte) (int, error) {
 	if err := c.header(); err != nil {
 		return 0, err
 	}
+	// go-smtp flushes every line of a multi-line reply (LHLO's) on its
+	// own; holding continuation lines until the reply's last line sends
+	// the reply in one write instead of one per line.
+	if continues(b) && len(c.held)+len(b) <= maxHeld {
+		c.held = append(c.held, b...)
+		return len(b), nil
+	}
+	if len(c.held) > 0 {
+		out := append(c.held, b...)
+		c.held = c.held[:0]
+		if _, err := c.Conn.Write(out); err != nil {
+			return 0, err
+		}
+		return len(b), nil
+	}
 	return c.Conn.Write(b)
 }
+
+// maxHeld bounds the continuation lines held back by conn.Write.
+const maxHeld = 4096
+
+// continues reports whether b ends with a reply line that has more lines
+// after it ("250-..."): three digits and a hyphen, ending in CRLF.
+func continues(b []byte) bool {
+	n := len(b)
+	if n < 6 || b[n-2] != '\r' || b[n-1] != '\n' {
+		return false
+	}
+	i := bytes.LastIndex(b[:n-2], []byte("\r\n")) + 2
+	if i == 1 { // no earlier line in b
+		i = 0
+	}
+	l := b[i:]
+	return len(l) >= 6 && isDigit(l[0]) && isDigit(l[1]) && isDigit(l[2]) && l[3] == '-'
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func (c *conn) Close() error {
 	var err error
