@@ -153,8 +153,6 @@ type checker struct {
 	depth   int
 	// unknown remembers reported unknown names (reported once).
 	unknown map[string]bool
-	// requireDone is set once the first non-require command is seen.
-	requireDone bool
 	// extension state while checking (e.g. declared variables).
 	state map[string]any
 }

@@ -22,21 +22,18 @@ func (c *checker) block(list []*astNode, top bool) []*node {
 	var chain *node    // the if/elsif a following elsif/else attaches to
 	prevName := ""     // the previous command, when it was recognized
 	chainTrue := false // a branch of the current if chain is always taken
-	for i, a := range list {
+	for _, a := range list {
 		if len(c.errs.list) > 0 && !c.errs.more() {
 			break
 		}
 		name := strings.ToLower(a.name)
-		if top && !c.requireDone && name != "require" {
-			c.requireDone = true
-		}
 		s := c.context(a, false)
 		if s == nil {
 			prevName, chain = "", nil
 			continue
 		}
 		if s == requireSpec {
-			c.validateRequire(a, top && (i == 0 || prevName == "require"))
+			c.validateRequire(a, top && (prevName == "" || prevName == "require"))
 			prevName, chain = name, nil
 			continue
 		}

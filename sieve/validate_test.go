@@ -60,6 +60,7 @@ func TestCompileErrors(t *testing.T) {
 		{"lonely elsif", "elsif true { }", []string{"1: the elsif command must follow an if or elseif command"}},
 		{"else if", "if true { } else if false { }", []string{"1: missing semicolon ';' after else command"}},
 		{"require late", "keep;\nrequire \"fileinto\";", []string{"2: require commands can only be placed at top level at the beginning of the file"}},
+		{"require after unknown command", "frop;\nrequire \"fileinto\";\nfileinto \"x\";", []string{"1: unknown command 'frop' (only reported once at first occurrence)"}},
 		{"require unknown", "require [\"frop\", \"keep\"];", []string{
 			"1: require command: unknown Sieve capability 'frop'",
 			"1: require command: 'keep' is not known as a Sieve capability, but it is known as a Sieve command that is always available"}},
