@@ -190,6 +190,9 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 	for _, w := range res.Warnings {
 		s.log.Warn("sieve warning", "rcpt", addr, "warning", w)
 	}
+	for _, e := range res.Errors {
+		s.log.Warn("sieve runtime error (run continued)", "rcpt", addr, "error", e)
+	}
 	var (
 		marks   []store.Mark
 		recs    []*store.OutboxRecord
@@ -215,7 +218,7 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 			case *sieve.Reject:
 				o.status = rejectStatus(a.Reason)
 			case *sieve.Redirect:
-				if r := s.redirect(env, addr, user, a, res.Message); r != nil {
+				if r := s.redirect(env, rc, user, a, res.Message); r != nil {
 					recs = append(recs, r)
 				} else {
 					kept = true
@@ -378,25 +381,27 @@ func rejectStatus(reason string) transport.Status {
 	return transport.Status{Code: 550, Enhanced: [3]int{5, 7, 1}, Message: line}
 }
 
-// redirect builds the outbox record for a redirect, or nil when the loop
-// guard stops it.
-func (s *Service) redirect(env *transport.Envelope, rcpt, user string, a *sieve.Redirect, msg *sieve.Message) *store.OutboxRecord {
-	hops := msg.Header("X-Sieve-Redirected-From")
-	for _, h := range hops {
-		if strings.EqualFold(strings.Trim(h, "<> "), rcpt) || strings.EqualFold(strings.Trim(h, "<> "), user) {
-			s.log.Warn("redirect loop detected; keeping instead", "rcpt", rcpt, "to", a.Address)
-			return nil
-		}
+// redirect builds the outbox record for a redirect the way Pigeonhole
+// sends it (sieve.PlanRedirect: envelope sender per
+// sieve_redirect_envelope_from, an X-Sieve-Redirected-From header, loop
+// detection through it), or returns nil when a loop guard stops it.
+func (s *Service) redirect(env *transport.Envelope, rc transport.Recipient, user string, a *sieve.Redirect, msg *sieve.Message) *store.OutboxRecord {
+	if a.Message != nil {
+		msg = a.Message // as edited when the redirect ran
 	}
-	if len(hops) >= s.cfg.MaxRedirectHops {
-		s.log.Warn("too many redirect hops; keeping instead", "rcpt", rcpt, "to", a.Address)
+	plan := sieve.PlanRedirect(s.cfg.Settings, sieve.Envelope{From: env.From, To: rc.Addr, OrigTo: rc.ORCPT}, msg)
+	if plan.Loop {
+		s.log.Warn("redirect loop detected; keeping instead", "rcpt", rc.Addr, "to", a.Address)
 		return nil
 	}
-	fields := append([]sieve.Field{{Name: "X-Sieve-Redirected-From", Value: " " + rcpt}}, msg.Fields...)
+	if hops := len(msg.Header("X-Sieve-Redirected-From")); hops >= s.cfg.MaxRedirectHops {
+		s.log.Warn("too many redirect hops; keeping instead", "rcpt", rc.Addr, "to", a.Address, "hops", hops)
+		return nil
+	}
 	return &store.OutboxRecord{
-		From:    env.From,
+		From:    plan.From,
 		To:      []string{a.Address},
-		Message: msg.WithFields(fields).Raw(),
+		Message: plan.Message(msg),
 		Kind:    store.KindRedirect,
 		User:    user,
 	}

@@ -70,11 +70,16 @@ func (f *fixture) open(t *testing.T, down Downstream) {
 
 func (f *fixture) deliver(t *testing.T, from string, rcpts ...string) []transport.Status {
 	t.Helper()
+	return f.deliverMsg(t, testMsg, from, rcpts...)
+}
+
+func (f *fixture) deliverMsg(t *testing.T, msg, from string, rcpts ...string) []transport.Status {
+	t.Helper()
 	env := &transport.Envelope{From: from}
 	for _, r := range rcpts {
 		env.Recipients = append(env.Recipients, transport.Recipient{Addr: r})
 	}
-	return f.svc.Deliver(context.Background(), env, []byte(testMsg))
+	return f.svc.Deliver(context.Background(), env, []byte(msg))
 }
 
 func (f *fixture) outbox(t *testing.T) []store.OutboxRecord {
@@ -296,5 +301,27 @@ func TestDuplicateTestRemembersAcrossMessages(t *testing.T) {
 	recs, err := f.db.ListDedup("bob@example.com", duplicateSender)
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("duplicate records = %v, %v", recs, err)
+	}
+}
+
+func TestRedirectLoopKeepsInstead(t *testing.T) {
+	down := &fakeDown{}
+	f := newFixture(t, map[string]string{"example.com/fwd.sieve": "redirect \"other@example.net\";\n"}, down)
+	looped := "X-Sieve-Redirected-From: fwd@example.com\r\n" + testMsg
+	st := f.deliverMsg(t, looped, "alice@example.org", "fwd@example.com")
+	if st[0].Code != 250 {
+		t.Fatalf("status = %v", st[0])
+	}
+	if recs := f.outbox(t); len(recs) != 0 {
+		t.Fatalf("looping redirect was queued: %+v", recs)
+	}
+	if fmt.Sprint(down.got) != "[fwd@example.com]" {
+		t.Fatalf("deliveries = %v, want the message kept", down.got)
+	}
+	// A first redirect carries the header that lets the next hop see the loop.
+	f.deliver(t, "alice@example.org", "fwd@example.com")
+	recs := f.outbox(t)
+	if len(recs) != 1 || !strings.HasPrefix(string(recs[0].Message), "X-Sieve-Redirected-From: fwd@example.com") {
+		t.Fatalf("redirect record = %+v", recs)
 	}
 }
