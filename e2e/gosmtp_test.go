@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -38,6 +39,9 @@ type received struct {
 type peer struct {
 	addr string
 	srv  *smtp.Server
+
+	// authUser and authPass, when set, make AUTH PLAIN mandatory.
+	authUser, authPass string
 
 	mu          sync.Mutex
 	rcptReplies []error
@@ -60,7 +64,11 @@ func startPeer(t *testing.T, lmtp bool, network, addr string, tlsConfig *tls.Con
 	p := &peer{addr: l.Addr().String(), lmtpFail: map[string]*smtp.SMTPError{}}
 	p.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		_, secure := c.TLSConnectionState()
-		return &peerSession{p: p, tls: secure}, nil
+		s := &peerSession{p: p, tls: secure}
+		if p.authUser != "" {
+			return &authSession{s}, nil
+		}
+		return s, nil
 	}))
 	p.srv.LMTP = lmtp
 	p.srv.Domain = "peer.example.net"
@@ -94,10 +102,33 @@ func (p *peer) rcptCount() int {
 }
 
 type peerSession struct {
-	p    *peer
-	tls  bool
-	from string
-	to   []string
+	p      *peer
+	tls    bool
+	authed bool
+	from   string
+	to     []string
+}
+
+// authSession is a peerSession that offers AUTH PLAIN and requires it.
+type authSession struct{ *peerSession }
+
+func (s *authSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+func (s *authSession) Auth(mech string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		if user != s.p.authUser || pass != s.p.authPass {
+			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication credentials invalid"}
+		}
+		s.authed = true
+		return nil
+	}), nil
+}
+
+func (s *authSession) Mail(from string, opts *smtp.MailOptions) error {
+	if !s.authed {
+		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
+	}
+	return s.peerSession.Mail(from, opts)
 }
 
 func (s *peerSession) Reset()        { s.from, s.to = "", nil }

@@ -253,3 +253,39 @@ func TestRelaySTARTTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestRelayAuth: AUTH PLAIN over STARTTLS with --relay-auth-user and
+// --relay-auth-password-file; a wrong password keeps the reply queued.
+func TestRelayAuth(t *testing.T) {
+	t.Parallel()
+	serverTLS, caFile := testCA(t)
+	for _, tc := range []struct {
+		name, password string
+		arrive         bool
+	}{{"right password", "s3cret\n", true}, {"wrong password", "guess\n", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rl := startPeer(t, false, "tcp", "", serverTLS)
+			rl.authUser, rl.authPass = "vacationd", "s3cret"
+			pwFile := writeFile(t, "password", []byte(tc.password))
+			v := startVacationd(t, []string{"SSL_CERT_FILE=" + caFile}, append([]string{"--scripts", onceScripts(t),
+				"--relay", rl.addr, "--relay-tls", "starttls",
+				"--relay-auth-user", "vacationd", "--relay-auth-password-file", pwFile}, relayFlags...)...)
+			queueReplies(t, v, 1)
+			if tc.arrive {
+				v.waitMetric(`vacationd_outbox_sent_total{kind="vacation"}`, 1)
+				if msgs := rl.received(); len(msgs) != 1 || !msgs[0].tls {
+					t.Fatalf("relay got %+v, want one message over TLS", msgs)
+				}
+				return
+			}
+			v.waitLog("will retry", "AUTH", "535")
+			if msgs := rl.received(); len(msgs) != 0 {
+				t.Errorf("relay got %d messages with a wrong password, want none", len(msgs))
+			}
+			if n := v.metric("vacationd_outbox_depth"); n != 1 {
+				t.Errorf("outbox depth %v, want the reply kept (1)", n)
+			}
+		})
+	}
+}
