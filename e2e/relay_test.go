@@ -60,18 +60,23 @@ func onceScripts(t *testing.T) string {
 func TestRelayDownThenUp(t *testing.T) {
 	t.Parallel()
 	relayAddr := freeAddr(t)
-	v := startVacationd(t, nil, append([]string{"--scripts", onceScripts(t), "--relay", relayAddr}, relayFlags...)...)
+	v := startVacationd(t, nil, append([]string{"--scripts", onceScripts(t), "--relay", relayAddr,
+		"--health-max-outbox-age", "300ms"}, relayFlags...)...)
 	senders := queueReplies(t, v, 3)
 	v.waitMetricAtLeast(`vacationd_relay_errors_total{class="temporary"}`, 1)
 	if n := v.metric("vacationd_outbox_depth"); n != 3 {
 		t.Fatalf("outbox depth %v with the relay down, want 3", n)
 	}
+	waitFor(t, arriveTimeout, "/healthz 503 with replies stuck", func() bool { return v.healthz() == 503 })
 
 	sk := startSink(t, relayAddr)
 	sk.waitCount(t, 3)
 	v.waitMetric(`vacationd_outbox_sent_total{kind="vacation"}`, 3)
 	v.waitMetric("vacationd_outbox_depth", 0)
 	checkOnce(t, sk, senders)
+	if code := v.healthz(); code != 200 {
+		t.Errorf("/healthz %d with the outbox empty, want 200", code)
+	}
 }
 
 // TestKill9KeepsQueuedReplies: replies acknowledged before a kill -9 are

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -138,6 +139,39 @@ func TestProxyHeaderRefused(t *testing.T) {
 	v2.waitLog("PROXY header rejected", "peer=127.0.0.1:")
 	if n := v2.metric(`vacationd_lmtp_messages_total`); n != 0 {
 		t.Errorf("%v messages received without a header, want 0", n)
+	}
+}
+
+// TestProxyClientAddress: the address a PROXY header carries (v1 and v2,
+// written by swaks) is the client address in the log line and in the
+// Received field of the forwarded message.
+func TestProxyClientAddress(t *testing.T) {
+	t.Parallel()
+	down := startPeer(t, true, "tcp", "", nil)
+	v := startVacationd(t, nil, "--proxy", "required", "--proxy-trusted", "127.0.0.1/32",
+		"--deliver-to", "lmtp:"+down.addr)
+	_, port, _ := strings.Cut(v.lmtp, ":")
+	for i, tc := range []struct{ version, family, source string }{
+		{"1", "TCP4", "192.0.2.10"},
+		{"2", "AF_INET", "198.51.100.7"},
+	} {
+		out, err := swaks(t, "--protocol", "LMTP", "--server", v.lmtp, "--helo", "client.example.org",
+			"--from", "alice@example.org", "--to", "bob@example.com",
+			"--data", "@"+writeFile(t, "msg.eml", message("alice@example.org", fmt.Sprintf("addr-%d", i))),
+			"--proxy-version", tc.version, "--proxy-family", tc.family,
+			"--proxy-source", tc.source, "--proxy-source-port", "40000",
+			"--proxy-dest", "127.0.0.1", "--proxy-dest-port", port)
+		if r := dataReply(out); err != nil || !strings.HasPrefix(r, "250") {
+			t.Fatalf("PROXY v%s: swaks exit %v, reply after DATA %q, want 250\n%s", tc.version, err, r, out)
+		}
+		v.waitLog("msg=recipient", "client="+tc.source+":40000")
+		msgs := down.received()
+		if len(msgs) != i+1 {
+			t.Fatalf("downstream has %d messages, want %d", len(msgs), i+1)
+		}
+		if want := "Received: from client.example.org ([" + tc.source + "])"; !strings.HasPrefix(string(msgs[i].data), want) {
+			t.Errorf("PROXY v%s: forwarded message does not start with %q:\n%.200s", tc.version, want, msgs[i].data)
+		}
 	}
 }
 

@@ -160,6 +160,17 @@ func (v *vacationd) waitMetricAtLeast(series string, want float64) {
 	})
 }
 
+// healthz returns the status code of /healthz.
+func (v *vacationd) healthz() int {
+	v.t.Helper()
+	resp, err := http.Get("http://" + v.http + "/healthz")
+	if err != nil {
+		v.t.Fatalf("GET /healthz: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // dedup returns the service's /dedup listing for a user.
 func (v *vacationd) dedup(user string) string {
 	v.t.Helper()
