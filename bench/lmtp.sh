@@ -57,13 +57,20 @@ die() { echo "bench/lmtp.sh: $*" >&2; exit 1; }
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
 
-# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
+# free_port VAR sets VAR to a TCP port on 127.0.0.1 that nothing listens on
+# and that it has not given before (a port probed and closed is often the
+# kernel's next answer too). Not called in $(...): it records the ports.
+USED_PORTS=" "
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null && return
 	local p i
 	for i in $(seq 100); do
-		p=$((20000 + RANDOM % 40000))
-		(exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null || { echo "$p"; return; }
+		p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null) ||
+			p=$((20000 + RANDOM % 40000))
+		case "$USED_PORTS" in *" $p "*) continue ;; esac
+		(exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null && continue
+		USED_PORTS="$USED_PORTS$p "
+		printf -v "$1" '%s' "$p"
+		return
 	done
 	die "no free port"
 }
@@ -120,8 +127,8 @@ start_vacationd() {
 	shift 2
 	mkdir -p "$W/$name/scripts/example.com" "$W/$name/data"
 	printf '%s\n' "$script" >"$W/$name/scripts/example.com/bob.sieve"
-	LMTP=$(free_port)
-	HTTP=$(free_port)
+	free_port LMTP
+	free_port HTTP
 	"$BIN" serve --lmtp 127.0.0.1:"$LMTP" --http 127.0.0.1:"$HTTP" --data "$W/$name/data" \
 		--scripts "$W/$name/scripts" --relay 127.0.0.1:"$REPLY_PORT" --hostname mx.example.com "$@" \
 		>"$W/$name.log" 2>&1 &
@@ -177,19 +184,19 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int(
 
 echo "== vacationd bench: smtp-source -s $SESS -m $MSGS -l $LEN, $REPS rounds, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
 
-SINK_PORT=$(free_port)
+free_port SINK_PORT
 start_sink sink-discard "$SINK_PORT"
 SINK_PID=$SPID
-DUMP_PORT=$(free_port)
+free_port DUMP_PORT
 start_sink sink-dump "$DUMP_PORT" -d
 
-REPLY_PORT=$(free_port)
+free_port REPLY_PORT
 start_sink replies-once "$REPLY_PORT" -c
 start_vacationd once 'require "vacation";
 vacation :days 3 :subject "Away" "I am away";'
 ONCE_LMTP=$LMTP ONCE_HTTP=$HTTP ONCE_PID=$VPID
 
-REPLY_PORT=$(free_port)
+free_port REPLY_PORT
 start_sink replies-every "$REPLY_PORT" -c
 start_vacationd every 'require ["vacation", "vacation-seconds"];
 vacation :seconds 0 :subject "Away" "I am away";' \

@@ -53,16 +53,34 @@ func needServe(t *testing.T) {
 	}
 }
 
-// freeAddr returns a 127.0.0.1 address that nothing listens on right now.
+// handedOut holds the ports freeAddr returned, so that it never returns
+// one twice in this process: a port closed after the probe may well be
+// the kernel's next answer.
+var handedOut = struct {
+	sync.Mutex
+	ports map[string]bool
+}{ports: map[string]bool{}}
+
+// freeAddr returns a 127.0.0.1 address that nothing listens on right now
+// and that no other caller got.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("free port: %v", err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		if !handedOut.ports[addr] {
+			handedOut.ports[addr] = true
+			return addr
+		}
 	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
+	t.Fatal("free port: 100 tries gave only ports already handed out")
+	return ""
 }
 
 // waitFor polls cond until it holds, failing the test after timeout.
