@@ -294,51 +294,56 @@ func (s *Service) userKey(addr string) string {
 // scripts returns the before, user and after scripts that exist.
 func (s *Service) scripts(user string) ([]*sieve.Script, error) {
 	var out []*sieve.Script
-	add := func(path string) error {
+	// add appends the script at path; found is false when there is no file.
+	add := func(path string) (found bool, err error) {
 		sc, err := s.cache.load(path)
 		if err != nil {
 			var el sieve.ErrorList
 			if errors.As(err, &el) {
-				return nil // logged by the cache; the script is skipped
+				return true, nil // logged by the cache; the script is skipped
 			}
-			return err
+			return true, err
 		}
-		if sc != nil {
-			out = append(out, sc)
+		if sc == nil {
+			return false, nil
 		}
-		return nil
+		out = append(out, sc)
+		return true, nil
 	}
 	for _, p := range s.cfg.Before {
-		if err := add(p); err != nil {
+		if _, err := add(p); err != nil {
 			return nil, err
 		}
 	}
-	if path := s.userScriptPath(user); path != "" {
-		if err := add(path); err != nil {
+	for _, p := range s.userScriptPaths(user) {
+		found, err := add(p)
+		if err != nil {
 			return nil, err
+		}
+		if found {
+			break
 		}
 	}
 	for _, p := range s.cfg.After {
-		if err := add(p); err != nil {
+		if _, err := add(p); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// userScriptPath finds DIR/<domain>/<local>.sieve, else DIR/<user>.sieve.
-func (s *Service) userScriptPath(user string) string {
+// userScriptPaths lists where a user's script may be, in order:
+// DIR/<domain>/<local>.sieve, then DIR/<user>.sieve.
+func (s *Service) userScriptPaths(user string) []string {
 	if s.cfg.ScriptsDir == "" || !safeName(user) {
-		return ""
+		return nil
 	}
+	var out []string
 	local, domain, ok := strings.Cut(user, "@")
 	if ok && safeName(local) && safeName(domain) {
-		p := filepath.Join(s.cfg.ScriptsDir, domain, local+".sieve")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
+		out = append(out, filepath.Join(s.cfg.ScriptsDir, domain, local+".sieve"))
 	}
-	return filepath.Join(s.cfg.ScriptsDir, user+".sieve")
+	return append(out, filepath.Join(s.cfg.ScriptsDir, user+".sieve"))
 }
 
 func safeName(s string) bool {

@@ -2,7 +2,6 @@ package transport
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"net"
 	"sync"
@@ -106,7 +105,8 @@ type conn struct {
 	sniffErr  error
 	br        *bufio.Reader
 
-	held []byte // continuation lines not yet written (see Write)
+	wmu  sync.Mutex
+	held []byte // replies not yet written (see Write)
 
 	mu        sync.Mutex
 	busy      bool // a transaction is in progress
@@ -145,6 +145,13 @@ func (c *conn) Read(b []byte) (int, error) {
 	if err := c.header(); err != nil {
 		return 0, err
 	}
+	// go-smtp reads from the network only when it has no buffered input
+	// left: the replies written since the last read go out now, in one
+	// write. While a pipelining client's commands are still buffered,
+	// their replies accumulate, as Postfix's servers do.
+	if err := c.flush(); err != nil {
+		return 0, err
+	}
 	if c.sniff {
 		c.sniffOnce.Do(func() {
 			br := bufio.NewReaderSize(c.Conn, 512)
@@ -170,47 +177,40 @@ func (c *conn) Read(b []byte) (int, error) {
 	return c.Conn.Read(b)
 }
 
+// Write holds replies until the next Read (or Close, or maxHeld bytes), so
+// the replies to pipelined commands and the lines of a multi-line reply go
+// out in one write instead of one each. A write error surfaces at the
+// flush, which the next Read or Close performs.
 func (c *conn) Write(b []byte) (int, error) {
 	if err := c.header(); err != nil {
 		return 0, err
 	}
-	// go-smtp flushes every line of a multi-line reply (LHLO's) on its
-	// own; holding continuation lines until the reply's last line sends
-	// the reply in one write instead of one per line.
-	if continues(b) && len(c.held)+len(b) <= maxHeld {
-		c.held = append(c.held, b...)
-		return len(b), nil
-	}
-	if len(c.held) > 0 {
-		out := append(c.held, b...)
-		c.held = c.held[:0]
-		if _, err := c.Conn.Write(out); err != nil {
+	c.wmu.Lock()
+	c.held = append(c.held, b...)
+	full := len(c.held) >= maxHeld
+	c.wmu.Unlock()
+	if full {
+		if err := c.flush(); err != nil {
 			return 0, err
 		}
-		return len(b), nil
 	}
-	return c.Conn.Write(b)
+	return len(b), nil
 }
 
-// maxHeld bounds the continuation lines held back by conn.Write.
-const maxHeld = 4096
-
-// continues reports whether b ends with a reply line that has more lines
-// after it ("250-..."): three digits and a hyphen, ending in CRLF.
-func continues(b []byte) bool {
-	n := len(b)
-	if n < 6 || b[n-2] != '\r' || b[n-1] != '\n' {
-		return false
+// flush writes the held replies.
+func (c *conn) flush() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if len(c.held) == 0 {
+		return nil
 	}
-	i := bytes.LastIndex(b[:n-2], []byte("\r\n")) + 2
-	if i == 1 { // no earlier line in b
-		i = 0
-	}
-	l := b[i:]
-	return len(l) >= 6 && isDigit(l[0]) && isDigit(l[1]) && isDigit(l[2]) && l[3] == '-'
+	_, err := c.Conn.Write(c.held)
+	c.held = c.held[:0]
+	return err
 }
 
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+// maxHeld bounds the replies held back by conn.Write.
+const maxHeld = 16 << 10
 
 func (c *conn) Close() error {
 	var err error
@@ -221,6 +221,10 @@ func (c *conn) Close() error {
 		c.srv.mu.Lock()
 		delete(c.srv.conns, c)
 		c.srv.mu.Unlock()
+		// Replies still held (a 421, the last per-recipient replies
+		// before a shutdown closes the connection) go out first.
+		c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+		c.flush()
 		err = c.Conn.Close()
 	})
 	return err
@@ -262,8 +266,10 @@ func (c *conn) closeIfIdle() {
 	}
 	c.mu.Unlock()
 	if idle {
-		// Closing the socket ends go-smtp's read loop, which then calls
-		// Close (and untracks c).
+		// Replies still held go out first; closing the socket then ends
+		// go-smtp's read loop, which calls Close (and untracks c).
+		c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+		c.flush()
 		c.Conn.Close()
 	}
 }

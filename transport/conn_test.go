@@ -3,36 +3,14 @@ package transport
 import (
 	"net"
 	"testing"
+	"time"
 )
-
-func TestContinues(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want bool
-	}{
-		{"250-PIPELINING\r\n", true},
-		{"250-mx.example.com\r\n", true},
-		{"250 SIZE 1024\r\n", false},
-		{"250-A\r\n250 B\r\n", false},
-		{"250 A\r\n250-B\r\n", true},
-		{"250-A", false},            // no CRLF: not a complete line
-		{"25-A\r\n", false},         // two digits
-		{"abc-def\r\n", false},      // not a code
-		{"-\r\n", false},            // too short
-		{"\r\n250-A\r\n", true},     // an empty line before
-		{"220-\r\n", true},          // an empty continuation
-		{"354 go ahead\r\n", false}, // a final line
-	} {
-		if got := continues([]byte(tc.in)); got != tc.want {
-			t.Errorf("continues(%q) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}
 
 // writeRecorder records each Write on the underlying connection.
 type writeRecorder struct {
 	net.Conn
 	writes []string
+	input  []string
 }
 
 func (w *writeRecorder) Write(b []byte) (int, error) {
@@ -40,24 +18,57 @@ func (w *writeRecorder) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// TestConnWriteCoalescesMultiline: the lines of a multi-line reply, which
-// go-smtp flushes one by one, reach the socket in one write; single-line
-// replies are written at once.
-func TestConnWriteCoalescesMultiline(t *testing.T) {
-	rec := &writeRecorder{}
-	c := &conn{Conn: rec}
+// readRecorder is a connection whose reads return queued input.
+func (w *writeRecorder) Read(b []byte) (int, error) {
+	if len(w.input) == 0 {
+		return 0, net.ErrClosed
+	}
+	n := copy(b, w.input[0])
+	w.input = w.input[1:]
+	return n, nil
+}
+
+// TestConnWriteHoldsRepliesUntilRead: replies written while go-smtp still
+// has buffered commands (it calls Read only when it has none) reach the
+// socket in one write, just before the next read; Close flushes the rest.
+func TestConnWriteHoldsRepliesUntilRead(t *testing.T) {
+	rec := &writeRecorder{input: []string{"MAIL FROM:<a@b>\r\n"}}
+	c := &conn{Conn: rec, srv: &Server{conns: map[*conn]struct{}{}}}
 	for _, l := range []string{"250-mx.example.com\r\n", "250-PIPELINING\r\n", "250 SIZE 1024\r\n", "250 2.1.0 Ok\r\n"} {
 		if n, err := c.Write([]byte(l)); n != len(l) || err != nil {
 			t.Fatalf("Write(%q) = %d, %v", l, n, err)
 		}
 	}
-	want := []string{"250-mx.example.com\r\n250-PIPELINING\r\n250 SIZE 1024\r\n", "250 2.1.0 Ok\r\n"}
-	if len(rec.writes) != len(want) {
-		t.Fatalf("writes %q, want %q", rec.writes, want)
+	if len(rec.writes) != 0 {
+		t.Fatalf("written before the next read: %q", rec.writes)
 	}
-	for i := range want {
-		if rec.writes[i] != want[i] {
-			t.Errorf("write %d = %q, want %q", i, rec.writes[i], want[i])
-		}
+	buf := make([]byte, 64)
+	if _, err := c.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	want := "250-mx.example.com\r\n250-PIPELINING\r\n250 SIZE 1024\r\n250 2.1.0 Ok\r\n"
+	if len(rec.writes) != 1 || rec.writes[0] != want {
+		t.Fatalf("writes %q, want one %q", rec.writes, want)
+	}
+	c.Write([]byte("221 2.0.0 Bye\r\n"))
+	c.Close()
+	if len(rec.writes) != 2 || rec.writes[1] != "221 2.0.0 Bye\r\n" {
+		t.Fatalf("Close did not flush: %q", rec.writes)
 	}
 }
+
+// TestConnWriteFlushesWhenFull: a large reply burst is not held forever.
+func TestConnWriteFlushesWhenFull(t *testing.T) {
+	rec := &writeRecorder{}
+	c := &conn{Conn: rec}
+	line := []byte("250 2.1.5 Ok\r\n")
+	for range maxHeld/len(line) + 1 {
+		c.Write(line)
+	}
+	if len(rec.writes) != 1 {
+		t.Fatalf("%d writes after %d bytes, want 1", len(rec.writes), maxHeld)
+	}
+}
+
+func (w *writeRecorder) SetWriteDeadline(time.Time) error { return nil }
+func (w *writeRecorder) Close() error                     { return nil }

@@ -154,7 +154,10 @@ func Listen(addr string) (net.Listener, error) {
 		}
 		return l, nil
 	}
-	l, err := net.Listen("tcp", addr)
+	// No TCP keep-alive: LMTP sessions are short and bounded by read
+	// timeouts, and enabling it costs four setsockopt calls a connection.
+	lc := net.ListenConfig{KeepAlive: -1}
+	l, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
