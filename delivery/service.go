@@ -101,13 +101,30 @@ func New(cfg Config) (*Service, error) {
 
 // outcome is what one recipient's scripts decided.
 type outcome struct {
-	status  transport.Status
-	deliver transport.Recipient // where to deliver downstream; Addr "" for none
-	action  string              // summary for the log
-	reason  string              // vacation reason code or "sent"
+	status transport.Status
+	// deliver lists the downstream deliveries: the recipient itself for
+	// keep, and with --fileinto-detail one local+box address per folder.
+	deliver []delivery
+	action  string // summary for the log
+	reason  string // vacation reason code or "sent"
+}
+
+// delivery is one downstream delivery of a recipient's message.
+type delivery struct {
+	to transport.Recipient
 	// msg is the message to deliver when the script edited it; nil means
 	// the message as received.
 	msg *sieve.Message
+}
+
+// addDelivery adds a delivery unless the same address already has one.
+func (o *outcome) addDelivery(to transport.Recipient, msg *sieve.Message) {
+	for _, d := range o.deliver {
+		if strings.EqualFold(d.to.Addr, to.Addr) {
+			return
+		}
+	}
+	o.deliver = append(o.deliver, delivery{to: to, msg: msg})
 }
 
 // Deliver implements transport.Deliverer.
@@ -197,22 +214,29 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 		marks   []store.Mark
 		recs    []*store.OutboxRecord
 		o       = outcome{reason: "-"}
-		kept    = res.ImplicitKeep
-		box     string
 		actions []string
 	)
+	// edited is the message an action stores when the script changed it.
+	edited := func(m *sieve.Message) *sieve.Message {
+		if m == nil || m == msg {
+			return nil
+		}
+		return m
+	}
+	keep := func(m *sieve.Message) { o.addDelivery(rc, edited(m)) }
 	if runErr == nil {
 		marks = duplicateMarks(user, s.cfg.Now(), res.Duplicates)
 		for _, a := range res.Actions {
 			actions = append(actions, a.Kind())
 			switch a := a.(type) {
 			case *sieve.Keep:
-				kept = true
+				keep(a.Message)
 			case *sieve.FileInto:
-				if box == "" && !strings.EqualFold(a.Mailbox, "INBOX") {
-					box = a.Mailbox
-				} else {
-					kept = true
+				switch {
+				case strings.EqualFold(a.Mailbox, "INBOX") || !s.cfg.FileintoDetail:
+					keep(a.Message)
+				default:
+					o.addDelivery(transport.Recipient{Addr: withDetail(rc.Addr, a.Mailbox, s.delimiter()), ORCPT: rc.ORCPT}, edited(a.Message))
 				}
 			case *sieve.Discard:
 			case *sieve.Reject:
@@ -221,7 +245,7 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 				if r := s.redirect(env, rc, user, a, res.Message); r != nil {
 					recs = append(recs, r)
 				} else {
-					kept = true
+					keep(a.Message)
 				}
 			case *sieve.Vacation:
 				m, r, reason := s.vacation(ctx, env, rc, user, a, msg)
@@ -234,6 +258,9 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 				}
 			}
 		}
+	}
+	if res.ImplicitKeep {
+		keep(res.Message)
 	}
 	if res.ImplicitKeep {
 		actions = append(actions, "implicit-keep")
@@ -254,19 +281,11 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 			s.metrics.Queued.Inc(r.Kind)
 		}
 	}
-	if o.status.Code != 0 { // rejected
+	if o.status.Code != 0 { // rejected: nothing is delivered
+		o.deliver = nil
 		return o
 	}
 	o.status = transport.StatusOK("Ok")
-	switch {
-	case box != "" && s.cfg.FileintoDetail:
-		o.deliver = transport.Recipient{Addr: withDetail(rc.Addr, box, s.delimiter()), ORCPT: rc.ORCPT}
-	case kept || box != "":
-		o.deliver = rc
-	}
-	if res.Message != nil && res.Message != msg {
-		o.msg = res.Message // edited by the script (editheader)
-	}
 	return o
 }
 
@@ -453,44 +472,67 @@ func (s *Service) vacation(ctx context.Context, env *transport.Envelope, rc tran
 }
 
 // forward delivers the kept messages downstream and folds the answers
-// into the outcomes. Recipients whose scripts left the message as received
-// share one transaction; each edited message goes on its own. Without a
-// downstream the message is consumed.
+// into the outcomes: a recipient is answered with the worst status of its
+// deliveries. Deliveries of the message as received share one transaction;
+// each edited message goes in its own. Without a downstream the message is
+// consumed.
 func (s *Service) forward(ctx context.Context, env *transport.Envelope, raw []byte, outs []outcome) {
 	if s.cfg.Downstream == nil {
 		return
 	}
-	groups := map[*sieve.Message][]int{}
+	type ref struct{ out, del int }
+	groups := map[*sieve.Message][]ref{}
 	var order []*sieve.Message
 	for i, o := range outs {
-		if o.deliver.Addr == "" || !o.status.OK() {
+		if !o.status.OK() {
 			continue
 		}
-		if _, ok := groups[o.msg]; !ok {
-			order = append(order, o.msg)
+		for j, d := range o.deliver {
+			if _, ok := groups[d.msg]; !ok {
+				order = append(order, d.msg)
+			}
+			groups[d.msg] = append(groups[d.msg], ref{i, j})
 		}
-		groups[o.msg] = append(groups[o.msg], i)
 	}
 	received := s.received(env)
 	for _, m := range order {
-		idx := groups[m]
-		rcpts := make([]transport.Recipient, len(idx))
-		for j, i := range idx {
-			rcpts[j] = outs[i].deliver
+		refs := groups[m]
+		rcpts := make([]transport.Recipient, len(refs))
+		for k, r := range refs {
+			rcpts[k] = outs[r.out].deliver[r.del].to
 		}
 		body := raw
 		if m != nil {
 			body = m.Raw()
 		}
 		sts := s.cfg.Downstream.Forward(ctx, env.From, rcpts, received, body)
-		for j, i := range idx {
-			if j < len(sts) {
-				outs[i].status = sts[j]
-			} else {
-				outs[i].status = transport.StatusTempFail("4.3.0 Downstream gave no answer")
+		for k, r := range refs {
+			st := transport.StatusTempFail("4.3.0 Downstream gave no answer")
+			if k < len(sts) {
+				st = sts[k]
 			}
+			outs[r.out].status = worse(outs[r.out].status, st)
 		}
 	}
+}
+
+// worse returns the status to answer when a recipient's deliveries got a
+// and b: a temporary failure wins (the client retries them all), then a
+// permanent one, then success.
+func worse(a, b transport.Status) transport.Status {
+	rank := func(s transport.Status) int {
+		switch {
+		case s.Temporary():
+			return 2
+		case s.Permanent():
+			return 1
+		}
+		return 0
+	}
+	if rank(b) > rank(a) {
+		return b
+	}
+	return a
 }
 
 // received is the Received field added to forwarded messages; the client

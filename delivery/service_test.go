@@ -324,3 +324,23 @@ func TestRedirectLoopKeepsInstead(t *testing.T) {
 		t.Fatalf("redirect record = %+v", recs)
 	}
 }
+
+func TestSeveralFoldersEachDelivered(t *testing.T) {
+	down := &fakeDown{answer: map[string]transport.Status{
+		"bob+B@example.com": {Code: 452, Enhanced: [3]int{4, 2, 2}, Message: "over quota"},
+	}}
+	scripts := map[string]string{
+		"example.com/bob.sieve":   "require \"fileinto\";\nfileinto \"A\";\nfileinto \"B\";\nkeep;\n",
+		"example.com/carol.sieve": "require \"fileinto\";\nfileinto \"A\";\nfileinto \"A\";\n",
+	}
+	f := newFixture(t, scripts, down)
+	f.svc.cfg.FileintoDetail = true
+	st := f.deliver(t, "alice@example.org", "bob@example.com", "carol@example.com")
+	if st[0].Code != 452 || st[1].Code != 250 {
+		t.Errorf("statuses = %v, want 452 for bob (one folder failed), 250 for carol", st)
+	}
+	want := "[bob+A@example.com bob+B@example.com bob@example.com carol+A@example.com]"
+	if fmt.Sprint(down.got) != want {
+		t.Errorf("deliveries = %v, want %s", down.got, want)
+	}
+}
