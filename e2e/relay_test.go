@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/vacationd/vacationd/internal/peertest"
 )
 
 // relayFlags are the flags every relay test uses: quick retries.
@@ -28,14 +30,14 @@ func queueReplies(t *testing.T, v *vacationd, n int) []string {
 
 // checkOnce fails unless the sink holds exactly one reply from <> to each
 // sender and nothing else.
-func checkOnce(t *testing.T, sk *sink, senders []string) {
+func checkOnce(t *testing.T, sk *peertest.Sink, senders []string) {
 	t.Helper()
 	seen := map[string]int{}
-	for _, m := range sk.mails(t) {
-		if m.mailFrom != "<>" {
-			t.Errorf("%s: MAIL FROM %s, want <>", m.file, m.mailFrom)
+	for _, m := range sk.Mails(t) {
+		if m.MailFrom != "<>" {
+			t.Errorf("%s: MAIL FROM %s, want <>", m.File, m.MailFrom)
 		}
-		for _, r := range m.rcpts {
+		for _, r := range m.Rcpts {
 			seen[strings.Trim(r, "<>")]++
 		}
 	}
@@ -59,7 +61,7 @@ func onceScripts(t *testing.T) string {
 // it starts.
 func TestRelayDownThenUp(t *testing.T) {
 	t.Parallel()
-	relayAddr := freeAddr(t)
+	relayAddr := peertest.FreeAddr(t)
 	v := startVacationd(t, nil, append([]string{"--scripts", onceScripts(t), "--relay", relayAddr,
 		"--health-max-outbox-age", "300ms"}, relayFlags...)...)
 	senders := queueReplies(t, v, 3)
@@ -67,10 +69,10 @@ func TestRelayDownThenUp(t *testing.T) {
 	if n := v.metric("vacationd_outbox_depth"); n != 3 {
 		t.Fatalf("outbox depth %v with the relay down, want 3", n)
 	}
-	waitFor(t, arriveTimeout, "/healthz 503 with replies stuck", func() bool { return v.healthz() == 503 })
+	peertest.WaitFor(t, arriveTimeout, "/healthz 503 with replies stuck", func() bool { return v.healthz() == 503 })
 
-	sk := startSink(t, relayAddr)
-	sk.waitCount(t, 3)
+	sk := peertest.StartSink(t, startTimeout, relayAddr)
+	sk.WaitCount(t, arriveTimeout, 3)
 	v.waitMetric(`vacationd_outbox_sent_total{kind="vacation"}`, 3)
 	v.waitMetric("vacationd_outbox_depth", 0)
 	checkOnce(t, sk, senders)
@@ -83,7 +85,7 @@ func TestRelayDownThenUp(t *testing.T) {
 // all delivered after the restart, exactly once.
 func TestKill9KeepsQueuedReplies(t *testing.T) {
 	t.Parallel()
-	relayAddr := freeAddr(t)
+	relayAddr := peertest.FreeAddr(t)
 	v := startVacationd(t, nil, append([]string{"--scripts", onceScripts(t), "--relay", relayAddr}, relayFlags...)...)
 	senders := queueReplies(t, v, 20)
 	if n := v.metric("vacationd_outbox_depth"); n != 20 {
@@ -91,9 +93,9 @@ func TestKill9KeepsQueuedReplies(t *testing.T) {
 	}
 	v.kill()
 
-	sk := startSink(t, relayAddr)
+	sk := peertest.StartSink(t, startTimeout, relayAddr)
 	v.start()
-	sk.waitCount(t, 20)
+	sk.WaitCount(t, arriveTimeout, 20)
 	v.waitMetric(`vacationd_outbox_sent_total{kind="vacation"}`, 20)
 	v.waitMetric("vacationd_outbox_depth", 0)
 	checkOnce(t, sk, senders)
@@ -114,19 +116,19 @@ func TestKill9KeepsQueuedReplies(t *testing.T) {
 func TestKill9WhileSending(t *testing.T) {
 	t.Parallel()
 	const n, workers = 200, 4
-	sk := startSink(t, "")
-	v := startVacationd(t, nil, append([]string{"--scripts", onceScripts(t), "--relay", sk.addr,
+	sk := peertest.StartSink(t, startTimeout, "")
+	v := startVacationd(t, nil, append([]string{"--scripts", onceScripts(t), "--relay", sk.Addr,
 		"--relay-workers", fmt.Sprint(workers)}, relayFlags...)...)
 	senders := queueReplies(t, v, n)
 	v.kill()
-	before := sk.count(t)
+	before := sk.Count(t)
 
 	v.start()
 	v.waitMetric("vacationd_outbox_depth", 0)
 	sent := v.metric(`vacationd_outbox_sent_total{kind="vacation"}`)
 	seen := map[string]int{}
-	for _, m := range sk.mails(t) {
-		for _, r := range m.rcpts {
+	for _, m := range sk.Mails(t) {
+		for _, r := range m.Rcpts {
 			seen[strings.Trim(r, "<>")]++
 		}
 	}
@@ -153,22 +155,22 @@ func TestRelayProxyV2(t *testing.T) {
 	}{{"v2", true}, {"off", false}} {
 		t.Run(tc.proxy, func(t *testing.T) {
 			t.Parallel()
-			sk := startSink(t, "")
-			front := startHAProxy(t, "accept-proxy", sk.addr, "")
+			sk := peertest.StartSink(t, startTimeout, "")
+			front := peertest.StartHAProxy(t, startTimeout, peertest.HAProxy{Bind: "accept-proxy", Backend: sk.Addr, ClientTimeout: haproxyClientTimeout})
 			v := startVacationd(t, nil, append([]string{"--scripts", onceScripts(t), "--relay", front,
 				"--relay-proxy", tc.proxy}, relayFlags...)...)
 			queueReplies(t, v, 1)
 			if tc.arrive {
-				sk.waitCount(t, 1)
+				sk.WaitCount(t, arriveTimeout, 1)
 				v.waitMetric(`vacationd_outbox_sent_total{kind="vacation"}`, 1)
-				if m := sk.mails(t)[0]; m.mailFrom != "<>" {
-					t.Errorf("MAIL FROM %s, want <>", m.mailFrom)
+				if m := sk.Mails(t)[0]; m.MailFrom != "<>" {
+					t.Errorf("MAIL FROM %s, want <>", m.MailFrom)
 				}
 				return
 			}
 			v.waitMetricAtLeast(`vacationd_relay_errors_total{class="temporary"}`, 1)
 			v.waitLog("will retry")
-			if n := sk.count(t); n != 0 {
+			if n := sk.Count(t); n != 0 {
 				t.Errorf("%d replies at the sink without a PROXY header, want 0", n)
 			}
 			if n := v.metric("vacationd_outbox_depth"); n != 1 {

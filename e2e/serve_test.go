@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/vacationd/vacationd/internal/peertest"
 )
 
 // swaksLMTP sends one message with swaks over LMTP and returns the
@@ -44,11 +46,11 @@ func dataReply(transcript string) string {
 // after a restart on the same data directory.
 func TestHAProxyProxyV2Once(t *testing.T) {
 	t.Parallel()
-	sk := startSink(t, "")
+	sk := peertest.StartSink(t, startTimeout, "")
 	scripts := scriptsDir(t, map[string]string{"example.com/bob.sieve": onceScript})
 	v := startVacationd(t, nil, "--proxy", "required", "--proxy-trusted", "127.0.0.1/32",
-		"--scripts", scripts, "--relay", sk.addr, "--retry-min", "200ms")
-	front := startHAProxy(t, "", v.lmtp, "send-proxy-v2")
+		"--scripts", scripts, "--relay", sk.Addr, "--retry-min", "200ms")
+	front := peertest.StartHAProxy(t, startTimeout, peertest.HAProxy{Backend: v.lmtp, Server: "send-proxy-v2", ClientTimeout: haproxyClientTimeout})
 	msg := message("alice@example.org", "once-1")
 
 	send := func(round string) {
@@ -60,19 +62,19 @@ func TestHAProxyProxyV2Once(t *testing.T) {
 	}
 
 	send("first message")
-	sk.waitCount(t, 1)
+	sk.WaitCount(t, arriveTimeout, 1)
 	v.waitMetric(`vacationd_outbox_sent_total{kind="vacation"}`, 1)
-	mails := sk.mails(t)
+	mails := sk.Mails(t)
 	if len(mails) != 1 {
 		t.Fatalf("sink has %d messages, want 1", len(mails))
 	}
 	m := mails[0]
-	if m.mailFrom != "<>" || len(m.rcpts) != 1 || m.rcpts[0] != "<alice@example.org>" {
-		t.Errorf("reply envelope: MAIL FROM %s RCPT TO %v, want <> and <alice@example.org>", m.mailFrom, m.rcpts)
+	if m.MailFrom != "<>" || len(m.Rcpts) != 1 || m.Rcpts[0] != "<alice@example.org>" {
+		t.Errorf("reply envelope: MAIL FROM %s RCPT TO %v, want <> and <alice@example.org>", m.MailFrom, m.Rcpts)
 	}
 	for _, want := range []string{"Auto-Submitted: auto-replied", "In-Reply-To: <once-1@example.org>", "Subject: Away", "I am away until Monday."} {
-		if !strings.Contains(m.text, want) {
-			t.Errorf("reply lacks %q:\n%s", want, m.text)
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("reply lacks %q:\n%s", want, m.Text)
 		}
 	}
 	if got := v.metric(`vacationd_proxy_rejected_total{cause="missing"}`) + v.metric(`vacationd_proxy_rejected_total{cause="untrusted"}`); got != 0 {
@@ -98,7 +100,7 @@ func TestHAProxyProxyV2Once(t *testing.T) {
 	if n := v.metric(`vacationd_outbox_depth`); n != 0 {
 		t.Errorf("outbox depth %v after the restart, want 0", n)
 	}
-	if n := sk.count(t); n != 1 {
+	if n := sk.Count(t); n != 1 {
 		t.Errorf("sink has %d messages, want exactly 1", n)
 	}
 }
@@ -110,7 +112,7 @@ func TestProxyHeaderRefused(t *testing.T) {
 	t.Parallel()
 	v := startVacationd(t, nil, "--proxy", "required", "--proxy-trusted", "192.0.2.0/24,2001:db8::/32",
 		"--proxy-timeout", "500ms")
-	front := startHAProxy(t, "", v.lmtp, "send-proxy-v2")
+	front := peertest.StartHAProxy(t, startTimeout, peertest.HAProxy{Backend: v.lmtp, Server: "send-proxy-v2", ClientTimeout: haproxyClientTimeout})
 	msg := message("alice@example.org", "untrusted-1")
 
 	out, err := swaksLMTP(t, front, "alice@example.org", "bob@example.com", msg)
@@ -133,7 +135,7 @@ func TestProxyHeaderRefused(t *testing.T) {
 	if err == nil || strings.Contains(out, "<-  220") {
 		t.Errorf("no header with --proxy required: swaks exit %v, want a refused connection\n%s", err, out)
 	}
-	waitFor(t, arriveTimeout, "a rejection for a missing header", func() bool {
+	peertest.WaitFor(t, arriveTimeout, "a rejection for a missing header", func() bool {
 		return v2.metric(`vacationd_proxy_rejected_total{cause="timeout"}`)+v2.metric(`vacationd_proxy_rejected_total{cause="missing"}`) >= 1
 	})
 	v2.waitLog("PROXY header rejected", "peer=127.0.0.1:")

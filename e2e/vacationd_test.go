@@ -10,8 +10,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vacationd/vacationd/internal/peertest"
 )
 
 // vacationd is one `vacationd serve` instance. Its LMTP and HTTP addresses
@@ -22,8 +25,8 @@ type vacationd struct {
 	data       string
 	args       []string
 	env        []string
-	log        *syncBuffer // output of every run, in order
-	p          *proc
+	log        *peertest.SyncBuffer // output of every run, in order
+	p          *peertest.Proc
 }
 
 // startVacationd runs `vacationd serve` on fresh ports with a fresh data
@@ -32,8 +35,8 @@ func startVacationd(t *testing.T, env []string, flags ...string) *vacationd {
 	t.Helper()
 	needServe(t)
 	v := &vacationd{
-		t: t, lmtp: freeAddr(t), http: freeAddr(t), data: t.TempDir(),
-		env: env, log: &syncBuffer{},
+		t: t, lmtp: peertest.FreeAddr(t), http: peertest.FreeAddr(t), data: t.TempDir(),
+		env: env, log: &peertest.SyncBuffer{},
 	}
 	v.args = append([]string{"serve",
 		"--lmtp", v.lmtp, "--http", v.http, "--data", v.data,
@@ -45,10 +48,10 @@ func startVacationd(t *testing.T, env []string, flags ...string) *vacationd {
 // start runs the service (again) and waits until it answers on HTTP.
 func (v *vacationd) start() {
 	v.t.Helper()
-	v.p = startProc(v.t, "vacationd", v.log, v.env, binary, v.args...)
-	waitFor(v.t, startTimeout, "vacationd /healthz", func() bool {
-		if v.p.exited() {
-			v.t.Fatalf("vacationd exited at start: %v\n%s", v.p.err, v.log.String())
+	v.p = peertest.StartProc(v.t, "vacationd", v.log, v.env, binary, v.args...)
+	peertest.WaitFor(v.t, startTimeout, "vacationd /healthz", func() bool {
+		if v.p.Exited() {
+			v.t.Fatalf("vacationd exited at start: %v\n%s", v.p.Err(), v.log.String())
 		}
 		resp, err := http.Get("http://" + v.http + "/healthz")
 		if err != nil {
@@ -62,7 +65,7 @@ func (v *vacationd) start() {
 // stop ends the service with SIGTERM and expects a clean exit.
 func (v *vacationd) stop() {
 	v.t.Helper()
-	if err := v.p.terminate(); err != nil {
+	if err := v.p.Stop(syscall.SIGTERM, stopTimeout); err != nil {
 		v.t.Fatalf("vacationd after SIGTERM: %v", err)
 	}
 }
@@ -70,7 +73,7 @@ func (v *vacationd) stop() {
 // kill ends the service with SIGKILL: no shutdown code runs.
 func (v *vacationd) kill() {
 	v.t.Helper()
-	v.p.kill()
+	v.p.Kill()
 }
 
 // logs returns everything the service logged so far.
@@ -81,7 +84,7 @@ func (v *vacationd) logs() string { return v.log.String() }
 func (v *vacationd) waitLog(parts ...string) string {
 	v.t.Helper()
 	var found string
-	waitFor(v.t, arriveTimeout, "a log line with "+strings.Join(parts, " … "), func() bool {
+	peertest.WaitFor(v.t, arriveTimeout, "a log line with "+strings.Join(parts, " … "), func() bool {
 		found = findLine(v.logs(), parts...)
 		return found != ""
 	})
@@ -146,7 +149,7 @@ func (v *vacationd) metric(series string) float64 {
 func (v *vacationd) waitMetric(series string, want float64) {
 	v.t.Helper()
 	var got float64
-	waitFor(v.t, arriveTimeout, series+" = "+strconv.FormatFloat(want, 'g', -1, 64), func() bool {
+	peertest.WaitFor(v.t, arriveTimeout, series+" = "+strconv.FormatFloat(want, 'g', -1, 64), func() bool {
 		got = v.metric(series)
 		return got == want
 	})
@@ -155,7 +158,7 @@ func (v *vacationd) waitMetric(series string, want float64) {
 // waitMetricAtLeast waits until the series reaches want.
 func (v *vacationd) waitMetricAtLeast(series string, want float64) {
 	v.t.Helper()
-	waitFor(v.t, arriveTimeout, series+" >= "+strconv.FormatFloat(want, 'g', -1, 64), func() bool {
+	peertest.WaitFor(v.t, arriveTimeout, series+" >= "+strconv.FormatFloat(want, 'g', -1, 64), func() bool {
 		return v.metric(series) >= want
 	})
 }

@@ -2,71 +2,19 @@ package transport
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	proxyproto "github.com/pires/go-proxyproto"
+
+	"github.com/vacationd/vacationd/internal/peertest"
 )
 
 // These tests run a real HAProxy between the peers; they skip when the
 // haproxy binary is absent.
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// startHAProxy runs haproxy with the given frontend/backend sections and
-// waits until addr accepts connections.
-func startHAProxy(t *testing.T, addr, sections string) {
-	t.Helper()
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Skip("haproxy not installed; skipping the HAProxy interop test")
-	}
-	cfg := "global\n  maxconn 64\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n" + sections
-	path := filepath.Join(t.TempDir(), "haproxy.cfg")
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var out syncBuffer
-	cmd := exec.Command(bin, "-db", "-f", path)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("haproxy output:\n%s", out.String())
-		}
-	})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("haproxy did not listen on %s: %v\n%s", addr, err, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // TestHAProxySendProxy: HAProxy with send-proxy / send-proxy-v2 in front of
 // the LMTP server with --proxy required.
@@ -76,8 +24,7 @@ func TestHAProxySendProxy(t *testing.T) {
 			rec := &recorder{}
 			srv, lmtpAddr := startServer(t, Config{Deliverer: rec, Proxy: ProxyRequired,
 				ProxyTrusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
-			front := freePort(t)
-			startHAProxy(t, front, fmt.Sprintf("frontend f\n  bind %s\n  default_backend b\nbackend b\n  server lmtp %s %s\n", front, lmtpAddr, opt))
+			front := peertest.StartHAProxy(t, 5*time.Second, peertest.HAProxy{Backend: lmtpAddr, Server: opt})
 			lc := dialLine(t, "tcp", front)
 			lc.expect(220)
 			lc.cmd("LHLO client.test", 250)
@@ -109,8 +56,7 @@ func TestHAProxyAcceptProxy(t *testing.T) {
 			return proxyproto.REQUIRE, nil
 		}, ReadHeaderTimeout: 5 * time.Second}
 	}, nil)
-	front := freePort(t)
-	startHAProxy(t, front, fmt.Sprintf("frontend f\n  bind %s accept-proxy\n  default_backend b\nbackend b\n  server relay %s send-proxy-v2\n", front, relayAddr))
+	front := peertest.StartHAProxy(t, 5*time.Second, peertest.HAProxy{Bind: "accept-proxy", Backend: relayAddr, Server: "send-proxy-v2"})
 
 	s := newTestSender(t, SenderConfig{Addr: front, Proxy: ProxyHeaderV2, ProxySource: netip.MustParseAddr("192.0.2.25"),
 		CommandTimeout: 5 * time.Second})

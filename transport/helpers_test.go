@@ -2,41 +2,22 @@ package transport
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vacationd/vacationd/internal/peertest"
 )
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func testLogger(t testing.TB) (*slog.Logger, *syncBuffer) {
-	buf := &syncBuffer{}
+func testLogger(t testing.TB) (*slog.Logger, *peertest.SyncBuffer) {
+	buf := &peertest.SyncBuffer{}
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
 }
 
@@ -186,16 +167,4 @@ func (lc *lineClient) closed() bool {
 		return false
 	}
 	return err == io.EOF || strings.Contains(err.Error(), "reset")
-}
-
-// sharedTempDir returns a t.TempDir that other users (the daemons a test
-// starts, which drop root) can read and write.
-func sharedTempDir(t testing.TB) string {
-	t.Helper()
-	dir := t.TempDir()
-	for d := dir; d != filepath.Dir(d) && strings.HasPrefix(d, os.TempDir()+"/"); d = filepath.Dir(d) {
-		os.Chmod(d, 0o755)
-	}
-	os.Chmod(dir, 0o777)
-	return dir
 }

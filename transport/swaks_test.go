@@ -6,15 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vacationd/vacationd/internal/peertest"
 )
 
 // TestSwaksLMTP drives the server with swaks (pipelining, TCP and a unix
 // socket); it skips when swaks is absent.
 func TestSwaksLMTP(t *testing.T) {
-	bin, err := exec.LookPath("swaks")
-	if err != nil {
-		t.Skip("swaks not installed; skipping the swaks interop test")
-	}
+	bin := peertest.Tool(t, "swaks", "swaks")
 	rec := downstream()
 	_, addr := startServer(t, Config{Deliverer: rec})
 	host, port, _ := net.SplitHostPort(addr)

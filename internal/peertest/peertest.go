@@ -1,0 +1,87 @@
+// Package peertest starts the real peers that interop and end-to-end tests
+// talk to (HAProxy, Postfix's smtp-sink, Dovecot LMTP) and holds the small
+// helpers those tests share: programs looked up or the test skipped, free
+// 127.0.0.1 ports, bounded polling, child processes tied to the test's life.
+//
+// Every starter skips the test, naming the Debian package to install, when
+// its program is absent. Bounds are the caller's: each wait takes its
+// timeout, so every test package keeps its own.
+package peertest
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+)
+
+// PollInterval is the pause between two polls of WaitFor.
+const PollInterval = 20 * time.Millisecond
+
+// Tool returns the path of an external program, or skips the test naming
+// the Debian package that provides it. /usr/sbin is searched too, since it
+// is not on every user's PATH.
+func Tool(t testing.TB, name, pkg string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	for _, dir := range []string{"/usr/sbin", "/usr/bin", "/usr/local/sbin"} {
+		p := dir + "/" + name
+		if st, err := os.Stat(p); err == nil && st.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	t.Skipf("%s not found (install the Debian package %s); skipping", name, pkg)
+	return ""
+}
+
+// WaitFor polls cond until it holds, failing the test after timeout; what
+// names the awaited state in the failure.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(PollInterval)
+	}
+}
+
+// SharedDir makes a fresh directory with the given mode outside
+// t.TempDir (whose parents are private to us), for peers that drop root to
+// another user, and removes it at the end of the test.
+func SharedDir(t testing.TB, prefix string, mode os.FileMode) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, mode); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// SyncBuffer collects output written from several goroutines (a process's
+// stdout and stderr, a logger).
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
