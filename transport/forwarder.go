@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"time"
 
@@ -72,32 +71,11 @@ func NewForwarder(cfg ForwarderConfig) (*Forwarder, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.LHLOName == "" {
-		if cfg.LHLOName, err = os.Hostname(); err != nil {
-			cfg.LHLOName = "localhost"
-		}
-	}
+	cfg.LHLOName = localName(cfg.LHLOName)
 	if strings.ContainsAny(cfg.LHLOName, " \r\n") {
 		return nil, fmt.Errorf("delivery target %s: LHLO name %q", cfg.Target, cfg.LHLOName)
 	}
-	if cfg.DialTimeout <= 0 {
-		cfg.DialTimeout = 30 * time.Second
-	}
-	if cfg.CommandTimeout <= 0 {
-		cfg.CommandTimeout = time.Minute
-	}
-	if cfg.DataTimeout <= 0 {
-		cfg.DataTimeout = 5 * time.Minute
-	}
-	if cfg.MaxIdle <= 0 {
-		cfg.MaxIdle = 4
-	}
-	if cfg.IdleTimeout <= 0 {
-		cfg.IdleTimeout = 30 * time.Second
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	clientDefaults(&cfg.DialTimeout, &cfg.CommandTimeout, &cfg.DataTimeout, &cfg.MaxIdle, &cfg.IdleTimeout, &cfg.Logger)
 	return &Forwarder{
 		cfg: cfg, network: network, addr: addr, log: cfg.Logger,
 		pool: pool{maxIdle: cfg.MaxIdle, idleTimeout: cfg.IdleTimeout},

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"os"
 	"strings"
 	"time"
 
@@ -180,35 +179,14 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 	if cfg.AuthPassword != "" && cfg.AuthUser == "" {
 		return nil, fmt.Errorf("relay %s: AUTH password without user", cfg.Addr)
 	}
-	if cfg.HeloName == "" {
-		if cfg.HeloName, err = os.Hostname(); err != nil {
-			cfg.HeloName = "localhost"
-		}
-	}
+	cfg.HeloName = localName(cfg.HeloName)
 	if strings.ContainsAny(cfg.HeloName, " \r\n") {
 		return nil, fmt.Errorf("relay %s: HELO name %q", cfg.Addr, cfg.HeloName)
 	}
 	if cfg.TLSServerName == "" {
 		cfg.TLSServerName = host
 	}
-	if cfg.DialTimeout <= 0 {
-		cfg.DialTimeout = 30 * time.Second
-	}
-	if cfg.CommandTimeout <= 0 {
-		cfg.CommandTimeout = time.Minute
-	}
-	if cfg.DataTimeout <= 0 {
-		cfg.DataTimeout = 5 * time.Minute
-	}
-	if cfg.MaxIdle <= 0 {
-		cfg.MaxIdle = 4
-	}
-	if cfg.IdleTimeout <= 0 {
-		cfg.IdleTimeout = 30 * time.Second
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	clientDefaults(&cfg.DialTimeout, &cfg.CommandTimeout, &cfg.DataTimeout, &cfg.MaxIdle, &cfg.IdleTimeout, &cfg.Logger)
 	return &Sender{
 		cfg: cfg,
 		tls: &tls.Config{

@@ -87,13 +87,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Proxy == ProxyRequired && len(cfg.ProxyTrusted) == 0 {
 		return nil, errors.New("lmtp server: proxy mode required needs at least one trusted network (0.0.0.0/0,::/0 trusts all)")
 	}
-	if cfg.Hostname == "" {
-		h, err := os.Hostname()
-		if err != nil {
-			h = "localhost"
-		}
-		cfg.Hostname = h
-	}
+	cfg.Hostname = localName(cfg.Hostname)
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = 50 << 20
 	}
