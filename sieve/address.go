@@ -222,19 +222,8 @@ func (p *addrParser) angleAddr() (mailAddress, bool) {
 
 func (p *addrParser) addrSpec() (mailAddress, bool) {
 	var local strings.Builder
-	for {
-		w, ok := p.word()
-		if !ok {
-			return mailAddress{local: local.String()}, false
-		}
-		local.WriteString(w)
-		p.skipCFWS()
-		if p.i < len(p.s) && p.s[p.i] == '.' {
-			local.WriteByte('.')
-			p.i++
-			continue
-		}
-		break
+	if !p.dotWords(&local) {
+		return mailAddress{local: local.String()}, false
 	}
 	if p.i >= len(p.s) || p.s[p.i] != '@' {
 		return mailAddress{local: local.String()}, false
@@ -249,23 +238,30 @@ func (p *addrParser) addrSpec() (mailAddress, bool) {
 		}
 		domain.WriteString(p.s[p.i : p.i+end+1])
 		p.i += end + 1
-	} else {
-		for {
-			w, ok := p.word()
-			if !ok {
-				return mailAddress{local: local.String(), domain: domain.String()}, false
-			}
-			domain.WriteString(w)
-			p.skipCFWS()
-			if p.i < len(p.s) && p.s[p.i] == '.' {
-				domain.WriteByte('.')
-				p.i++
-				continue
-			}
-			break
-		}
+	} else if !p.dotWords(&domain) {
+		return mailAddress{local: local.String(), domain: domain.String()}, false
 	}
 	return mailAddress{local: local.String(), domain: domain.String()}, true
+}
+
+// dotWords reads words separated by '.' (each followed by optional CFWS)
+// into b, dots included; false when a word is missing, with b holding
+// what came before it.
+func (p *addrParser) dotWords(b *strings.Builder) bool {
+	for {
+		w, ok := p.word()
+		if !ok {
+			return false
+		}
+		b.WriteString(w)
+		p.skipCFWS()
+		if p.i < len(p.s) && p.s[p.i] == '.' {
+			b.WriteByte('.')
+			p.i++
+			continue
+		}
+		return true
+	}
 }
 
 // addressPart extracts a part of an address; ok is false when the part

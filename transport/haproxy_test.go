@@ -27,11 +27,7 @@ func TestHAProxySendProxy(t *testing.T) {
 			front := peertest.StartHAProxy(t, 5*time.Second, peertest.HAProxy{Backend: lmtpAddr, Server: opt})
 			lc := dialLine(t, "tcp", front)
 			lc.expect(220)
-			lc.cmd("LHLO client.test", 250)
-			lc.cmd("MAIL FROM:<a@example.org>", 250)
-			lc.cmd("RCPT TO:<b@example.com>", 250)
-			lc.cmd("DATA", 354)
-			lc.send("Subject: via haproxy\r\n\r\nx\r\n.\r\n")
+			lc.transaction("client.test", "a@example.org", "b@example.com", "Subject: via haproxy\r\n\r\nx\r\n")
 			lc.expect(250)
 			env, _ := rec.last(t)
 			if env.ClientAddr.String() != lc.c.LocalAddr().String() || !env.Proxied {

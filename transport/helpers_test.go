@@ -155,6 +155,18 @@ func (lc *lineClient) cmd(line string, code int) string {
 	return lc.expect(code)
 }
 
+// transaction runs LHLO lhlo, MAIL FROM:<from>, RCPT TO:<rcpt> and DATA,
+// checking each is accepted, then sends body and the final dot; the reply
+// to the end of DATA is left for the caller to read.
+func (lc *lineClient) transaction(lhlo, from, rcpt, body string) {
+	lc.t.Helper()
+	lc.cmd("LHLO "+lhlo, 250)
+	lc.cmd("MAIL FROM:<"+from+">", 250)
+	lc.cmd("RCPT TO:<"+rcpt+">", 250)
+	lc.cmd("DATA", 354)
+	lc.send(body + ".\r\n")
+}
+
 // closed reports whether the server closed the connection without sending
 // anything more.
 func (lc *lineClient) closed() bool {

@@ -152,11 +152,7 @@ func TestProxy(t *testing.T) {
 				return
 			}
 			lc.expect(220)
-			lc.cmd("LHLO proxied.test", 250)
-			lc.cmd("MAIL FROM:<a@example.org>", 250)
-			lc.cmd("RCPT TO:<b@example.com>", 250)
-			lc.cmd("DATA", 354)
-			lc.send("x\r\n.\r\n")
+			lc.transaction("proxied.test", "a@example.org", "b@example.com", "x\r\n")
 			lc.expect(250)
 			env, _ := rec.last(t)
 			want := tt.client
@@ -208,11 +204,7 @@ func TestProxyUnixSocket(t *testing.T) {
 	lc := dialLine(t, "unix", sock)
 	lc.send("PROXY TCP4 192.0.2.7 198.51.100.1 4567 2424\r\n")
 	lc.expect(220)
-	lc.cmd("LHLO c", 250)
-	lc.cmd("MAIL FROM:<a@example.org>", 250)
-	lc.cmd("RCPT TO:<b@example.com>", 250)
-	lc.cmd("DATA", 354)
-	lc.send("x\r\n.\r\n")
+	lc.transaction("c", "a@example.org", "b@example.com", "x\r\n")
 	lc.expect(250)
 	if env, _ := rec.last(t); env.ClientAddr.String() != "192.0.2.7:4567" {
 		t.Errorf("client %s", env.ClientAddr)

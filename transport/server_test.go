@@ -94,11 +94,7 @@ func TestLMTPPerRecipient(t *testing.T) {
 	}
 	// The session goes on: a second transaction with the null sender,
 	// after a new LHLO.
-	lc.cmd("LHLO other.test", 250)
-	lc.cmd("MAIL FROM:<>", 250)
-	lc.cmd("RCPT TO:<ok@example.com>", 250)
-	lc.cmd("DATA", 354)
-	lc.send("x\r\n.\r\n")
+	lc.transaction("other.test", "", "ok@example.com", "x\r\n")
 	lc.expect(250)
 	if env, _ := rec.last(t); env.From != "" || len(env.Recipients) != 1 || env.ClientHost != "other.test" {
 		t.Errorf("second envelope %+v", env)
@@ -309,11 +305,7 @@ func TestShutdown(t *testing.T) {
 	idle.cmd("LHLO c", 250)
 	busy := dialLine(t, "tcp", addr)
 	busy.expect(220)
-	busy.cmd("LHLO c", 250)
-	busy.cmd("MAIL FROM:<a@b>", 250)
-	busy.cmd("RCPT TO:<x@y>", 250)
-	busy.cmd("DATA", 354)
-	busy.send("x\r\n.\r\n")
+	busy.transaction("c", "a@b", "x@y", "x\r\n")
 	<-entered
 
 	shut := make(chan error, 1)
@@ -357,11 +349,7 @@ func TestShutdownDeadline(t *testing.T) {
 	srv, addr := startServer(t, Config{Deliverer: rec})
 	lc := dialLine(t, "tcp", addr)
 	lc.expect(220)
-	lc.cmd("LHLO c", 250)
-	lc.cmd("MAIL FROM:<a@b>", 250)
-	lc.cmd("RCPT TO:<x@y>", 250)
-	lc.cmd("DATA", 354)
-	lc.send("x\r\n.\r\n")
+	lc.transaction("c", "a@b", "x@y", "x\r\n")
 	<-entered
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
