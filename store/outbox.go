@@ -406,20 +406,7 @@ func (db *DB) Drop(id uint64, why string) error {
 
 // ListOutbox returns every outbox record in ID (queueing) order.
 func (db *DB) ListOutbox() ([]OutboxRecord, error) {
-	var out []OutboxRecord
-	err := db.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
-			if len(k) != 8 {
-				return fmt.Errorf("bad outbox key %x", k)
-			}
-			r, err := decodeOutbox(binary.BigEndian.Uint64(k), v)
-			if err != nil {
-				return err
-			}
-			out = append(out, r)
-			return nil
-		})
-	})
+	out, err := listByID(db, bucketOutbox, decodeOutbox)
 	if err != nil {
 		return nil, fmt.Errorf("list outbox: %w", err)
 	}
@@ -428,13 +415,23 @@ func (db *DB) ListOutbox() ([]OutboxRecord, error) {
 
 // ListDropped returns the retained dropped records, oldest first.
 func (db *DB) ListDropped() ([]DroppedRecord, error) {
-	var out []DroppedRecord
+	out, err := listByID(db, bucketOutboxDropped, decodeDropped)
+	if err != nil {
+		return nil, fmt.Errorf("list dropped: %w", err)
+	}
+	return out, nil
+}
+
+// listByID decodes every record of a bucket keyed by 8-byte big-endian
+// IDs, in ID order, in one read transaction.
+func listByID[T any](db *DB, bucket []byte, decode func(id uint64, v []byte) (T, error)) ([]T, error) {
+	var out []T
 	err := db.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketOutboxDropped).ForEach(func(k, v []byte) error {
+		return tx.Bucket(bucket).ForEach(func(k, v []byte) error {
 			if len(k) != 8 {
-				return fmt.Errorf("bad outbox_dropped key %x", k)
+				return fmt.Errorf("bad %s key %x", bucket, k)
 			}
-			r, err := decodeDropped(binary.BigEndian.Uint64(k), v)
+			r, err := decode(binary.BigEndian.Uint64(k), v)
 			if err != nil {
 				return err
 			}
@@ -442,10 +439,7 @@ func (db *DB) ListDropped() ([]DroppedRecord, error) {
 			return nil
 		})
 	})
-	if err != nil {
-		return nil, fmt.Errorf("list dropped: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // OutboxStats returns the number of records in the outbox and the age at
