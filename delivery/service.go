@@ -248,7 +248,7 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 					keep(a.Message)
 				}
 			case *sieve.Vacation:
-				m, r, reason := s.vacation(ctx, env, rc, user, a, msg)
+				m, r, reason := s.vacation(ctx, env, rc, user, a, msg, res.Message)
 				o.reason = reason
 				if r != nil {
 					recs = append(recs, r)
@@ -433,7 +433,9 @@ func (s *Service) redirect(env *transport.Envelope, rc transport.Recipient, user
 
 // vacation decides and composes a reply; it returns the dedup mark and
 // outbox record to commit (nil when no reply is due) and the reason code.
-func (s *Service) vacation(ctx context.Context, env *transport.Envelope, rc transport.Recipient, user string, a *sieve.Vacation, msg *sieve.Message) (*store.Mark, *store.OutboxRecord, string) {
+// vacation decides and queues a reply; msg is the message as received,
+// edited the message as the script left it (the checks read that one).
+func (s *Service) vacation(ctx context.Context, env *transport.Envelope, rc transport.Recipient, user string, a *sieve.Vacation, msg, edited *sieve.Message) (*store.Mark, *store.OutboxRecord, string) {
 	if !strings.EqualFold(user, rc.Addr) {
 		// The user's address without detail is one of the user's
 		// addresses (copy mode delivers to user+detail@domain).
@@ -441,7 +443,7 @@ func (s *Service) vacation(ctx context.Context, env *transport.Envelope, rc tran
 		cp.Addresses = append(append([]string(nil), a.Addresses...), user)
 		a = &cp
 	}
-	in := &vacation.Input{User: user, Action: a, Message: msg,
+	in := &vacation.Input{User: user, Action: a, Message: msg, Edited: edited,
 		Envelope: vacation.Envelope{From: env.From, To: rc.Addr, OrigTo: rc.ORCPT}}
 	d, err := s.cfg.Responder.Decide(ctx, in)
 	if err != nil {

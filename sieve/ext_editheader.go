@@ -160,7 +160,7 @@ func execAddHeader(r *run, n *node) error {
 		return r.errorf(n.pos, "addheader action: specified header value '%s' is too large (%d bytes)", sanitize(value, 80), len(value))
 	}
 	name = canonicalFieldName(name)
-	f := Field{Name: name, Value: " " + foldHeaderValue(len(name), encodeHeaderValue(value))}
+	f := Field{Name: name, Value: " " + foldHeaderValue(len(name), encodeHeaderValue(value)), Added: true}
 	fields := make([]Field, 0, len(r.msg.Fields)+1)
 	if n.has("last") {
 		fields = append(append(fields, r.msg.Fields...), f)

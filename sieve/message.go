@@ -13,6 +13,10 @@ import (
 type Field struct {
 	Name  string // as written
 	Value string // raw value: folding kept, without the trailing line break
+	// Added is set on fields inserted by editheader's addheader. Dovecot
+	// hands their values to Pigeonhole's vacation checks with the space
+	// after the colon still in front.
+	Added bool
 }
 
 // Message is a parsed RFC 5322 message: its header fields in order and its

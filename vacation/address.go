@@ -42,6 +42,25 @@ func domainPart(addr string) string {
 // domain both case-insensitively.
 func sameAddress(a, b string) bool { return a != "" && strings.EqualFold(a, b) }
 
+// unquoteLocal writes an SMTP address with a quoted local part
+// ("a b"@example.org) as the address headers' parser gives it (a
+// b@example.org), so that the two compare equal as in Pigeonhole.
+func unquoteLocal(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 2 || addr[0] != '"' || addr[at-1] != '"' {
+		return addr
+	}
+	var b strings.Builder
+	q := addr[1 : at-1]
+	for i := 0; i < len(q); i++ {
+		if q[i] == '\\' && i+1 < len(q) {
+			i++
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String() + addr[at:]
+}
+
 // isSystemAddress reports the senders that never get a reply: MAILER-DAEMON,
 // LISTSERV, majordomo, *-request* and owner-* local parts.
 func isSystemAddress(addr string) bool {

@@ -61,7 +61,7 @@ func (r *Responder) Compose(in *Input, d *Decision) (*Reply, error) {
 		}
 		from = mail.Address{Address: pm}
 	}
-	to := replyTo(msg, d.RcptTo, s.ToHeaderIgnoreEnvelope)
+	to := replyTo(msg, unquoteLocal(d.RcptTo), s.ToHeaderIgnoreEnvelope)
 
 	subject := act.Subject
 	if subject == "" {
@@ -73,11 +73,11 @@ func (r *Responder) Compose(in *Input, d *Decision) (*Reply, error) {
 	fields := []field{
 		{"Message-ID", rep.MessageID},
 		{"Date", d.Now.Format("Mon, 02 Jan 2006 15:04:05 -0700")},
-		{"From", formatAddress(from)},
+		{"From", fromField(from, d.fromRaw)},
 		{"To", formatAddress(to)},
 		{"Subject", encodeText(subject)},
 	}
-	id := headerToken(first(msg, "Message-ID"))
+	id := messageID(first(msg, "Message-ID"))
 	refs := headerToken(first(msg, "References"))
 	switch {
 	case id != "" && refs != "":
@@ -190,8 +190,112 @@ func defaultSubject(s *Settings, m *sieve.Message) string {
 	if s.DefaultSubjectTemplate == "" {
 		return "Auto: " + orig
 	}
-	t := strings.ReplaceAll(s.DefaultSubjectTemplate, "%{subject}", orig)
-	return strings.ReplaceAll(t, "%$", orig)
+	if t, ok := expandTemplate(s.DefaultSubjectTemplate, orig); ok {
+		return t
+	}
+	return "Auto: " + orig // Pigeonhole logs the failed expansion and falls back
+}
+
+// expandTemplate expands a subject template as Dovecot's var_expand does
+// with Pigeonhole's table: %$ and %{subject} are the subject, %% is %. ok is
+// false for any other variable.
+func expandTemplate(t, subject string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(t); i++ {
+		if t[i] != '%' {
+			b.WriteByte(t[i])
+			continue
+		}
+		rest := t[i+1:]
+		switch {
+		case strings.HasPrefix(rest, "%"):
+			b.WriteByte('%')
+			i++
+		case strings.HasPrefix(rest, "$"):
+			b.WriteString(subject)
+			i++
+		case strings.HasPrefix(rest, "{subject}"):
+			b.WriteString(subject)
+			i += len("{subject}")
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
+}
+
+// fromField is the reply's From: the address, or an expanded :from that
+// is no address written as it is (as Pigeonhole does), made one line.
+func fromField(a mail.Address, raw string) string {
+	if raw != "" {
+		return encodeText(strings.TrimSpace(sanitizeHeaderValue(raw)))
+	}
+	return formatAddress(a)
+}
+
+// messageID extracts the first valid msg-id of a Message-ID value as
+// Dovecot does for Pigeonhole: the first <...> holding an @, with
+// comments, white space and quotes removed; "" when there is none.
+func messageID(v string) string {
+	for {
+		i := strings.IndexByte(v, '<')
+		if i < 0 {
+			return ""
+		}
+		v = v[i+1:]
+		var b strings.Builder
+		at, closed := false, false
+		depth := 0
+		quoted := false
+		j := 0
+	scan:
+		for ; j < len(v); j++ {
+			c := v[j]
+			switch {
+			case quoted:
+				switch c {
+				case '"':
+					quoted = false
+				case '\\':
+					if j+1 < len(v) {
+						j++
+						b.WriteByte(v[j])
+					}
+				default:
+					b.WriteByte(c)
+				}
+			case depth > 0:
+				switch c {
+				case '(':
+					depth++
+				case ')':
+					depth--
+				case '\\':
+					j++
+				}
+			case c == '"':
+				quoted = true
+			case c == '(':
+				depth++
+			case c == '>':
+				closed = true
+				break scan
+			case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			default:
+				if c == '@' {
+					at = true
+				}
+				b.WriteByte(c)
+			}
+		}
+		if !closed {
+			return ""
+		}
+		v = v[j+1:]
+		if at {
+			return headerToken("<" + b.String() + ">")
+		}
+	}
 }
 
 // sanitizeText makes s valid UTF-8 without control characters: invalid

@@ -30,7 +30,6 @@ const (
 	ImplicitDelivery     Reason = "implicit-delivery"      // none of the user's addresses in To, Cc, ...
 
 	NullRecipient Reason = "null-recipient" // envelope recipient <> (a warning)
-	InvalidFrom   Reason = "invalid-from"   // expanded :from is not an address (a warning)
 )
 
 // listHeaders mark mailing-list traffic (RFC 2369, RFC 2919).
@@ -51,9 +50,15 @@ type Envelope struct {
 // Input is everything a decision depends on besides the settings and the
 // dedup records.
 type Input struct {
-	User     string          // owner of the dedup records (the script's user)
-	Action   *sieve.Vacation // the vacation action the script produced
-	Message  *sieve.Message  // the incoming message
+	User    string          // owner of the dedup records (the script's user)
+	Action  *sieve.Vacation // the vacation action the script produced
+	Message *sieve.Message  // the incoming message
+	// Edited is the message as the script left it (editheader changes);
+	// nil means Message. Like Pigeonhole, the checks (mailing list,
+	// Auto-Submitted, Precedence, X-Auto-Response-Suppress, the user's
+	// addresses) read it; the reply's Subject, To, In-Reply-To and
+	// References come from Message.
+	Edited   *sieve.Message
 	Envelope Envelope
 }
 
@@ -86,6 +91,7 @@ type Decision struct {
 	RcptTo   string
 
 	from      mail.Address // From: of the reply
+	fromRaw   string       // an expanded :from that is no address, written as it is
 	userAddr  string       // the user's address that matched
 	addresses []string     // parsed :addresses
 }
@@ -138,8 +144,9 @@ func (r *Responder) Decide(ctx context.Context, in *Input) (*Decision, error) {
 		return nil, fmt.Errorf("vacation: decide: missing action or message")
 	}
 	d := &Decision{Now: r.now()}
-	sender := trimAngle(in.Envelope.From)
-	recipient := trimAngle(in.Envelope.To)
+	rawSender := trimAngle(in.Envelope.From)
+	sender := unquoteLocal(rawSender)
+	recipient := unquoteLocal(trimAngle(in.Envelope.To))
 
 	for _, raw := range act.Addresses {
 		a, ok := parseMailbox(raw)
@@ -151,12 +158,15 @@ func (r *Responder) Decide(ctx context.Context, in *Input) (*Decision, error) {
 		d.addresses = append(d.addresses, a.Address)
 	}
 	if act.From != "" {
-		a, ok := parseMailbox(act.From)
-		if !ok {
-			return d.stop(InvalidFrom, fmt.Sprintf(
-				"specified :from address %q is invalid for vacation action: not sending a reply", sanitizeLog(act.From))), nil
+		// Pigeonhole reports an invalid expanded :from as a runtime
+		// error and still replies, writing it as From: as it is.
+		if a, ok := parseMailbox(act.From); ok {
+			d.from = a
+		} else {
+			d.Warnings = append(d.Warnings, fmt.Sprintf(
+				"specified :from address %q is invalid for vacation action", sanitizeLog(act.From)))
+			d.fromRaw = act.From
 		}
-		d.from = a
 	}
 
 	if recipient == "" {
@@ -186,26 +196,31 @@ func (r *Responder) Decide(ctx context.Context, in *Input) (*Decision, error) {
 		}
 	}
 
+	if in.Edited != nil {
+		msg = in.Edited
+	}
 	for _, h := range listHeaders {
 		if len(msg.Header(h)) > 0 {
 			return d.stop(MailingList, fmt.Sprintf(
 				"discarding vacation response to mailinglist recipient <%s>", sender)), nil
 		}
 	}
-	for _, v := range msg.Header("Auto-Submitted") {
-		if !strings.EqualFold(autoSubmittedKeyword(v), "no") {
+	// Dovecot gives the values with folding and trailing white space
+	// kept, and Pigeonhole compares them whole: "no (comment)" is not "no".
+	for _, v := range checkValues(msg, "Auto-Submitted") {
+		if !strings.EqualFold(v, "no") {
 			return d.stop(AutoSubmitted, fmt.Sprintf(
 				"discarding vacation response to auto-submitted message from <%s>", sender)), nil
 		}
 	}
-	for _, v := range msg.Header("Precedence") {
-		switch strings.ToLower(strings.TrimSpace(v)) {
+	for _, v := range checkValues(msg, "Precedence") {
+		switch strings.ToLower(v) {
 		case "junk", "bulk", "list":
 			return d.stop(Precedence, fmt.Sprintf(
 				"discarding vacation response to precedence=%s message from <%s>", sanitizeLog(v), sender)), nil
 		}
 	}
-	for _, v := range msg.Header("X-Auto-Response-Suppress") {
+	for _, v := range checkValues(msg, "X-Auto-Response-Suppress") {
 		for _, flag := range strings.Split(v, ",") {
 			flag = strings.Trim(flag, " \t")
 			if strings.EqualFold(flag, "All") || strings.EqualFold(flag, "OOF") {
@@ -243,7 +258,7 @@ func (r *Responder) Decide(ctx context.Context, in *Input) (*Decision, error) {
 	}
 
 	d.Send = true
-	d.RcptTo = sender
+	d.RcptTo = rawSender
 	if s.SendFromRecipient {
 		d.MailFrom = smtpFrom
 	}
@@ -310,22 +325,31 @@ func (d *Decision) stop(r Reason, detail string) *Decision {
 	d.Send = false
 	d.Reason = r
 	d.Detail = detail
-	if r == NullRecipient || r == InvalidFrom {
+	if r == NullRecipient {
 		d.Warnings = append(d.Warnings, detail)
 	}
 	return d
 }
 
-// autoSubmittedKeyword returns the keyword of an Auto-Submitted value,
-// without parameters and comments ("auto-replied; x=y" -> "auto-replied").
-func autoSubmittedKeyword(v string) string {
-	if i := strings.IndexByte(v, ';'); i >= 0 {
-		v = v[:i]
+// checkValues returns the values of the named fields as Dovecot's
+// mail_get_headers hands them to Pigeonhole's checks: the white space
+// before the value dropped, folding and trailing white space kept. Fields
+// added by editheader come with the space after the colon and the line
+// break still in place, so "Precedence: bulk" added by the script does not
+// count as bulk (checked with sieve-test).
+func checkValues(m *sieve.Message, name string) []string {
+	var out []string
+	for _, f := range m.Fields {
+		if !strings.EqualFold(f.Name, name) {
+			continue
+		}
+		if f.Added {
+			out = append(out, f.Value+"\r\n")
+			continue
+		}
+		out = append(out, strings.TrimLeft(f.Value, " \t"))
 	}
-	if i := strings.IndexByte(v, '('); i >= 0 {
-		v = v[:i]
-	}
-	return strings.TrimSpace(v)
+	return out
 }
 
 // sanitizeLog makes a value safe to put on one log line.

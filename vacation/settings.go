@@ -122,6 +122,27 @@ func ParseSettings(m map[string]string) (Settings, error) {
 	return s, s.Validate()
 }
 
+// ParseSettingsLenient is [ParseSettings] as Pigeonhole loads the
+// settings: periods that violate min <= default <= max (max not 0) are
+// replaced by the three defaults, with a warning instead of an error.
+// Other invalid values are still errors.
+func ParseSettingsLenient(m map[string]string) (Settings, []string, error) {
+	s := DefaultSettings()
+	for name, value := range m {
+		if err := s.Set(name, value); err != nil && !errors.Is(err, ErrUnknownSetting) {
+			return s, nil, err
+		}
+	}
+	var warn []string
+	if s.MaxPeriod > 0 && (s.MinPeriod > s.MaxPeriod || s.DefaultPeriod < s.MinPeriod || s.DefaultPeriod > s.MaxPeriod) {
+		d := DefaultSettings()
+		s.MinPeriod, s.MaxPeriod, s.DefaultPeriod = d.MinPeriod, d.MaxPeriod, d.DefaultPeriod
+		warn = append(warn, "vacation extension: invalid settings: violated "+
+			"sieve_vacation_min_period < sieve_vacation_default_period < sieve_vacation_max_period (using the defaults)")
+	}
+	return s, warn, nil
+}
+
 // Validate reports settings Pigeonhole refuses: the periods must satisfy
 // min <= default <= max unless max is 0 (no upper bound).
 func (s Settings) Validate() error {

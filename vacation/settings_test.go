@@ -116,3 +116,27 @@ func TestPeriod(t *testing.T) {
 		t.Errorf(":seconds 0 with min 0 = %v, want 0", got)
 	}
 }
+
+func TestParseSettingsLenient(t *testing.T) {
+	for _, tc := range []struct {
+		m    map[string]string
+		warn bool
+		min  time.Duration
+	}{
+		{map[string]string{"sieve_vacation_min_period": "10d", "sieve_vacation_max_period": "2d"}, true, 24 * time.Hour},
+		{map[string]string{"sieve_vacation_default_period": "1h"}, true, 24 * time.Hour},
+		{map[string]string{"sieve_vacation_min_period": "0"}, false, 0},
+		{map[string]string{"sieve_vacation_max_period": "0", "sieve_vacation_default_period": "1h"}, false, 24 * time.Hour},
+	} {
+		s, warn, err := ParseSettingsLenient(tc.m)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.m, err)
+		}
+		if (len(warn) > 0) != tc.warn || s.MinPeriod != tc.min {
+			t.Errorf("%v: warnings %q, min %v; want warning %v, min %v", tc.m, warn, s.MinPeriod, tc.warn, tc.min)
+		}
+	}
+	if _, _, err := ParseSettingsLenient(map[string]string{"sieve_vacation_min_period": "soon"}); err == nil {
+		t.Error("invalid duration: no error")
+	}
+}
