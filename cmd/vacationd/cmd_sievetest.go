@@ -137,9 +137,14 @@ func testScript(ctx context.Context, o *testOptions, stdout, stderr io.Writer) (
 			return nil, fmt.Errorf("-o %q: want NAME=VALUE", kv)
 		}
 		name = strings.TrimPrefix(strings.TrimSpace(name), "plugin/")
-		settings[name] = strings.TrimSpace(value)
+		value, err := expandSettingValue(strings.TrimSpace(value))
+		if err != nil {
+			return nil, fmt.Errorf("-o %s: %w", name, err)
+		}
+		settings[name] = value
 	}
-	vset, err := vacation.ParseSettings(settings)
+	// Like sieve-test, bad periods fall back to the defaults with a warning.
+	vset, setWarnings, err := vacation.ParseSettingsLenient(settings)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +157,7 @@ func testScript(ctx context.Context, o *testOptions, stdout, stderr io.Writer) (
 		now = func() time.Time { return t }
 	}
 
-	out := &testOutcome{vacations: map[*sieve.Vacation]vacationOutcome{}}
+	out := &testOutcome{vacations: map[*sieve.Vacation]vacationOutcome{}, warnings: setWarnings}
 	// Compile every script first, like sieve-test: nothing runs when one
 	// of them does not compile.
 	var scripts []*sieve.Script
@@ -203,12 +208,18 @@ func testScript(ctx context.Context, o *testOptions, stdout, stderr io.Writer) (
 	out.implicitKeep = true
 	if res != nil {
 		out.actions = res.Actions
-		out.warnings = res.Warnings
+		out.warnings = append(out.warnings, res.Warnings...)
 		out.implicitKeep = res.ImplicitKeep
 	}
 	if err != nil {
+		// A failed run performs none of its actions, only the implicit keep.
 		out.runtimeError = err.Error()
+		out.actions = nil
 		out.implicitKeep = true
+	}
+	var edited *sieve.Message
+	if res != nil {
+		edited = res.Message
 	}
 
 	var dedup vacation.Dedup = &vacation.MemoryDedup{}
@@ -228,7 +239,7 @@ func testScript(ctx context.Context, o *testOptions, stdout, stderr io.Writer) (
 		if !ok || out.runtimeError != "" {
 			continue
 		}
-		in := &vacation.Input{User: strings.ToLower(trimBrackets(env.To)), Action: v, Message: msg, Envelope: out.envelope}
+		in := &vacation.Input{User: strings.ToLower(trimBrackets(env.To)), Action: v, Message: msg, Edited: edited, Envelope: out.envelope}
 		d, rep, err := resp.Respond(ctx, in)
 		if err != nil {
 			return nil, err
@@ -241,6 +252,38 @@ func testScript(ctx context.Context, o *testOptions, stdout, stderr io.Writer) (
 		}
 	}
 	return out, nil
+}
+
+// expandSettingValue expands a setting's value as Dovecot expands the
+// values sieve-test reads from its configuration and -o: %% is a %. Any
+// other %-variable is refused, as sieve-test refuses the ones it does not
+// know (write %%{subject} for the subject template's %{subject}).
+func expandSettingValue(v string) (string, error) {
+	if !strings.Contains(v, "%") {
+		return v, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if v[i] != '%' {
+			b.WriteByte(v[i])
+			continue
+		}
+		if i+1 < len(v) && v[i+1] == '%' {
+			b.WriteByte('%')
+			i++
+			continue
+		}
+		name := v[i:]
+		if len(name) > 1 && name[1] == '{' {
+			if j := strings.IndexByte(name, '}'); j >= 0 {
+				name = name[:j+1]
+			}
+		} else if len(name) > 2 {
+			name = name[:2]
+		}
+		return "", fmt.Errorf("failed to expand %q: unknown variable %q (write %%%% for a %%)", v, name)
+	}
+	return b.String(), nil
 }
 
 // defaultEnvelope takes the envelope from the flags, defaulting as

@@ -215,3 +215,47 @@ func TestCheck(t *testing.T) {
 		t.Errorf("missing script: rc=%d stderr=%q", rc, errs)
 	}
 }
+
+// TestExpandSettingValue checks the Dovecot expansion of -o values, which
+// sieve-test applies: %% is %, other variables are refused.
+func TestExpandSettingValue(t *testing.T) {
+	for in, want := range map[string]string{
+		"Re: %%{subject}": "Re: %{subject}",
+		"[OOO] %%$":       "[OOO] %$",
+		"100%%%%":         "100%%",
+		"plain":           "plain",
+	} {
+		got, err := expandSettingValue(in)
+		if err != nil || got != want {
+			t.Errorf("expandSettingValue(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"Re: %{subject}", "%$", "%u", "50%"} {
+		if got, err := expandSettingValue(in); err == nil {
+			t.Errorf("expandSettingValue(%q) = %q, want an error", in, got)
+		}
+	}
+}
+
+// TestTestRuntimeError checks that a failed run reports none of its
+// actions, only the implicit keep, as sieve-test performs it.
+func TestTestRuntimeError(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "s.sieve")
+	src := "require [\"vacation\", \"ereject\"];\nereject \"no\";\nvacation \"gone\";\n"
+	if err := os.WriteFile(script, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, out, _ := runCLI(t, "test", "--json", "-f", "alice@example.org", "-r", "bob@example.com", script, cliData+"message.eml")
+	var d struct {
+		Actions      []map[string]any `json:"actions"`
+		ImplicitKeep bool             `json:"implicit_keep"`
+		RuntimeError string           `json:"runtime_error"`
+	}
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatalf("no JSON: %v\n%s", err, out)
+	}
+	if len(d.Actions) != 0 || !d.ImplicitKeep || !strings.Contains(d.RuntimeError, "conflicts") {
+		t.Errorf("actions %v, implicit_keep %v, runtime_error %q; want none, true, a conflict", d.Actions, d.ImplicitKeep, d.RuntimeError)
+	}
+}
