@@ -1,7 +1,7 @@
 GO ?= go
 BIN := bin/vacationd
 
-.PHONY: all build test vet fmt-check run e2e bench svtest fuzz difftest clean
+.PHONY: all build test vet fmt-check run e2e bench svtest fuzz difftest difftest-local clean
 
 all: build
 
@@ -32,6 +32,10 @@ fuzz:
 
 difftest: build
 	python3 ../shared/difftest/difftest.py --vacationd $(BIN) ../shared/difftest/cases
+
+# Our own cases (testdata/difftest), judged the same way against sieve-test.
+difftest-local: build
+	python3 ../shared/difftest/difftest.py --vacationd $(BIN) testdata/difftest
 
 e2e: build
 	$(GO) test -count=1 -tags e2e ./e2e/...

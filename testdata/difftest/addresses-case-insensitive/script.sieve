@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :addresses ["Team@Example.COM"] "I am away";

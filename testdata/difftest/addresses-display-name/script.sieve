@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :addresses ["Team <team@example.com>"] "I am away";

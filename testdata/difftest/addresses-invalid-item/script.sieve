@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :addresses ["not valid", "team@example.com"] "I am away";

@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :addresses ["Alice@EXAMPLE.org"] "I am away";

@@ -1,0 +1,3 @@
+require ["vacation", "variables"];
+set "a" "team@example.com";
+vacation :addresses ["${a}"] "I am away";

@@ -1,0 +1,4 @@
+require "vacation";
+if address :all :is "to" "BOB@example.com" {
+  vacation "gone";
+}

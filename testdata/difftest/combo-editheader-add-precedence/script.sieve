@@ -1,0 +1,3 @@
+require ["vacation", "editheader"];
+addheader "Precedence" "bulk";
+vacation "gone";

@@ -1,0 +1,4 @@
+require ["vacation", "editheader"];
+deleteheader "Subject";
+addheader "Subject" "Changed";
+vacation "gone";

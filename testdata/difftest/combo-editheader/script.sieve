@@ -1,0 +1,3 @@
+require ["vacation", "editheader"];
+addheader "X-Vacation" "yes";
+vacation "gone";

@@ -1,0 +1,4 @@
+require ["vacation", "envelope"];
+if envelope :is "from" "carol@example.org" {
+  vacation "gone";
+}

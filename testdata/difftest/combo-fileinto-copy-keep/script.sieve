@@ -1,0 +1,3 @@
+require ["vacation", "fileinto", "copy"];
+fileinto :copy "Work";
+vacation "gone";

@@ -1,0 +1,4 @@
+require ["vacation", "imap4flags", "fileinto"];
+setflag "\\Flagged";
+fileinto "Flagged";
+vacation "gone";

@@ -1,0 +1,3 @@
+require "vacation";
+keep;
+vacation "gone";

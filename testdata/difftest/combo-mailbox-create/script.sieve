@@ -1,0 +1,3 @@
+require ["vacation", "fileinto", "mailbox"];
+fileinto :create "Holiday";
+vacation "gone";

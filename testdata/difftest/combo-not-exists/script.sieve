@@ -1,0 +1,4 @@
+require "vacation";
+if not exists "List-Id" {
+  vacation "gone";
+}

@@ -1,0 +1,3 @@
+require ["vacation", "copy"];
+vacation "gone";
+redirect :copy "deputy@example.net";

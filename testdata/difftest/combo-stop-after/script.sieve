@@ -1,0 +1,4 @@
+require ["vacation", "fileinto"];
+vacation "gone";
+stop;
+fileinto "Never";

@@ -1,0 +1,3 @@
+require "vacation";
+stop;
+vacation "gone";

@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :days 60 "I am away";

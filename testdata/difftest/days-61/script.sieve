@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :days 61 "I am away";

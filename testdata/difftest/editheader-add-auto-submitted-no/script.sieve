@@ -1,0 +1,3 @@
+require ["vacation", "editheader"];
+addheader "Auto-Submitted" "no";
+vacation "gone";

@@ -1,0 +1,3 @@
+require ["vacation", "editheader"];
+addheader "Auto-Submitted" "auto-generated";
+vacation "gone";

@@ -1,0 +1,3 @@
+require ["vacation", "editheader"];
+addheader "Cc" "bob@example.com";
+vacation "gone";

@@ -1,0 +1,3 @@
+require ["vacation", "editheader"];
+vacation "gone";
+addheader :last "List-Id" "<x.example.org>";

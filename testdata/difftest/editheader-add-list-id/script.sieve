@@ -1,0 +1,3 @@
+require ["vacation", "editheader"];
+addheader "List-Id" "<x.example.org>";
+vacation "gone";

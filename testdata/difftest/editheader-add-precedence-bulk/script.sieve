@@ -1,0 +1,3 @@
+require ["vacation", "editheader"];
+addheader "Precedence" "junk";
+vacation "gone";

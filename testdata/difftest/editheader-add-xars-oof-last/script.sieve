@@ -1,0 +1,3 @@
+require ["vacation", "editheader"];
+addheader :last "X-Auto-Response-Suppress" "DR, OOF";
+vacation "gone";

@@ -1,0 +1,3 @@
+require ["vacation", "editheader"];
+addheader "X-Auto-Response-Suppress" "OOF";
+vacation "gone";

@@ -1,0 +1,3 @@
+require ["vacation", "editheader"];
+vacation "gone";
+deleteheader "List-Id";

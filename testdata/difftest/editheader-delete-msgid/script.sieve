@@ -1,0 +1,3 @@
+require ["vacation", "editheader"];
+deleteheader "Message-ID";
+vacation "gone";

@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :from "Böb Büilder <bob@example.com>" "I am away";

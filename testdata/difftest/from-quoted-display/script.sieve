@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :from "\"Builder, Bob\" <bob@example.com>" "I am away";

@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :from "a@example.com, b@example.com" "I am away";

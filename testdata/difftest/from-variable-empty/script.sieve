@@ -1,0 +1,3 @@
+require ["vacation", "variables"];
+set "f" "";
+vacation :from "${f}" "I am away";

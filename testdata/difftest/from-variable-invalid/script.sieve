@@ -1,0 +1,3 @@
+require ["vacation", "variables"];
+set "f" "no address here";
+vacation :from "${f}" "I am away";

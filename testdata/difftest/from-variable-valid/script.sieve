@@ -1,0 +1,3 @@
+require ["vacation", "variables"];
+set "f" "Bob <bob@example.com>";
+vacation :from "${f}" "I am away";

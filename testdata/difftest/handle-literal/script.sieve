@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :handle "ooo-2024" :subject "Away" "I am away";

@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :days 5 "I am away";

@@ -1,0 +1,6 @@
+require ["vacation"];
+vacation :subject "Away" text:
+Ich bin bis Montag weg.
+Grüße
+.
+;

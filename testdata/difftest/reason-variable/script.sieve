@@ -1,0 +1,3 @@
+require ["vacation", "variables"];
+set "r" "back on Monday";
+vacation :subject "Away" "${r}";

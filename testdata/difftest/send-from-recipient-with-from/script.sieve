@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :from "office@example.net" "I am away";

@@ -1,0 +1,6 @@
+require ["vacation"];
+vacation :subject text:
+line one
+line two
+.
+ "I am away";

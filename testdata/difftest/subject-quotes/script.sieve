@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :subject "He said \"away\"" "I am away";

@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :subject "Abwesend: Grüße aus München" "I am away";

@@ -1,0 +1,7 @@
+require ["vacation", "variables"];
+set "s" text:
+line1
+Injected: yes
+.
+;
+vacation :subject "${s}" "I am away";

@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :foo 1 "I am away";
