@@ -40,12 +40,12 @@ func coreExtension() *extension {
 			}
 			return false, nil
 		}},
-		{name: "exists", test: true, args: []argType{tStringList}, argNames: []string{"header names"}, check: checkHeaderNames, eval: evalExists},
+		{name: "exists", test: true, tags: mimeTags(), args: []argType{tStringList}, argNames: []string{"header names"}, check: checkHeaderNames, eval: evalExists},
 		{name: "size", test: true, tags: []tagSpec{{name: "over", group: "size", dupErr: sizeDupErr}, {name: "under", group: "size", dupErr: sizeDupErr}},
 			args: []argType{tNumber}, argNames: []string{"limit"}, check: checkSize, eval: evalSize},
-		{name: "header", test: true, match: true, tags: indexTags(), args: []argType{tStringList, tStringList},
+		{name: "header", test: true, match: true, tags: headerTags(), args: []argType{tStringList, tStringList},
 			argNames: []string{"header names", "key list"}, check: checkHeaderNames, eval: evalHeader},
-		{name: "address", test: true, match: true, addrPart: true, tags: indexTags(), args: []argType{tStringList, tStringList},
+		{name: "address", test: true, match: true, addrPart: true, tags: append(indexTags(), mimeTags()...), args: []argType{tStringList, tStringList},
 			argNames: []string{"header list", "key list"}, check: checkAddressHeaders, eval: evalAddress},
 	}}
 }
@@ -55,7 +55,7 @@ func flagsTags() []tagSpec {
 }
 
 func indexTags() []tagSpec {
-	return []tagSpec{{name: "index", arg: tNumber, ext: "index", param: checkIndexParam}, {name: "last", ext: "index"}, {name: "mime", ext: "mime"}, {name: "anychild", ext: "mime"}}
+	return []tagSpec{{name: "index", arg: tNumber, ext: "index", param: checkIndexParam}, {name: "last", ext: "index"}}
 }
 
 // checkIndexParam rejects :index 0 while the tags are checked, as
@@ -177,6 +177,7 @@ func checkHeaderNames(c *checker, n *node) {
 }
 
 func checkIndex(c *checker, n *node) {
+	checkMimeTags(c, n)
 	if t, ok := n.tag("last"); ok && !n.has("index") {
 		c.errorf(t.pos, "the :last tag for the %s %s cannot be specified without the :index tag", n.spec.name, n.spec.kindName())
 	}
@@ -184,7 +185,7 @@ func checkIndex(c *checker, n *node) {
 
 func evalExists(r *run, n *node) (bool, error) {
 	for _, h := range r.strings(n.args[0]) {
-		if len(r.msg.Header(h)) == 0 {
+		if len(r.testHeader(n, h, false)) == 0 {
 			return false, nil
 		}
 	}
@@ -196,13 +197,8 @@ func evalExists(r *run, n *node) (bool, error) {
 func (r *run) headerValues(n *node, names []string, decode bool) []string {
 	var vals []string
 	for _, h := range names {
-		var vs []string
-		if decode {
-			vs = r.msg.HeaderDecoded(h)
-		} else {
-			vs = r.msg.Header(h)
-		}
-		vals = append(vals, applyIndex(n, vs)...)
+		vs := applyIndex(n, r.testHeader(n, h, decode))
+		vals = append(vals, r.mimeOption(n, h, vs)...)
 	}
 	return vals
 }
@@ -266,7 +262,7 @@ func evalAddress(r *run, n *node) (bool, error) {
 	keys := r.strings(n.args[1])
 	var vals []string
 	for _, h := range r.strings(n.args[0]) {
-		fields := applyIndex(n, r.msg.Header(h))
+		fields := applyIndex(n, r.testHeader(n, h, false))
 		for _, f := range fields {
 			vals = append(vals, r.addressValues(n.ap, f)...)
 		}

@@ -27,6 +27,13 @@ type mimePart struct {
 	// converted to UTF-8.
 	content  string
 	epilogue bool
+	// fields is the part's header (the message header for the first
+	// part); nil for an epilogue.
+	fields []Field
+	// end is the index just past the part's subtree in the list: the
+	// parts from its own index up to end are the part and its
+	// descendants (used by foreverypart and :anychild).
+	end int
 }
 
 // maxMIMEDepth bounds the nesting of multiparts and enclosed messages
@@ -61,8 +68,9 @@ func mimeEntity(parts *[]*mimePart, fields []Field, body []byte, hasBody, inDige
 	if hasType {
 		ctype, params = parseContentType(v)
 	}
-	p := &mimePart{ctype: ctype, hasBody: hasBody}
+	p := &mimePart{ctype: ctype, hasBody: hasBody, fields: fields}
 	*parts = append(*parts, p)
+	defer func() { p.end = len(*parts) }()
 	main, _, _ := strings.Cut(ctype, "/")
 	switch {
 	case depth >= maxMIMEDepth:
@@ -76,7 +84,7 @@ func mimeEntity(parts *[]*mimePart, fields []Field, body []byte, hasBody, inDige
 			mimeEntity(parts, ParseMessage(hdr).Fields, cbody, cHasBody, digest, depth+1)
 		}
 		if hasEpi {
-			*parts = append(*parts, &mimePart{ctype: ctype, hasBody: true, content: toValidUTF8(epi), epilogue: true})
+			*parts = append(*parts, &mimePart{ctype: ctype, hasBody: true, content: toValidUTF8(epi), epilogue: true, end: len(*parts) + 1})
 		}
 	case inDigest && !hasType:
 		hdr, mbody, mHasBody := splitHeader(body)

@@ -76,6 +76,10 @@ type spec struct {
 	// check runs after generic argument validation; it may report errors
 	// and fill n.data.
 	check func(c *checker, n *node)
+	// enter, when set, runs before the command's block is validated
+	// (loops use it to let break find them); the returned function runs
+	// after.
+	enter func(c *checker, n *node) (leave func())
 	exec  func(r *run, n *node) error
 	eval  func(r *run, n *node) (bool, error)
 }

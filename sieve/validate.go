@@ -205,7 +205,13 @@ func (c *checker) validate(a *astNode, s *spec, test, dead, misplaced bool) (*no
 	// Block.
 	if a.hasBlock && s.block != noBlock && !test && !(ok && konst == 0) {
 		if ok || c.errs.more() {
-			n.block = c.block(a.block, false)
+			if ok && s.enter != nil {
+				leave := s.enter(c, n)
+				n.block = c.block(a.block, false)
+				leave()
+			} else {
+				n.block = c.block(a.block, false)
+			}
 		}
 	}
 	if !ok {
