@@ -1,6 +1,9 @@
 package sieve
 
-import "strings"
+import (
+	"errors"
+	"strings"
+)
 
 // The single-address syntax of redirect targets and vacation's :from and
 // :addresses (Pigeonhole's "sieve address"): an addr-spec, or a phrase
@@ -141,7 +144,7 @@ func (p *rfc822Scanner) phrase(b *strings.Builder) int {
 		if p.at() == '"' {
 			r = p.quotedString(b)
 		} else {
-			r = p.atom(b, true)
+			r = p.atomOrDot(b)
 		}
 		if r <= 0 {
 			return r
@@ -150,6 +153,21 @@ func (p *rfc822Scanner) phrase(b *strings.Builder) int {
 			break
 		}
 		b.WriteByte(' ')
+	}
+	return p.skipLWSP()
+}
+
+// atomOrDot reads atext and dots into b, like Dovecot's
+// rfc822_parse_atom_or_dot: reading nothing is no error, so a phrase may
+// be empty ("<local@domain>" is a name-addr without a name).
+func (p *rfc822Scanner) atomOrDot(b *strings.Builder) int {
+	start := p.i
+	for p.i < len(p.s) && (isAtext(p.s[p.i]) || p.s[p.i] == '.') {
+		p.i++
+	}
+	b.WriteString(p.s[start:p.i])
+	if p.end() {
+		return 0
 	}
 	return p.skipLWSP()
 }
@@ -273,6 +291,19 @@ func (p *sieveAddrParser) mailbox() int {
 		return p.fail("address ends with invalid characters")
 	}
 	return 0
+}
+
+// ParseAddress parses one address written as redirect's target and
+// vacation's :from and :addresses are (Pigeonhole's sieve address): an
+// addr-spec, or an optional phrase and an addr-spec in angle brackets.
+// It returns local@domain, the local part unquoted and the domain
+// lower-cased, or an error saying why s is no such address.
+func ParseAddress(s string) (string, error) {
+	a, why := parseSieveAddress(s)
+	if why != "" {
+		return "", errors.New(why)
+	}
+	return a.local + "@" + a.domain, nil
 }
 
 // parseSieveAddress parses a single address; err explains why it is

@@ -24,6 +24,11 @@ func TestParseSieveAddress(t *testing.T) {
 		{"Error <", "", "missing domain"},
 		{"stephan@example.org,tss@example.net", "", "not a single address (found ',')"},
 		{"rüdiger@example.com", "", "invalid local part"},
+		// An empty phrase is allowed, as by Dovecot's rfc822_parse_phrase
+		// (sieve-test 2.3.19 accepts :from "<bob@example.com>").
+		{"<stephan@example.org>", "stephan@example.org", ""},
+		{" <stephan@example.org> ", "stephan@example.org", ""},
+		{"G: stephan@example.org;", "", "invalid or lonely local part 'G' (expecting '@')"},
 	}
 	for _, tc := range tests {
 		a, err := parseSieveAddress(tc.in)

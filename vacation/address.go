@@ -70,21 +70,23 @@ func isSystemAddress(addr string) bool {
 		strings.Contains(lp, "-request") || strings.HasPrefix(lp, "owner-")
 }
 
-// parseMailbox parses one address as written in :from or :addresses:
-// "Name <local@domain>" or "local@domain". ok is false unless it is a
-// single address with a local part and a domain.
+// parseMailbox parses one address as written in :from or :addresses, with
+// Pigeonhole's rules (sieve.ParseAddress): "Name <local@domain>",
+// "<local@domain>" or "local@domain". The display name, when there is one
+// and Go's parser reads it, is kept for the From field.
 func parseMailbox(s string) (a mail.Address, ok bool) {
 	if strings.ContainsAny(s, "\x00\r\n") {
 		return a, false
 	}
-	p, err := mail.ParseAddress(s)
+	addr, err := sieve.ParseAddress(s)
 	if err != nil {
 		return a, false
 	}
-	if localPart(p.Address) == "" || domainPart(p.Address) == "" {
-		return a, false
+	a.Address = addr
+	if p, err := mail.ParseAddress(s); err == nil && strings.EqualFold(p.Address, addr) {
+		a.Name = p.Name
 	}
-	return *p, true
+	return a, true
 }
 
 // parseAddressList extracts the addresses of a header field value the way
@@ -116,6 +118,10 @@ func parseAddressList(v string) []mail.Address {
 type addrParser struct {
 	s   string
 	pos int
+	// group is set between a group's colon and its semicolon.
+	group bool
+	// broken is set by a comment that does not end.
+	broken bool
 }
 
 func (p *addrParser) eof() bool { return p.pos >= len(p.s) }
@@ -127,7 +133,8 @@ func (p *addrParser) peek() byte {
 	return p.s[p.pos]
 }
 
-// skipCFWS skips white space and (nested) comments.
+// skipCFWS skips white space and (nested) comments; a comment that does
+// not end sets p.broken.
 func (p *addrParser) skipCFWS() {
 	for !p.eof() {
 		switch c := p.s[p.pos]; {
@@ -135,7 +142,11 @@ func (p *addrParser) skipCFWS() {
 			p.pos++
 		case c == '(':
 			depth := 0
-			for !p.eof() {
+			for {
+				if p.eof() {
+					p.broken = true
+					return
+				}
 				c := p.s[p.pos]
 				p.pos++
 				if c == '\\' {
@@ -156,10 +167,20 @@ func (p *addrParser) skipCFWS() {
 }
 
 // skipSeparators skips white space, comments, commas and group ends.
+// A semicolon outside a group ends the list, as in Dovecot's parser.
 func (p *addrParser) skipSeparators() {
 	for {
 		p.skipCFWS()
-		if c := p.peek(); c == ',' || c == ';' {
+		switch p.peek() {
+		case ',':
+			p.pos++
+			continue
+		case ';':
+			if !p.group {
+				p.pos = len(p.s)
+				return
+			}
+			p.group = false
 			p.pos++
 			continue
 		}
@@ -267,7 +288,11 @@ func (p *addrParser) element() (mail.Address, bool) {
 		}
 		a.Name = sieve.DecodeWords(strings.Join(words, " "))
 	case ':':
+		if p.group {
+			return a, false // groups do not nest
+		}
 		p.pos++
+		p.group = true
 		return a, len(words) > 0
 	case '@':
 		if len(words) > 1 {
@@ -281,6 +306,9 @@ func (p *addrParser) element() (mail.Address, bool) {
 		a.Address = words[0] // a local part without a domain
 	}
 	p.skipCFWS()
+	if p.broken {
+		return a, false
+	}
 	switch p.peek() {
 	case 0, ',', ';', ')':
 	default:

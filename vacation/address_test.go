@@ -2,6 +2,7 @@ package vacation
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -32,6 +33,12 @@ func TestParseAddressList(t *testing.T) {
 		{`"bob smith"@example.com`, []string{"|bob smith@example.com"}},
 		{"bob@[192.0.2.1]", []string{"|bob@[192.0.2.1]"}},
 		{"", nil},
+		// Checked with sieve-test 2.3.19.
+		{"carol@example.org; bob@example.com", []string{"|carol@example.org"}},
+		{"A: B: bob@example.com;;", nil},
+		{"bob@example.com (unclosed", nil},
+		{"carol@example.org, bob@example.com (unclosed", []string{"|carol@example.org"}},
+		{"G: carol@example.org; bob@example.com", []string{"|carol@example.org", "|bob@example.com"}},
 	} {
 		var got []string
 		for _, a := range parseAddressList(tc.in) {
@@ -53,6 +60,27 @@ func TestSystemAddress(t *testing.T) {
 	} {
 		if got := isSystemAddress(addr); got != want {
 			t.Errorf("isSystemAddress(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
+
+func TestParseMailbox(t *testing.T) {
+	for in, want := range map[string]string{
+		"bob@example.com":               "|bob@example.com",
+		"Bob <bob@EXAMPLE.com>":         "Bob|bob@example.com",
+		"<bob@example.com>":             "|bob@example.com",
+		"bob@example.com (Bob)":         "|bob@example.com",
+		"G: bob@example.com;":           "invalid",
+		"a@example.com, b@example.com":  "invalid",
+		"bob":                           "invalid",
+		"bob@example.com\r\nBcc: x@y.z": "invalid",
+	} {
+		got := "invalid"
+		if a, ok := parseMailbox(in); ok {
+			got = a.Name + "|" + a.Address
+		}
+		if got != want && !(want == "|bob@example.com" && strings.HasSuffix(got, "|bob@example.com")) {
+			t.Errorf("parseMailbox(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -160,8 +160,10 @@ func (r *Responder) Decide(ctx context.Context, in *Input) (*Decision, error) {
 	if act.From != "" {
 		// Pigeonhole reports an invalid expanded :from as a runtime
 		// error and still replies, writing it as From: as it is.
-		if a, ok := parseMailbox(act.From); ok {
+		if a, ok := parseMailbox(act.From); ok && (a.Name != "" || !strings.Contains(act.From, "<")) {
 			d.from = a
+		} else if ok {
+			d.fromRaw = act.From // a name Go's parser does not read: as written
 		} else {
 			d.Warnings = append(d.Warnings, fmt.Sprintf(
 				"specified :from address %q is invalid for vacation action", sanitizeLog(act.From)))

@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :addresses ["G: team@example.com;"] "I am away";

@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :addresses ["a@example.com", "b@example.com", "c@example.com", "team@example.com"] "I am away";

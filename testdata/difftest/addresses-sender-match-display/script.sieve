@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :addresses ["Alice <alice@example.org>"] "I am away";

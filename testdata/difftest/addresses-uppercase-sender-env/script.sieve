@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :addresses ["alice@example.org"] "I am away";

@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :from "G: bob@example.com;" "I am away";

@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :from "böb@example.com" "I am away";

@@ -1,0 +1,3 @@
+require ["vacation", "variables"];
+set "f" "Böb <bob@example.com>";
+vacation :from "${f}" "I am away";

@@ -1,0 +1,4 @@
+require ["vacation", "body"];
+if body :contains "yesterday" {
+  vacation "gone";
+}

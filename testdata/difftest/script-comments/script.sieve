@@ -1,0 +1,4 @@
+# comment
+require /* c */ "vacation";
+vacation /* c */ :days 1 # c
+ "gone";

@@ -1,0 +1,3 @@
+require ["vacation", "editheader"];
+deleteheader "Auto-Submitted";
+vacation "gone";

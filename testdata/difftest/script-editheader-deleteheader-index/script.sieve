@@ -1,0 +1,3 @@
+require ["vacation", "editheader", "index"];
+deleteheader :index 1 "List-Id";
+vacation "gone";

@@ -1,0 +1,3 @@
+require ["vacation", "editheader"];
+deleteheader :matches "X-Auto-Response-Suppress" "*OOF*";
+vacation "gone";

@@ -1,0 +1,4 @@
+require ["vacation", "editheader"];
+deleteheader "To";
+addheader "To" "bob@example.com";
+vacation "gone";

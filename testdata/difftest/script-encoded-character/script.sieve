@@ -1,0 +1,2 @@
+require ["vacation", "encoded-character"];
+vacation :subject "${unicode:263A} away" "gone";

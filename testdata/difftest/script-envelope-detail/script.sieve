@@ -1,0 +1,4 @@
+require ["vacation", "envelope", "subaddress"];
+if envelope :detail "to" "ooo" {
+  vacation "gone";
+}

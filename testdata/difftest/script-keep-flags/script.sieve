@@ -1,0 +1,3 @@
+require ["vacation", "imap4flags"];
+keep :flags "\\Seen";
+vacation "gone";

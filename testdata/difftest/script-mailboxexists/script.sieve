@@ -1,0 +1,4 @@
+require ["vacation", "mailbox"];
+if mailboxexists "INBOX" {
+  vacation "gone";
+}

@@ -1,0 +1,3 @@
+require "vacation";
+vacation "gone";
+redirect "<deputy@example.net>";

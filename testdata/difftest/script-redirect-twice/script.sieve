@@ -1,0 +1,4 @@
+require "vacation";
+vacation "gone";
+redirect "a@example.net";
+redirect "A@example.net";

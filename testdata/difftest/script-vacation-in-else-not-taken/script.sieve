@@ -1,0 +1,6 @@
+require "vacation";
+if true {
+  keep;
+} else {
+  vacation "gone";
+}

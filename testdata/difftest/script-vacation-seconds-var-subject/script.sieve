@@ -1,0 +1,3 @@
+require ["vacation", "vacation-seconds", "variables"];
+set "s" "x";
+vacation :seconds 3600 :subject "${s}" "gone";

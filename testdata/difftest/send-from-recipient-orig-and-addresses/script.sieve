@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :addresses "alias@example.com" "I am away";
