@@ -30,10 +30,22 @@ type mimePart struct {
 	// fields is the part's header (the message header for the first
 	// part); nil for an epilogue.
 	fields []Field
-	// end is the index just past the part's subtree in the list: the
-	// parts from its own index up to end are the part and its
-	// descendants (used by foreverypart and :anychild).
-	end int
+	// next is the index of the part's next sibling, 0 when it has none;
+	// children is set when parts below it follow it in the list. As in
+	// Pigeonhole, foreverypart and :anychild take a part's descendants
+	// to run up to its next sibling, or to the end of the list.
+	next     int
+	children bool
+}
+
+// subtreeEnd is the index just past what foreverypart and :anychild take
+// as the descendants of parts[i]: up to its next sibling or, for a last
+// child, to the end of the list (Pigeonhole's sieve_message_part_iter).
+func subtreeEnd(parts []*mimePart, i int) int {
+	if n := parts[i].next; n > i {
+		return n
+	}
+	return len(parts)
 }
 
 // maxMIMEDepth bounds the nesting of multiparts and enclosed messages
@@ -70,7 +82,6 @@ func mimeEntity(parts *[]*mimePart, fields []Field, body []byte, hasBody, inDige
 	}
 	p := &mimePart{ctype: ctype, hasBody: hasBody, fields: fields}
 	*parts = append(*parts, p)
-	defer func() { p.end = len(*parts) }()
 	main, _, _ := strings.Cut(ctype, "/")
 	switch {
 	case depth >= maxMIMEDepth:
@@ -79,19 +90,27 @@ func mimeEntity(parts *[]*mimePart, fields []Field, body []byte, hasBody, inDige
 		pre, children, epi, hasEpi := splitMultipart(body, params["boundary"])
 		p.content = toValidUTF8(pre)
 		digest := strings.EqualFold(ctype, "multipart/digest")
+		p.children = len(children) > 0
+		prev := -1
 		for _, c := range children {
+			if prev >= 0 {
+				(*parts)[prev].next = len(*parts)
+			}
+			prev = len(*parts)
 			hdr, cbody, cHasBody := splitHeader(c)
 			mimeEntity(parts, ParseMessage(hdr).Fields, cbody, cHasBody, digest, depth+1)
 		}
 		if hasEpi {
-			*parts = append(*parts, &mimePart{ctype: ctype, hasBody: true, content: toValidUTF8(epi), epilogue: true, end: len(*parts) + 1})
+			*parts = append(*parts, &mimePart{ctype: ctype, hasBody: true, content: toValidUTF8(epi), epilogue: true})
 		}
 	case inDigest && !hasType:
+		p.children = true
 		hdr, mbody, mHasBody := splitHeader(body)
 		mimeEntity(parts, ParseMessage(hdr).Fields, mbody, mHasBody, false, depth+1)
 	case strings.EqualFold(ctype, "message/rfc822"):
 		hdr, mbody, mHasBody := splitHeader(body)
 		p.content = toValidUTF8(crlfLines(hdr))
+		p.children = true
 		mimeEntity(parts, ParseMessage(hdr).Fields, mbody, mHasBody, false, depth+1)
 	default:
 		cte, _ := firstField(fields, "Content-Transfer-Encoding")

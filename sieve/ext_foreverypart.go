@@ -6,7 +6,9 @@ import "errors"
 // the message's MIME parts and break. As in Pigeonhole, an outermost loop
 // visits every part depth first, starting with the message itself, and a
 // nested loop visits the parts below the current part of the loop around
-// it. Multipart epilogues are not parts. Parts come from the body
+// it (up to the current part's next sibling, or to the end of the
+// message for a last child, as Pigeonhole does). Multipart epilogues are
+// not parts. Parts come from the body
 // extension's parser (ext_body_mime.go).
 
 func foreverypartExtension() *extension {
@@ -124,7 +126,11 @@ func execForEveryPart(r *run, n *node) error {
 	var parts []*mimePart
 	from, to := 0, 0
 	if outer := r.currentLoop(); outer != nil {
-		parts, from, to = outer.parts, outer.idx+1, outer.parts[outer.idx].end
+		parts = outer.parts
+		if !parts[outer.idx].children {
+			return nil
+		}
+		from, to = outer.idx+1, subtreeEnd(parts, outer.idx)
 	} else {
 		parts = r.bodyParts()
 		to = len(parts)

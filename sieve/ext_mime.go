@@ -9,7 +9,7 @@ import (
 // and :param options of the header test. With :mime the tests look at the
 // header of the current MIME part (foreverypart, ext_foreverypart.go) or,
 // outside a loop, at the message header; :anychild adds the headers of
-// every part below it.
+// every part below it (as Pigeonhole reckons them: see subtreeEnd).
 
 func mimeExtension() *extension { return &extension{name: "mime"} }
 
@@ -67,7 +67,7 @@ func (r *run) testHeader(n *node, name string, decode bool) []string {
 		parts, from, to := r.bodyParts(), 0, 0
 		to = len(parts)
 		if l := r.currentLoop(); l != nil {
-			parts, from, to = l.parts, l.idx, l.parts[l.idx].end
+			parts, from, to = l.parts, l.idx, subtreeEnd(l.parts, l.idx)
 		}
 		for _, p := range parts[from:to] {
 			if !p.epilogue {
