@@ -14,8 +14,9 @@ import (
 	"github.com/vacationd/vacationd/sieve"
 )
 
-// MaxSubjectCodePoints bounds the reply's Subject: a longer one is cut to
-// one less and ends with "…".
+// MaxSubjectCodePoints is the default bound of the reply's Subject
+// (Settings.MaxSubjectCodePoints): a longer one is cut to one less and
+// ends with "…".
 const MaxSubjectCodePoints = 256
 
 // maxLineOctets is the longest body line sent as 8bit (RFC 5322 §2.1.1).
@@ -67,7 +68,11 @@ func (r *Responder) Compose(in *Input, d *Decision) (*Reply, error) {
 	if subject == "" {
 		subject = defaultSubject(s, msg)
 	}
-	subject = truncateCodePoints(sanitizeText(subject), MaxSubjectCodePoints)
+	max := s.MaxSubjectCodePoints
+	if max <= 0 {
+		max = MaxSubjectCodePoints
+	}
+	subject = truncateCodePoints(sanitizeText(subject), max)
 
 	type field struct{ name, value string }
 	fields := []field{

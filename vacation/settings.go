@@ -46,6 +46,9 @@ type Settings struct {
 	// the address headers and used as From of replies to implicitly
 	// delivered messages.
 	UserEmail string
+	// MaxSubjectCodePoints bounds the reply's Subject
+	// (sieve_vacation_max_subject_codepoints); 0 means 256.
+	MaxSubjectCodePoints int
 	// PostmasterAddress is the From of last resort (postmaster_address;
 	// empty means postmaster@ the recipient's domain).
 	PostmasterAddress string
@@ -96,6 +99,10 @@ func (s *Settings) Set(name, value string) error {
 		s.DefaultSubject = value
 	case "sieve_vacation_default_subject_template":
 		s.DefaultSubjectTemplate = value
+	case "sieve_vacation_max_subject_codepoints":
+		var n uint64
+		n, err = strconv.ParseUint(value, 10, 31)
+		s.MaxSubjectCodePoints = int(n)
 	case "sieve_user_email":
 		s.UserEmail = trimAngle(value)
 	case "postmaster_address":
@@ -123,17 +130,50 @@ func ParseSettings(m map[string]string) (Settings, error) {
 }
 
 // ParseSettingsLenient is [ParseSettings] as Pigeonhole loads the
-// settings: periods that violate min <= default <= max (max not 0) are
-// replaced by the three defaults, with a warning instead of an error.
-// Other invalid values are still errors.
+// settings: a boolean other than yes or no, or a duration other than a
+// number with an optional s, m, h or d unit, is ignored with a warning;
+// periods that violate min <= default <= max (max not 0) are replaced by
+// the three defaults with a warning. Other invalid values are errors.
 func ParseSettingsLenient(m map[string]string) (Settings, []string, error) {
 	s := DefaultSettings()
+	var warn []string
 	for name, value := range m {
+		key := strings.ToLower(strings.TrimSpace(name))
+		v := strings.Trim(value, " \t")
+		switch key {
+		case "sieve_vacation_use_original_recipient", "sieve_vacation_dont_check_recipient",
+			"sieve_vacation_check_recipient", "sieve_vacation_send_from_recipient",
+			"sieve_vacation_to_header_ignore_envelope":
+			if v == "" {
+				continue
+			}
+			if !strings.EqualFold(v, "yes") && !strings.EqualFold(v, "no") {
+				warn = append(warn, fmt.Sprintf("invalid boolean value for setting '%s': '%s'", name, v))
+				continue
+			}
+		case "sieve_vacation_min_period", "sieve_vacation_max_period", "sieve_vacation_default_period":
+			if v == "" {
+				continue
+			}
+			d, ok := pigeonholeDuration(v)
+			if !ok {
+				warn = append(warn, fmt.Sprintf("invalid duration value for setting '%s': '%s'", name, v))
+				continue
+			}
+			value = strconv.FormatInt(int64(d/time.Second), 10)
+		case "sieve_vacation_max_subject_codepoints":
+			if v == "" {
+				continue
+			}
+			if _, err := strconv.ParseUint(v, 10, 31); err != nil {
+				warn = append(warn, fmt.Sprintf("invalid unsigned integer value for setting '%s': '%s'", name, v))
+				continue
+			}
+		}
 		if err := s.Set(name, value); err != nil && !errors.Is(err, ErrUnknownSetting) {
-			return s, nil, err
+			return s, warn, err
 		}
 	}
-	var warn []string
 	if s.MaxPeriod > 0 && (s.MinPeriod > s.MaxPeriod || s.DefaultPeriod < s.MinPeriod || s.DefaultPeriod > s.MaxPeriod) {
 		d := DefaultSettings()
 		s.MinPeriod, s.MaxPeriod, s.DefaultPeriod = d.MinPeriod, d.MaxPeriod, d.DefaultPeriod
@@ -141,6 +181,41 @@ func ParseSettingsLenient(m map[string]string) (Settings, []string, error) {
 			"sieve_vacation_min_period < sieve_vacation_default_period < sieve_vacation_max_period (using the defaults)")
 	}
 	return s, warn, nil
+}
+
+// pigeonholeDuration parses a duration as Pigeonhole 2.3 does: digits,
+// then nothing or a unit of which only the first letter counts (s, m, h,
+// d: "2days" is two days, "1 d" and "1w" are invalid).
+func pigeonholeDuration(v string) (time.Duration, bool) {
+	i := 0
+	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v[:i], 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	unit := time.Second
+	if i < len(v) {
+		switch v[i] | 0x20 {
+		case 's':
+		case 'm':
+			unit = time.Minute
+		case 'h':
+			unit = time.Hour
+		case 'd':
+			unit = 24 * time.Hour
+		default:
+			return 0, false
+		}
+	}
+	if n > int64((1<<63-1)/unit) {
+		return 0, false
+	}
+	return time.Duration(n) * unit, true
 }
 
 // Validate reports settings Pigeonhole refuses: the periods must satisfy

@@ -136,7 +136,22 @@ func TestParseSettingsLenient(t *testing.T) {
 			t.Errorf("%v: warnings %q, min %v; want warning %v, min %v", tc.m, warn, s.MinPeriod, tc.warn, tc.min)
 		}
 	}
-	if _, _, err := ParseSettingsLenient(map[string]string{"sieve_vacation_min_period": "soon"}); err == nil {
-		t.Error("invalid duration: no error")
+	// Values Pigeonhole does not take are ignored with a warning.
+	for _, m := range []map[string]string{
+		{"sieve_vacation_min_period": "soon"},
+		{"sieve_vacation_min_period": "1w"},
+		{"sieve_vacation_min_period": "1 d"},
+		{"sieve_vacation_dont_check_recipient": "true"},
+		{"sieve_vacation_max_subject_codepoints": "many"},
+	} {
+		s, warn, err := ParseSettingsLenient(m)
+		if err != nil || len(warn) != 1 || s != DefaultSettings() {
+			t.Errorf("%v: %+v, warnings %q, %v; want the defaults and one warning", m, s, warn, err)
+		}
+	}
+	s, warn, err := ParseSettingsLenient(map[string]string{"sieve_vacation_min_period": "2days",
+		"sieve_vacation_dont_check_recipient": " YES ", "sieve_vacation_max_subject_codepoints": "10"})
+	if err != nil || len(warn) != 0 || s.MinPeriod != 48*time.Hour || !s.DontCheckRecipient || s.MaxSubjectCodePoints != 10 {
+		t.Errorf("%+v, warnings %q, %v", s, warn, err)
 	}
 }

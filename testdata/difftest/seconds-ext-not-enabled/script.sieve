@@ -1,0 +1,2 @@
+require ["vacation", "vacation-seconds"];
+vacation :seconds 5 "I am away";

@@ -1,0 +1,3 @@
+require ["vacation", "variables"];
+set "s" "a	b";
+vacation :subject "${s}" "I am away";
