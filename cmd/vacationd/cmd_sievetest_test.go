@@ -176,7 +176,7 @@ func TestTestBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"test"},
 		{"test", cliData + "away.sieve"},
-		{"test", "-o", "sieve_vacation_min_period=soon", cliData + "away.sieve", cliData + "message.eml"},
+		{"test", "-o", "sieve_vacation_default_subject_template=%{subject}", cliData + "away.sieve", cliData + "message.eml"},
 		{"test", "-o", "novalue", cliData + "away.sieve", cliData + "message.eml"},
 		{"test", "--now", "yesterday", cliData + "away.sieve", cliData + "message.eml"},
 		{"test", cliData + "away.sieve", cliData + "missing.eml"},
@@ -185,6 +185,15 @@ func TestTestBadFlags(t *testing.T) {
 		if rc == 0 || errs == "" {
 			t.Errorf("%v: rc=%d stderr=%q, want an error", args, rc, errs)
 		}
+	}
+}
+
+// TestTestSettingWarning: like sieve-test, a setting value Pigeonhole does
+// not take is ignored with a warning.
+func TestTestSettingWarning(t *testing.T) {
+	rc, _, errs := runCLI(t, "test", "-o", "sieve_vacation_min_period=soon", cliData+"away.sieve", cliData+"message.eml")
+	if rc != 0 || !strings.Contains(errs, "invalid duration value for setting 'sieve_vacation_min_period'") {
+		t.Errorf("rc=%d stderr=%q, want 0 and a warning", rc, errs)
 	}
 }
 
