@@ -155,6 +155,9 @@ type checker struct {
 	unknown map[string]bool
 	// extension state while checking (e.g. declared variables).
 	state map[string]any
+	// requiresDone is set at the first top-level command that is not a
+	// require.
+	requiresDone bool
 }
 
 func newChecker(name string, o *Options, errs *errorSink) *checker {
@@ -249,6 +252,9 @@ func (c *checker) load(p Position, e *extension) {
 		return
 	}
 	c.script.caps[e.name] = true
+	if e.validate != nil {
+		c.state["require-pos:"+e.name] = p
+	}
 	for _, imp := range e.implies {
 		if ie, ok := stdRegistry().exts[imp]; ok {
 			c.load(p, ie)

@@ -83,7 +83,7 @@ pdf
 // variable n, which the script hands back through `fileinto "n${n}"`.
 func mimeRun(t *testing.T, body, msg string) string {
 	t.Helper()
-	src := "require [\"foreverypart\", \"mime\", \"variables\", \"fileinto\", \"relational\", \"comparator-i;ascii-numeric\"];\n" +
+	src := "require [\"foreverypart\", \"mime\", \"variables\", \"fileinto\", \"relational\", \"comparator-i;ascii-numeric\", \"extracttext\"];\n" +
 		"set \"n\" \"\";\n" + body + "\nfileinto \"n${n}\";\n"
 	s, err := Compile("t", []byte(src), nil)
 	if err != nil {
@@ -154,6 +154,15 @@ func TestForEveryPart(t *testing.T) {
 		{"without :mime the message header", mimeMsg,
 			`foreverypart { if header :matches "subject" "*" { set "n" "${n}/${1}"; } if header :matches :mime "subject" "*" { set "n" "${n}+${1}"; } }`,
 			"/top+top/top/top/top/top/top/top+enclosed/top"},
+		{"extracttext", mimeMsg,
+			`foreverypart { extracttext "t"; set "n" "${n}|${t}"; }`,
+			"||one||two|three ||xx|pdf"},
+		{"extracttext :first and modifiers", mimeMsg,
+			`foreverypart { extracttext :first 2 :upper "t"; set "n" "${n}|${t}"; }`,
+			"||ON||TW|TH||XX|PD"},
+		{"extracttext :length", mimeMsg,
+			`foreverypart { extracttext :length "t"; set "n" "${n}|${t}"; }`,
+			"|0|3|0|3|6|0|2|3"},
 		{"address", mimeMsg,
 			`foreverypart { if address :mime :localpart "from" "a" { set "n" "${n}a"; } if address :mime :anychild :localpart "from" "b" { set "n" "${n}b"; } }`,
 			"abbbb"},
@@ -191,6 +200,14 @@ func TestMimeCompileErrors(t *testing.T) {
 			"unknown tagged argument ':param' for the address test"},
 		{`if header :mime "subject" "x" {}`,
 			"unknown tagged argument ':mime' for the header test"},
+		{`require ["extracttext", "foreverypart"]; keep;`,
+			"1:10: extracttext extension cannot be used without variables extension"},
+		{`require ["extracttext", "variables"]; keep;`,
+			"extracttext extension cannot be used without foreverypart extension"},
+		{`require ["extracttext", "variables", "foreverypart"]; extracttext "x";`,
+			"the extracttext command is not placed inside a foreverypart loop"},
+		{`require ["variables", "foreverypart", "extracttext"]; foreverypart { extracttext "a.b"; }`,
+			"referring to variable in unknown namespace 'a'"},
 		{`foreverypart { keep; }`,
 			"unknown command 'foreverypart'"},
 	}

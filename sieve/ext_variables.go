@@ -12,13 +12,7 @@ func variablesExtension() *extension {
 	return &extension{name: "variables", specs: []*spec{
 		{
 			name: "set",
-			tags: []tagSpec{
-				{name: "lower", group: "case", dupErr: modifierConflict}, {name: "upper", group: "case", dupErr: modifierConflict},
-				{name: "lowerfirst", group: "casefirst", dupErr: modifierConflict}, {name: "upperfirst", group: "casefirst", dupErr: modifierConflict},
-				{name: "quotewildcard", group: "quote", dupErr: modifierConflict}, {name: "quoteregex", group: "quote", ext: "regex", dupErr: modifierConflict},
-				{name: "encodeurl", group: "quote", ext: "enotify", dupErr: modifierConflict},
-				{name: "length", group: "length", dupErr: modifierConflict},
-			},
+			tags: modifierTags(),
 			args: []argType{tString, tString}, argNames: []string{"name", "value"},
 			check: checkSet, exec: execSet,
 		},
@@ -28,6 +22,17 @@ func variablesExtension() *extension {
 			eval: evalString,
 		},
 	}}
+}
+
+// modifierTags are the modifiers of set (and of extracttext).
+func modifierTags() []tagSpec {
+	return []tagSpec{
+		{name: "lower", group: "case", dupErr: modifierConflict}, {name: "upper", group: "case", dupErr: modifierConflict},
+		{name: "lowerfirst", group: "casefirst", dupErr: modifierConflict}, {name: "upperfirst", group: "casefirst", dupErr: modifierConflict},
+		{name: "quotewildcard", group: "quote", dupErr: modifierConflict}, {name: "quoteregex", group: "quote", ext: "regex", dupErr: modifierConflict},
+		{name: "encodeurl", group: "quote", ext: "enotify", dupErr: modifierConflict},
+		{name: "length", group: "length", dupErr: modifierConflict},
+	}
 }
 
 // modifierConflict is Pigeonhole's error for two set modifiers of equal
@@ -167,7 +172,12 @@ func (c *checker) declareVar(p Position, name string) {
 }
 
 func execSet(r *run, n *node) error {
-	val := r.string(n.args[1])
+	r.setVar(n.args[0].strs[0].lit, r.modify(n, r.string(n.args[1])))
+	return nil
+}
+
+// modify applies the modifier tags of n to val.
+func (r *run) modify(n *node, val string) string {
 	// Modifiers apply highest precedence first (RFC 5229 §4.1).
 	for _, m := range []string{"lower", "upper", "lowerfirst", "upperfirst", "quotewildcard", "quoteregex", "encodeurl", "length"} {
 		if !n.has(m) {
@@ -193,8 +203,7 @@ func execSet(r *run, n *node) error {
 			val = strconv.Itoa(utf8.RuneCountInString(val))
 		}
 	}
-	r.setVar(n.args[0].strs[0].lit, val)
-	return nil
+	return val
 }
 
 // mapFirstASCII applies f to the first byte of s.

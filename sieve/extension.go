@@ -18,6 +18,10 @@ type extension struct {
 	defaultOff bool
 	// onRequire runs once when a script requires the capability.
 	onRequire func(c *checker, p Position)
+	// validate runs once the script's require commands are done (at its
+	// first other command), as Pigeonhole's extension validate hook; p is
+	// where the capability was required.
+	validate func(c *checker, p Position)
 }
 
 // registry is the immutable table of every capability the engine knows.

@@ -33,6 +33,6 @@ func allExtensions() []*extension {
 		spamtestExtension(), spamtestplusExtension(), virustestExtension(),
 		bodyExtension(),
 		editheaderExtension(),
-		mimeExtension(), foreverypartExtension(),
+		mimeExtension(), foreverypartExtension(), extracttextExtension(),
 	}
 }

@@ -1,6 +1,9 @@
 package sieve
 
-import "strings"
+import (
+	"sort"
+	"strings"
+)
 
 // Validation of the parse tree, in the order and with the messages of
 // Pigeonhole's validator: each command is first looked up, then its tagged
@@ -27,6 +30,10 @@ func (c *checker) block(list []*astNode, top bool) []*node {
 			break
 		}
 		name := strings.ToLower(a.name)
+		if top && name != "require" && !c.requiresDone {
+			c.requiresDone = true
+			c.validateRequired()
+		}
 		s := c.context(a, false)
 		if s == nil {
 			prevName, chain = "", nil
@@ -72,6 +79,23 @@ func (c *checker) block(list []*astNode, top bool) []*node {
 		}
 	}
 	return out
+}
+
+// validateRequired runs the validate hooks of the required extensions,
+// in name order.
+func (c *checker) validateRequired() {
+	var names []string
+	for name := range c.script.caps {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		e := stdRegistry().exts[name]
+		if e != nil && e.validate != nil {
+			p, _ := c.state["require-pos:"+name].(Position)
+			e.validate(c, p)
+		}
+	}
 }
 
 // ifConst records on an if/elsif node that its test is constant (1 true,
