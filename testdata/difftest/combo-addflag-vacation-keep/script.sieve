@@ -1,0 +1,4 @@
+require ["vacation", "imap4flags"];
+setflag "\\Answered";
+vacation "gone";
+keep;

@@ -1,0 +1,6 @@
+require ["vacation", "duplicate"];
+if duplicate {
+  discard;
+} else {
+  vacation "gone";
+}

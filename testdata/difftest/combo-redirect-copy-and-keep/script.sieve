@@ -1,0 +1,3 @@
+require ["vacation", "copy"];
+vacation :subject "forwarded" "gone";
+redirect :copy "assistant@example.net";

@@ -1,0 +1,6 @@
+require ["vacation", "reject"];
+if header :contains "subject" "spam" {
+  reject "no";
+} else {
+  vacation "gone";
+}

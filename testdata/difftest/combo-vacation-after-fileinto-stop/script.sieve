@@ -1,0 +1,6 @@
+require ["vacation", "fileinto"];
+if header :contains "subject" "Meeting" {
+  fileinto "Meetings";
+  stop;
+}
+vacation "gone";

@@ -1,0 +1,6 @@
+require "vacation";
+if anyof (exists "list-id", header :contains "precedence" ["bulk", "list"]) {
+  keep;
+} else {
+  vacation "gone";
+}
