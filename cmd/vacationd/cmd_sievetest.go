@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -181,7 +182,7 @@ func testScript(ctx context.Context, o *testOptions, stdout, stderr io.Writer) (
 	if err != nil {
 		return nil, err
 	}
-	msg := sieve.ParseMessage(raw)
+	msg := sieve.ParseMessage(stripMboxFrom(raw))
 	env := defaultEnvelope(msg, o)
 	out.envelope = vacation.Envelope{From: env.From, To: env.To, OrigTo: env.OrigTo}
 
@@ -284,6 +285,18 @@ func expandSettingValue(v string) (string, error) {
 		return "", fmt.Errorf("failed to expand %q: unknown variable %q (write %%%% for a %%)", v, name)
 	}
 	return b.String(), nil
+}
+
+// stripMboxFrom drops an mbox "From " separator line in front of the
+// header, as sieve-test's raw mail storage does.
+func stripMboxFrom(raw []byte) []byte {
+	if !bytes.HasPrefix(raw, []byte("From ")) {
+		return raw
+	}
+	if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+		return raw[i+1:]
+	}
+	return nil
 }
 
 // defaultEnvelope takes the envelope from the flags, defaulting as

@@ -268,3 +268,15 @@ func TestTestRuntimeError(t *testing.T) {
 		t.Errorf("actions %v, implicit_keep %v, runtime_error %q; want none, true, a conflict", d.Actions, d.ImplicitKeep, d.RuntimeError)
 	}
 }
+
+func TestStripMboxFrom(t *testing.T) {
+	for in, want := range map[string]string{
+		"From alice@example.org Mon Jan  1 10:00:00 2024\r\nTo: bob@example.com\r\n": "To: bob@example.com\r\n",
+		"From: alice@example.org\r\n": "From: alice@example.org\r\n",
+		"From x":                      "",
+	} {
+		if got := string(stripMboxFrom([]byte(in))); got != want {
+			t.Errorf("stripMboxFrom(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
