@@ -150,7 +150,9 @@ func (p *addrParser) skipCFWS() {
 				c := p.s[p.pos]
 				p.pos++
 				if c == '\\' {
-					p.pos++
+					if !p.eof() {
+						p.pos++
+					}
 				} else if c == '(' {
 					depth++
 				} else if c == ')' {
@@ -182,6 +184,11 @@ func (p *addrParser) skipSeparators() {
 			}
 			p.group = false
 			p.pos++
+			p.skipCFWS()
+			if c := p.peek(); c != ',' && c != 0 {
+				p.pos = len(p.s) // a group is followed by a comma or nothing
+				return
+			}
 			continue
 		}
 		return
@@ -238,6 +245,26 @@ func (p *addrParser) domain() string {
 		return d
 	}
 	d, _ := p.word()
+	// obs-domain: white space or comments may surround the dots.
+	for d != "" {
+		save := p.pos
+		p.skipCFWS()
+		if p.broken {
+			break
+		}
+		if strings.HasSuffix(d, ".") {
+			if w, ok := p.word(); ok {
+				d += w
+				continue
+			}
+		} else if p.peek() == '.' {
+			p.pos++
+			d += "."
+			continue
+		}
+		p.pos = save
+		break
+	}
 	return d
 }
 
@@ -255,6 +282,20 @@ func (p *addrParser) addrSpec(local string) string {
 // group's members follow as elements). ok is false when the text cannot
 // be an address.
 func (p *addrParser) element() (mail.Address, bool) {
+	p.skipCFWS()
+	if p.peek() == '.' {
+		// Neither a phrase nor a local part starts with a dot: Dovecot
+		// reads the atom as an invalid element, and the list goes on
+		// only when a comma follows it.
+		for !p.eof() && isAtext(p.s[p.pos]) {
+			p.pos++
+		}
+		p.skipCFWS()
+		if p.peek() != ',' {
+			p.pos = len(p.s)
+		}
+		return mail.Address{}, true
+	}
 	var words []string
 	for {
 		w, ok := p.word()
@@ -281,29 +322,43 @@ func (p *addrParser) element() (mail.Address, bool) {
 		}
 		a.Address = p.addrSpec(local)
 		p.skipCFWS()
-		if p.peek() == '>' {
-			p.pos++
-		} else if !p.eof() {
-			return a, false
+		if p.broken {
+			return a, false // the domain was not read
 		}
 		a.Name = sieve.DecodeWords(strings.Join(words, " "))
+		if p.peek() != '>' {
+			// Dovecot keeps an address whose domain it has read even
+			// when '>' is missing; the list ends there.
+			p.pos = len(p.s)
+			return a, true
+		}
+		p.pos++
+		p.skipCFWS()
+		if p.broken {
+			// So with an unterminated comment after the '>'.
+			return a, true
+		}
 	case ':':
 		if p.group {
 			return a, false // groups do not nest
 		}
 		p.pos++
 		p.group = true
-		return a, len(words) > 0
+		return a, true // the display name may be empty
 	case '@':
 		if len(words) > 1 {
 			return a, false
 		}
 		a.Address = p.addrSpec(strings.Join(words, ""))
 	default:
-		if len(words) != 1 {
+		switch len(words) {
+		case 0:
 			return a, false
+		case 1:
+			a.Address = words[0] // a local part without a domain
 		}
-		a.Address = words[0] // a local part without a domain
+		// More words are a display name without an address: skipped,
+		// and the list goes on after a comma.
 	}
 	p.skipCFWS()
 	if p.broken {

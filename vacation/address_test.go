@@ -38,7 +38,22 @@ func TestParseAddressList(t *testing.T) {
 		{"A: B: bob@example.com;;", nil},
 		{"bob@example.com (unclosed", nil},
 		{"carol@example.org, bob@example.com (unclosed", []string{"|carol@example.org"}},
-		{"G: carol@example.org; bob@example.com", []string{"|carol@example.org", "|bob@example.com"}},
+		{"Carol <bob@example.com x, carol@example.org", []string{"Carol|bob@example.com"}},
+		{"<bob@example.com> (unclosed", []string{"|bob@example.com"}},
+		{"bob <carol@example.com> (unclosed", []string{"bob|carol@example.com"}},
+		{"a, \"q\" Bob, bob@example.com", []string{"|bob@example.com"}},
+		{": bob@example.com", []string{"|bob@example.com"}},
+		{"bob@example.com .(unclosed", nil},
+		{"bob@example .com", []string{"|bob@example.com"}},
+		{"bob@example. com", []string{"|bob@example.com"}},
+		{". <bob@example.com>", nil},
+		{".x, bob@example.com", []string{"|bob@example.com"}},
+		{", ., bob@example.com", []string{"|bob@example.com"}},
+		{"G:; bob @ example.com", nil},
+		{"G: carol@example.org; bob@example.com", []string{"|carol@example.org"}},
+		{"carol@example.org, .bob@example.com", []string{"|carol@example.org"}},
+		{"\"q\" (unclosed(unclosed (c) \\", nil},
+		{"(\\", nil},
 	} {
 		var got []string
 		for _, a := range parseAddressList(tc.in) {
@@ -83,4 +98,18 @@ func TestParseMailbox(t *testing.T) {
 			t.Errorf("parseMailbox(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzParseAddressList: no header value makes the parser panic or loop.
+func FuzzParseAddressList(f *testing.F) {
+	for _, s := range []string{"bob@example.com", "(\\", "\"q\" (a(b \\", "G: a@b;, <c@d", "a@b .(", "<@r:a@b>", "=?utf-8?q?x?= <a@b>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, a := range parseAddressList(s) {
+			if a.Address == "" {
+				t.Fatalf("%q: empty address listed", s)
+			}
+		}
+	})
 }
