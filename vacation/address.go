@@ -94,7 +94,13 @@ func parseMailbox(s string) (a mail.Address, ok bool) {
 // elements without a domain are skipped, and the first element that cannot
 // be parsed (garbage after an address, a broken angle address) ends the
 // list, keeping what came before. At most maxHeaderAddresses are returned.
-func parseAddressList(v string) []mail.Address {
+func parseAddressList(v string) []mail.Address { return parseAddresses(v, false) }
+
+// parseAddresses is parseAddressList; with validOnly it leaves out the
+// addresses Dovecot marks as invalid syntax though it reads them (an angle
+// address without its '>', a domain ending in a dot), as Pigeonhole does
+// when it picks the reply's To.
+func parseAddresses(v string, validOnly bool) []mail.Address {
 	p := addrParser{s: v}
 	var out []mail.Address
 	for len(out) < maxHeaderAddresses {
@@ -102,11 +108,15 @@ func parseAddressList(v string) []mail.Address {
 		if p.eof() {
 			break
 		}
+		p.invalid = false
 		a, ok := p.element()
 		if !ok {
 			break
 		}
-		if localPart(a.Address) != "" && domainPart(a.Address) != "" {
+		if strings.HasSuffix(a.Address, ".") || strings.Contains(domainPart(a.Address), "..") {
+			p.invalid = true
+		}
+		if localPart(a.Address) != "" && domainPart(a.Address) != "" && !(validOnly && p.invalid) {
 			out = append(out, a)
 		}
 	}
@@ -122,6 +132,9 @@ type addrParser struct {
 	group bool
 	// broken is set by a comment that does not end.
 	broken bool
+	// invalid is set when the element just read is an address Dovecot
+	// reads but marks as invalid syntax.
+	invalid bool
 }
 
 func (p *addrParser) eof() bool { return p.pos >= len(p.s) }
@@ -253,8 +266,12 @@ func (p *addrParser) domain() string {
 			break
 		}
 		if strings.HasSuffix(d, ".") {
-			if w, ok := p.word(); ok {
-				d += w
+			start := p.pos
+			for !p.eof() && isAtext(p.s[p.pos]) {
+				p.pos++
+			}
+			if p.pos > start { // an atom, never a quoted string
+				d += p.s[start:p.pos]
 				continue
 			}
 		} else if p.peek() == '.' {
@@ -284,13 +301,19 @@ func (p *addrParser) addrSpec(local string) string {
 func (p *addrParser) element() (mail.Address, bool) {
 	p.skipCFWS()
 	if p.peek() == '.' {
-		// Neither a phrase nor a local part starts with a dot: Dovecot
-		// reads the atom as an invalid element, and the list goes on
-		// only when a comma follows it.
+		// No phrase starts with a dot, but a local part may (Dovecot's
+		// lenient dots): a dot-led element is an addr-spec or nothing,
+		// and after nothing the list goes on only when a comma follows.
+		start := p.pos
 		for !p.eof() && isAtext(p.s[p.pos]) {
 			p.pos++
 		}
+		local := p.s[start:p.pos]
 		p.skipCFWS()
+		if p.peek() == '@' && !p.broken {
+			a := mail.Address{Address: p.addrSpec(local)}
+			return a, p.tail()
+		}
 		if p.peek() != ',' {
 			p.pos = len(p.s)
 		}
@@ -328,14 +351,16 @@ func (p *addrParser) element() (mail.Address, bool) {
 		a.Name = sieve.DecodeWords(strings.Join(words, " "))
 		if p.peek() != '>' {
 			// Dovecot keeps an address whose domain it has read even
-			// when '>' is missing; the list ends there.
+			// when '>' is missing, as invalid syntax; the list ends.
 			p.pos = len(p.s)
+			p.invalid = true
 			return a, true
 		}
 		p.pos++
 		p.skipCFWS()
 		if p.broken {
 			// So with an unterminated comment after the '>'.
+			p.invalid = true
 			return a, true
 		}
 	case ':':
@@ -360,9 +385,15 @@ func (p *addrParser) element() (mail.Address, bool) {
 		// More words are a display name without an address: skipped,
 		// and the list goes on after a comma.
 	}
+	return a, p.tail()
+}
+
+// tail reads what follows an address: false after an unterminated
+// comment (the address is lost), and garbage ends the list.
+func (p *addrParser) tail() bool {
 	p.skipCFWS()
 	if p.broken {
-		return a, false
+		return false
 	}
 	switch p.peek() {
 	case 0, ',', ';', ')':
@@ -370,7 +401,7 @@ func (p *addrParser) element() (mail.Address, bool) {
 		// Garbage after the address ends the list.
 		p.pos = len(p.s)
 	}
-	return a, true
+	return true
 }
 
 // containsAddress reports whether any of the header values lists addr.

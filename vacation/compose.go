@@ -174,7 +174,7 @@ func replyTo(m *sieve.Message, sender string, ignoreEnvelope bool) mail.Address 
 		if v == "" {
 			continue
 		}
-		for _, a := range parseAddressList(v) {
+		for _, a := range parseAddresses(v, true) {
 			if ignoreEnvelope || sameAddress(a.Address, sender) {
 				return a
 			}

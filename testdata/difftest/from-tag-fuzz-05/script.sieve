@@ -1,0 +1,2 @@
+require "vacation";
+vacation :from "<bob@example.com>\"q\"Bob" :subject "Away" "gone";

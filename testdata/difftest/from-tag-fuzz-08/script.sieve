@@ -1,0 +1,2 @@
+require "vacation";
+vacation :from "b\\\"<( _" :subject "Away" "gone";

@@ -1,0 +1,2 @@
+require "vacation";
+vacation :from "bob\\" :subject "Away" "gone";

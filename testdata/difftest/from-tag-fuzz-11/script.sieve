@@ -1,0 +1,2 @@
+require "vacation";
+vacation :from "<bob@example.com>(:b\\\"-=?utf-8?q?x?=" :subject "Away" "gone";

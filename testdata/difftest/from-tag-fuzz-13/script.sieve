@@ -1,0 +1,2 @@
+require "vacation";
+vacation :from ">@b\\\";" :subject "Away" "gone";

@@ -1,0 +1,2 @@
+require "vacation";
+vacation :from " ." :subject "Away" "gone";
