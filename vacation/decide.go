@@ -30,6 +30,7 @@ const (
 	ImplicitDelivery     Reason = "implicit-delivery"      // none of the user's addresses in To, Cc, ...
 
 	NullRecipient Reason = "null-recipient" // envelope recipient <> (a warning)
+	InvalidFrom   Reason = "invalid-from"   // expanded :from is no address (a warning)
 )
 
 // listHeaders mark mailing-list traffic (RFC 2369, RFC 2919).
@@ -144,6 +145,11 @@ func (r *Responder) Decide(ctx context.Context, in *Input) (*Decision, error) {
 		return nil, fmt.Errorf("vacation: decide: missing action or message")
 	}
 	d := &Decision{Now: r.now()}
+	// invalidFrom is an expanded :from that is no address. Pigeonhole
+	// still replies and writes it as From:; vacationd does not send a reply
+	// with a From: no one can answer (the rule): a warning and no
+	// reply, decided once every other check has passed.
+	var invalidFrom string
 	rawSender := trimAngle(in.Envelope.From)
 	sender := unquoteLocal(rawSender)
 	recipient := unquoteLocal(trimAngle(in.Envelope.To))
@@ -165,9 +171,7 @@ func (r *Responder) Decide(ctx context.Context, in *Input) (*Decision, error) {
 		} else if ok {
 			d.fromRaw = act.From // a name Go's parser does not read: as written
 		} else {
-			d.Warnings = append(d.Warnings, fmt.Sprintf(
-				"specified :from address %q is invalid for vacation action", sanitizeLog(act.From)))
-			d.fromRaw = act.From
+			invalidFrom = act.From
 		}
 	}
 
@@ -259,6 +263,12 @@ func (r *Responder) Decide(ctx context.Context, in *Input) (*Decision, error) {
 		}
 	}
 
+	if invalidFrom != "" {
+		d.Warnings = append(d.Warnings, fmt.Sprintf(
+			"specified :from address %q is invalid for vacation action", sanitizeLog(invalidFrom)))
+		return d.stop(InvalidFrom, fmt.Sprintf(
+			"discarding vacation response: expanded :from %q is not a valid address", sanitizeLog(invalidFrom))), nil
+	}
 	d.Send = true
 	d.RcptTo = rawSender
 	if s.SendFromRecipient {

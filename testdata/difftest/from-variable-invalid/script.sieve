@@ -1,3 +1,0 @@
-require ["vacation", "variables"];
-set "f" "no address here";
-vacation :from "${f}" "I am away";
