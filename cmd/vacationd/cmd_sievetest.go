@@ -411,7 +411,13 @@ func (t *testOutcome) doc() map[string]any {
 		doc["warnings"] = t.warnings
 	}
 	if t.runtimeError != "" {
+		// A run that fails is reported like sieve-test reports it: the
+		// script failed (compile_error, the flag the difftest contract has
+		// for a script that fails), with the runtime error and the errors
+		// list; implicit_keep says the service would keep the message.
 		doc["runtime_error"] = t.runtimeError
+		doc["compile_error"] = true
+		doc["errors"] = []string{t.runtimeError}
 	}
 	return doc
 }

@@ -260,9 +260,14 @@ func TestTestRuntimeError(t *testing.T) {
 		Actions      []map[string]any `json:"actions"`
 		ImplicitKeep bool             `json:"implicit_keep"`
 		RuntimeError string           `json:"runtime_error"`
+		CompileError bool             `json:"compile_error"`
+		Errors       []string         `json:"errors"`
 	}
 	if err := json.Unmarshal([]byte(out), &d); err != nil {
 		t.Fatalf("no JSON: %v\n%s", err, out)
+	}
+	if !d.CompileError || len(d.Errors) != 1 || d.Errors[0] != d.RuntimeError {
+		t.Errorf("compile_error %v, errors %q: a failed run must be reported as a failed script", d.CompileError, d.Errors)
 	}
 	if len(d.Actions) != 0 || !d.ImplicitKeep || !strings.Contains(d.RuntimeError, "conflicts") {
 		t.Errorf("actions %v, implicit_keep %v, runtime_error %q; want none, true, a conflict", d.Actions, d.ImplicitKeep, d.RuntimeError)
