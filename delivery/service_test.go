@@ -344,3 +344,40 @@ func TestSeveralFoldersEachDelivered(t *testing.T) {
 		t.Errorf("deliveries = %v, want %s", down.got, want)
 	}
 }
+
+func TestScriptChangesAreSeen(t *testing.T) {
+	var logs strings.Builder
+	f := newFixture(t, map[string]string{"example.com/bob.sieve": "discard;\n"}, &fakeDown{})
+	f.svc.cache.log = slog.New(slog.NewTextHandler(&logs, nil))
+	down := f.svc.cfg.Downstream.(*fakeDown)
+	path := filepath.Join(f.scripts, "example.com", "bob.sieve")
+	write := func(src string, mod time.Time) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, mod, mod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.deliver(t, "alice@example.org", "bob@example.com")
+	if len(down.got) != 0 {
+		t.Fatalf("discard script delivered: %v", down.got)
+	}
+	// A broken script: the message is kept, and the error logged once per change.
+	write("discard\n", t0.Add(time.Minute))
+	f.deliver(t, "alice@example.org", "bob@example.com")
+	f.deliver(t, "alice@example.org", "bob@example.com")
+	if len(down.got) != 2 {
+		t.Fatalf("broken script: deliveries %v, want the message kept twice", down.got)
+	}
+	if n := strings.Count(logs.String(), "does not compile"); n != 1 {
+		t.Errorf("compile error logged %d times, want once per change:\n%s", n, logs.String())
+	}
+	// Fixed again: the new script is used.
+	write("discard;\n", t0.Add(2*time.Minute))
+	f.deliver(t, "alice@example.org", "bob@example.com")
+	if len(down.got) != 2 {
+		t.Fatalf("fixed script not picked up: deliveries %v", down.got)
+	}
+}
