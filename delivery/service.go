@@ -248,8 +248,13 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 					keep(a.Message)
 				}
 			case *sieve.Vacation:
-				m, r, reason := s.vacation(ctx, env, rc, user, a, msg, res.Message)
+				m, r, reason, err := s.vacation(ctx, env, rc, user, a, msg, res.Message)
 				o.reason = reason
+				if err != nil {
+					// The dedup store did not answer: answering 250 would
+					// consume the message and lose the reply.
+					return outcome{status: transport.StatusTempFail("Temporary failure checking for a duplicate auto-reply"), action: "error", reason: reason}
+				}
 				if r != nil {
 					recs = append(recs, r)
 				}
@@ -433,9 +438,10 @@ func (s *Service) redirect(env *transport.Envelope, rc transport.Recipient, user
 
 // vacation decides and composes a reply; it returns the dedup mark and
 // outbox record to commit (nil when no reply is due) and the reason code.
-// vacation decides and queues a reply; msg is the message as received,
-// edited the message as the script left it (the checks read that one).
-func (s *Service) vacation(ctx context.Context, env *transport.Envelope, rc transport.Recipient, user string, a *sieve.Vacation, msg, edited *sieve.Message) (*store.Mark, *store.OutboxRecord, string) {
+// msg is the message as received, edited the message as the script left
+// it (the checks read that one). An error means the decision could not be
+// made (the dedup store did not answer): the recipient must be retried.
+func (s *Service) vacation(ctx context.Context, env *transport.Envelope, rc transport.Recipient, user string, a *sieve.Vacation, msg, edited *sieve.Message) (*store.Mark, *store.OutboxRecord, string, error) {
 	if !strings.EqualFold(user, rc.Addr) {
 		// The user's address without detail is one of the user's
 		// addresses (copy mode delivers to user+detail@domain).
@@ -449,20 +455,20 @@ func (s *Service) vacation(ctx context.Context, env *transport.Envelope, rc tran
 	if err != nil {
 		s.log.Error("vacation decide", "rcpt", rc.Addr, "error", err)
 		s.metrics.Decisions.Inc("error")
-		return nil, nil, "error"
+		return nil, nil, "error", err
 	}
 	for _, w := range d.Warnings {
 		s.log.Warn("vacation", "rcpt", rc.Addr, "warning", w)
 	}
 	if !d.Send {
 		s.metrics.Decisions.Inc(string(d.Reason))
-		return nil, nil, string(d.Reason)
+		return nil, nil, string(d.Reason), nil
 	}
 	rep, err := s.cfg.Responder.Compose(in, d)
 	if err != nil {
 		s.log.Warn("vacation compose", "rcpt", rc.Addr, "error", err)
 		s.metrics.Decisions.Inc("error")
-		return nil, nil, "error"
+		return nil, nil, "error", nil
 	}
 	s.metrics.Decisions.Inc("sent")
 	rec := &store.OutboxRecord{From: rep.MailFrom, To: []string{rep.RcptTo}, Message: rep.Message, Kind: store.KindVacation, User: user}
@@ -470,7 +476,7 @@ func (s *Service) vacation(ctx context.Context, env *transport.Envelope, rc tran
 	if d.Period > 0 {
 		mark = &store.Mark{Key: store.DedupKey{User: d.Key.User, Sender: d.Key.Sender, Handle: d.Key.Handle}, Created: d.Now, Expires: d.Expires}
 	}
-	return mark, rec, "sent"
+	return mark, rec, "sent", nil
 }
 
 // forward delivers the kept messages downstream and folds the answers

@@ -1,0 +1,49 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/vacationd/vacationd/vacation"
+)
+
+// failingDedup is a vacation.Dedup whose store does not answer.
+type failingDedup struct{}
+
+func (failingDedup) Seen(context.Context, vacation.Key, time.Time) (bool, error) {
+	return false, errors.New("database not answering")
+}
+
+func (failingDedup) Mark(context.Context, vacation.Key, time.Time, time.Time) error {
+	return errors.New("database not answering")
+}
+
+// A vacation whose duplicate check fails must not be acknowledged: a 250
+// would consume the message (sidecar mode) and lose the reply for good.
+func TestDedupFailureIsTemporary(t *testing.T) {
+	f := newFixture(t, map[string]string{"example.com/bob.sieve": vacationScript}, nil)
+	now := func() time.Time { return t0 }
+	svc, err := New(Config{
+		ScriptsDir: f.scripts, RecipientDelimiter: "+", Store: f.db, Extensions: "+vacation-seconds",
+		Responder: &vacation.Responder{Settings: vacation.DefaultSettings(), Dedup: failingDedup{}, Now: now, Hostname: "mx.example.com"},
+		Hostname:  "mx.example.com", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = svc
+	st := f.deliver(t, "alice@example.org", "bob@example.com", "carol@example.com")
+	if len(st) != 2 || !st[0].Temporary() {
+		t.Fatalf("bob's status = %v, want a temporary failure", st)
+	}
+	if !st[1].OK() {
+		t.Errorf("carol (no script) status = %v, want 250", st[1])
+	}
+	if n := len(f.outbox(t)); n != 0 {
+		t.Errorf("outbox has %d records, want 0", n)
+	}
+}
