@@ -29,15 +29,22 @@ func (d StoreDedup) Mark(ctx context.Context, k vacation.Key, created, expires t
 const duplicateSender = "<sieve-duplicate>"
 
 // storeDuplicates answers the duplicate test for one user from the store.
+// It is used by one run at a time; err keeps the first store failure, so
+// the caller can tell it from an error in the script.
 type storeDuplicates struct {
 	db   *store.DB
 	user string
 	now  time.Time
+	err  error
 }
 
 // Seen implements sieve.DuplicateChecker.
-func (d storeDuplicates) Seen(ctx context.Context, id string) (bool, error) {
-	return d.db.Seen(ctx, store.DedupKey{User: d.user, Sender: duplicateSender, Handle: id}, d.now)
+func (d *storeDuplicates) Seen(ctx context.Context, id string) (bool, error) {
+	seen, err := d.db.Seen(ctx, store.DedupKey{User: d.user, Sender: duplicateSender, Handle: id}, d.now)
+	if err != nil && d.err == nil {
+		d.err = err
+	}
+	return seen, err
 }
 
 // duplicateMarks turns the ids a run asked to record into dedup marks,

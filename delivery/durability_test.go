@@ -47,3 +47,19 @@ func TestDedupFailureIsTemporary(t *testing.T) {
 		t.Errorf("outbox has %d records, want 0", n)
 	}
 }
+
+// A duplicate test that cannot read the store is a temporary failure too:
+// the run would otherwise end in a runtime error and an implicit keep that
+// drops the script's other actions (its vacation) for good.
+func TestDuplicateStoreFailureIsTemporary(t *testing.T) {
+	script := "require [\"duplicate\", \"vacation\"];\nif duplicate { discard; stop; }\nvacation :days 3 \"I am away\";\n"
+	f := newFixture(t, map[string]string{"example.com/bob.sieve": script}, nil)
+	f.db.Close()
+	st := f.deliver(t, "alice@example.org", "bob@example.com", "carol@example.com")
+	if len(st) != 2 || !st[0].Temporary() {
+		t.Fatalf("bob's status = %v, want a temporary failure", st)
+	}
+	if !st[1].OK() {
+		t.Errorf("carol (no script) status = %v, want 250", st[1])
+	}
+}

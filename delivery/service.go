@@ -192,15 +192,22 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 		s.log.Error("load scripts", "rcpt", addr, "error", err)
 		return outcome{status: transport.StatusTempFail("Temporary failure loading the Sieve script"), action: "error"}
 	}
+	dups := &storeDuplicates{db: s.cfg.Store, user: user, now: s.cfg.Now()}
 	senv := &sieve.Env{
 		Message:     msg,
 		Envelope:    sieve.Envelope{From: env.From, To: rc.Addr, OrigTo: rc.ORCPT},
 		Now:         s.cfg.Now,
 		Settings:    s.cfg.Settings,
 		Environment: s.environment(env),
-		Duplicates:  storeDuplicates{db: s.cfg.Store, user: user, now: s.cfg.Now()},
+		Duplicates:  dups,
 	}
 	res, runErr := sieve.RunMulti(ctx, scripts, senv)
+	if dups.err != nil {
+		// The store did not answer the duplicate test: a 250 with the
+		// implicit keep would drop the script's actions for good.
+		s.log.Error("sieve duplicate check", "rcpt", addr, "error", dups.err)
+		return outcome{status: transport.StatusTempFail("Temporary failure checking for a duplicate message"), action: "error", reason: "-"}
+	}
 	if runErr != nil {
 		s.log.Warn("sieve runtime error; implicit keep", "rcpt", addr, "error", runErr)
 	}
