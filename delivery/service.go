@@ -557,12 +557,25 @@ func (s *Service) received(env *transport.Envelope) string {
 	if h, _, err := net.SplitHostPort(ip); err == nil {
 		ip = h
 	}
-	helo := env.ClientHost
+	helo := printable(env.ClientHost)
 	if helo == "" {
 		helo = "unknown"
 	}
 	return fmt.Sprintf("Received: from %s ([%s])\r\n\tby %s (vacationd) with LMTP;\r\n\t%s\r\n",
 		helo, ip, s.cfg.Hostname, s.cfg.Now().Format(time.RFC1123Z))
+}
+
+// printable replaces what is not printable ASCII with '?', as Postfix
+// does for the HELO name in its Received fields: the LHLO argument is the
+// client's text up to a space, control characters (a bare CR) and invalid
+// UTF-8 included.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r >= 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 // withDetail turns user@domain into user+box@domain.
