@@ -302,6 +302,9 @@ func registerServiceMetrics(reg *metrics.Registry, srv *transport.Server, db *st
 	reg.NewCounterFunc("vacationd_lmtp_connections_total", "LMTP connections accepted.", "", func() map[string]uint64 {
 		return map[string]uint64{"": srv.Stats().Accepted}
 	})
+	reg.NewCounterFunc("vacationd_lmtp_connections_refused_total", "LMTP connections refused because --max-conns were open.", "", func() map[string]uint64 {
+		return map[string]uint64{"": srv.Stats().Busy}
+	})
 	reg.NewGaugeFunc("vacationd_lmtp_connections_active", "LMTP connections open now.", func() float64 {
 		return float64(srv.Stats().Active)
 	})
