@@ -23,6 +23,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrInvalid means an argument failed validation; the message names it.
 	ErrInvalid = errors.New("invalid argument")
+	// ErrLeased means a worker of this process is sending the record.
+	ErrLeased = errors.New("being sent")
 )
 
 // DefaultLockTimeout is how long [Open] waits for the file lock when

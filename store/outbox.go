@@ -349,6 +349,23 @@ func (db *DB) Reschedule(id uint64, next time.Time) error {
 	return err
 }
 
+// RescheduleIdle is Reschedule for a record no worker is sending; for one
+// that is leased it returns ErrLeased and changes nothing, since ending
+// the lease would let a second worker send the record while the first
+// still is. For an operator's "retry now" on a running service.
+func (db *DB) RescheduleIdle(id uint64, next time.Time) error {
+	db.leaseMu.Lock()
+	if _, ok := db.leased[id]; ok {
+		db.leaseMu.Unlock()
+		return fmt.Errorf("outbox reschedule: record %d: %w", id, ErrLeased)
+	}
+	// Lease it for the update, so no Claim takes it meanwhile; Reschedule
+	// ends this lease.
+	db.leased[id] = struct{}{}
+	db.leaseMu.Unlock()
+	return db.Reschedule(id, next)
+}
+
 func (db *DB) reschedule(what string, id uint64, next time.Time, update func(*OutboxRecord)) error {
 	err := db.w.do(context.Background(), func(tx *bolt.Tx) error {
 		r, err := deleteRecord(tx, id)

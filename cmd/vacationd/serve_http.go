@@ -94,8 +94,11 @@ func httpHandler(reg *metrics.Registry, db *store.DB, maxAge time.Duration) http
 			}
 			if err := op(id); err != nil {
 				code := http.StatusInternalServerError
-				if errors.Is(err, store.ErrNotFound) {
+				switch {
+				case errors.Is(err, store.ErrNotFound):
 					code = http.StatusNotFound
+				case errors.Is(err, store.ErrLeased):
+					code = http.StatusConflict
 				}
 				http.Error(w, err.Error(), code)
 				return
@@ -103,7 +106,9 @@ func httpHandler(reg *metrics.Registry, db *store.DB, maxAge time.Duration) http
 			fmt.Fprintln(w, "ok")
 		}
 	}
-	mux.HandleFunc("/outbox/retry", outboxOp(func(id uint64) error { return db.Reschedule(id, time.Now()) }))
+	// A record a relay worker is sending is left to it (409): ending its
+	// lease would let a second worker send it too.
+	mux.HandleFunc("/outbox/retry", outboxOp(func(id uint64) error { return db.RescheduleIdle(id, time.Now()) }))
 	mux.HandleFunc("/outbox/drop", outboxOp(func(id uint64) error { return db.Drop(id, "dropped by operator") }))
 	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")

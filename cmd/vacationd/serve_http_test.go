@@ -92,3 +92,35 @@ func TestHealthzFailsOnOldOutbox(t *testing.T) {
 		t.Fatalf("healthz = %d %q, want 503 naming the relay", resp.StatusCode, b)
 	}
 }
+
+// An operator's retry of a record a relay worker is sending must not end
+// the worker's lease: the dispatcher would hand the record to a second
+// worker and the reply would go out twice.
+func TestHTTPRetryLeavesARecordBeingSentAlone(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "vacationd.db"), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rec := &store.OutboxRecord{To: []string{"a@example.org"}, Message: []byte("x\r\n"), Kind: store.KindVacation}
+	if err := db.Commit(context.Background(), nil, []*store.OutboxRecord{rec}); err != nil {
+		t.Fatal(err)
+	}
+	if recs, err := db.Claim(time.Now(), 0); err != nil || len(recs) != 1 {
+		t.Fatalf("Claim = %v, %v", recs, err)
+	}
+	srv := httptest.NewServer(httpHandler(&metrics.Registry{}, db, time.Hour))
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/outbox/retry?id=1", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusConflict {
+		t.Errorf("retry of a record being sent = %d %q, want 409", resp.StatusCode, b)
+	}
+	if again, err := db.Claim(time.Now(), 0); err != nil || len(again) != 0 {
+		t.Fatalf("record claimed twice while being sent: %v, %v", again, err)
+	}
+}
