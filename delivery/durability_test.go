@@ -3,11 +3,15 @@ package delivery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/vacationd/vacationd/transport"
 	"github.com/vacationd/vacationd/vacation"
 )
 
@@ -61,5 +65,50 @@ func TestDuplicateStoreFailureIsTemporary(t *testing.T) {
 	}
 	if !st[1].OK() {
 		t.Errorf("carol (no script) status = %v, want 250", st[1])
+	}
+}
+
+// lockedWriter is an io.Writer safe for concurrent loggers.
+type lockedWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *lockedWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// A broken script is logged once per change even when many sessions are
+// the first to load it at the same time.
+func TestBrokenScriptLoggedOnceUnderConcurrency(t *testing.T) {
+	for round := range 20 {
+		var logs lockedWriter
+		f := newFixture(t, map[string]string{"example.com/bob.sieve": "discard\n"}, nil)
+		f.svc.cache.log = slog.New(slog.NewTextHandler(&logs, nil))
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				// Distinct senders: no per-sender lock serializes the loads.
+				f.svc.Deliver(context.Background(), &transport.Envelope{From: fmt.Sprintf("alice%d@example.org", i),
+					Recipients: []transport.Recipient{{Addr: "bob@example.com"}}}, []byte(testMsg))
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if n := strings.Count(logs.String(), "does not compile"); n != 1 {
+			t.Fatalf("round %d: compile error logged %d times, want once:\n%s", round, n, logs.String())
+		}
 	}
 }

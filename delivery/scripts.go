@@ -65,6 +65,17 @@ func (c *scriptCache) load(path string) (*sieve.Script, error) {
 	s, cerr := sieve.Compile(name, src, &opts)
 	if cerr != nil {
 		cerr = fmt.Errorf("compile script %q: %w", path, cerr)
+	}
+	c.mu.Lock()
+	if e := c.entries[path]; e != nil && e.mod.Equal(st.ModTime()) && e.size == st.Size() {
+		// Another session compiled this version meanwhile and logged
+		// its errors: use its result, so they are logged once.
+		c.mu.Unlock()
+		return e.script, e.err
+	}
+	c.entries[path] = &cacheEntry{mod: st.ModTime(), size: st.Size(), script: s, err: cerr}
+	c.mu.Unlock()
+	if cerr != nil {
 		var el sieve.ErrorList
 		if errors.As(cerr, &el) {
 			for _, e := range el {
@@ -74,9 +85,6 @@ func (c *scriptCache) load(path string) (*sieve.Script, error) {
 			c.log.Error("sieve script does not compile; delivering with implicit keep", "script", path, "error", cerr)
 		}
 	}
-	c.mu.Lock()
-	c.entries[path] = &cacheEntry{mod: st.ModTime(), size: st.Size(), script: s, err: cerr}
-	c.mu.Unlock()
 	return s, cerr
 }
 
