@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -206,7 +207,12 @@ func decodeOutbox(id uint64, v []byte) (OutboxRecord, error) {
 			r.To[i] = d.string()
 		}
 	}
-	r.Attempts = int(d.uvarint())
+	// A corrupt count must not turn into a negative int.
+	if a := d.uvarint(); a > math.MaxInt32 {
+		d.err = fmt.Errorf("attempt count %d out of range", a)
+	} else {
+		r.Attempts = int(a)
+	}
 	r.Queued = d.time()
 	r.NextAttempt = d.time()
 	r.LastError = d.string()
