@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,9 +21,10 @@ import (
 
 // fuzzUserScript exercises every action a delivery carries out, with
 // values read from the message.
-const fuzzUserScript = `require ["vacation", "variables", "fileinto", "reject", "editheader", "duplicate", "envelope"];
+const fuzzUserScript = `require ["vacation", "vacation-seconds", "variables", "fileinto", "reject", "editheader", "duplicate", "envelope", "subaddress"];
 if header :matches "subject" "*" { set "s" "${1}"; }
 if envelope :detail "to" "*" { set "box" "${1}"; }
+if header :matches "x-folder" "*" { set "box" "${1}"; }
 if header :contains "x-action" "reject" { reject "no: ${s}"; stop; }
 if header :contains "x-action" "redirect" { redirect "carol@example.net"; }
 if duplicate :header "message-id" { discard; stop; }
@@ -32,7 +34,10 @@ vacation :seconds 60 :subject "Re: ${s}" "away";
 `
 
 // checkingDownstream accepts everything and checks what it is given.
-type checkingDownstream struct{ t atomic.Pointer[testing.T] }
+type checkingDownstream struct {
+	t    atomic.Pointer[testing.T]
+	rcpt atomic.Value // string: the fuzzed recipient
+}
 
 func (d *checkingDownstream) Forward(ctx context.Context, from string, to []transport.Recipient, received string, msg []byte) []transport.Status {
 	t := d.t.Load()
@@ -46,6 +51,15 @@ func (d *checkingDownstream) Forward(ctx context.Context, from string, to []tran
 		return r == 0x7f || r < 0x20 && r != '\r' && r != '\n' && r != '\t'
 	}) {
 		t.Errorf("Received field with a control character or invalid UTF-8: %q", received)
+	}
+	if _, err := mail.ParseAddress("<" + d.rcpt.Load().(string) + ">"); err == nil {
+		// What the Forwarder sends as RCPT TO:<addr> must be one path when
+		// the recipients were.
+		for _, r := range to {
+			if _, err := mail.ParseAddress("<" + r.Addr + ">"); err != nil {
+				t.Errorf("downstream recipient %q is no address: %v", r.Addr, err)
+			}
+		}
 	}
 	st := make([]transport.Status, len(to))
 	for i := range st {
@@ -62,9 +76,13 @@ func FuzzDeliver(f *testing.F) {
 	f.Add([]byte(testMsg), "alice@example.org", "bob@example.com", "rfc822;bob@example.com", "client.example.org")
 	f.Add([]byte(testMsg), "", "bob+Lists.Go@example.com", "", "")
 	f.Add([]byte("Subject: x\r\nX-Action: reject\r\n\r\n"), "<>", "Bob@Example.com", "", "h")
+	f.Add([]byte("Subject: x\r\nX-Folder: Lists.Go\r\n\r\n"), "a@b", "bob@example.com", "", "h")
 	f.Add([]byte("Subject: x\r\nX-Action: redirect\r\nMessage-ID: <1@x>\r\n\r\n"), "a@b", "bob@example.com", "", "h")
 	f.Add([]byte("From: a@b\r\n\r\n"), "a@b", "../example.com/bob@example.com", "", "h")
 
+	if _, err := sieve.Compile("bob", []byte(fuzzUserScript), &sieve.Options{Extensions: "+editheader +vacation-seconds"}); err != nil {
+		f.Fatal(err)
+	}
 	dir := f.TempDir()
 	sdir := filepath.Join(dir, "scripts")
 	if err := os.MkdirAll(filepath.Join(sdir, "example.com"), 0o755); err != nil {
@@ -93,6 +111,7 @@ func FuzzDeliver(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw []byte, from, rcpt, orcpt, helo string) {
 		down.t.Store(t)
+		down.rcpt.Store(rcpt)
 		for _, p := range svc.userScriptPaths(svc.userKey(strings.ToLower(rcpt))) {
 			if rel, err := filepath.Rel(sdir, p); err != nil || rel == ".." || strings.HasPrefix(rel, "../") || strings.Contains(rel, "/../") {
 				t.Fatalf("recipient %q: script path %q outside %s", rcpt, p, sdir)
