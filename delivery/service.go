@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/store"
@@ -578,17 +579,59 @@ func printable(s string) string {
 	}, s)
 }
 
-// withDetail turns user@domain into user+box@domain.
+// withDetail turns user@domain into user+box@domain. Spaces, '@',
+// controls and invalid UTF-8 in box become '_'; a local part that is then
+// no dot-atom (a folder named "a..b" or "Lists <go>") is written as a
+// quoted string, so the downstream RCPT TO still carries one address.
 func withDetail(addr, box, delim string) string {
-	local, domain, ok := strings.Cut(addr, "@")
-	if !ok {
+	i := strings.LastIndexByte(addr, '@')
+	if i < 0 {
 		return addr
 	}
+	local, domain := unquoteLocal(addr[:i]), addr[i+1:]
 	box = strings.Map(func(r rune) rune {
-		if r == '@' || r == ' ' || r < 0x20 {
+		if r == '@' || r == ' ' || r < 0x20 || r == 0x7f || r == utf8.RuneError {
 			return '_'
 		}
 		return r
 	}, box)
-	return local + delim + box + "@" + domain
+	return quoteLocal(local+delim+box) + "@" + domain
+}
+
+// unquoteLocal returns the text of a local part written as a quoted string.
+func unquoteLocal(l string) string {
+	if len(l) < 2 || l[0] != '"' || l[len(l)-1] != '"' {
+		return l
+	}
+	var b strings.Builder
+	for i := 1; i < len(l)-1; i++ {
+		if l[i] == '\\' && i+1 < len(l)-1 {
+			i++
+		}
+		b.WriteByte(l[i])
+	}
+	return b.String()
+}
+
+// quoteLocal writes a local part as a dot-atom when it is one (RFC 5321
+// §4.1.2, with RFC 6531's UTF-8), else as a quoted string.
+func quoteLocal(l string) string {
+	dotAtom := l != "" && !strings.HasPrefix(l, ".") && !strings.HasSuffix(l, ".") && !strings.Contains(l, "..") &&
+		!strings.ContainsFunc(l, func(r rune) bool {
+			return r < 0x80 && !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+				strings.ContainsRune("!#$%&'*+-/=?^_`{|}~.", r))
+		})
+	if dotAtom {
+		return l
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range l {
+		if r == '"' || r == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('"')
+	return b.String()
 }

@@ -381,3 +381,25 @@ func TestScriptChangesAreSeen(t *testing.T) {
 		t.Fatalf("fixed script not picked up: deliveries %v", down.got)
 	}
 }
+
+func TestWithDetail(t *testing.T) {
+	tests := []struct{ addr, box, want string }{
+		{"bob@example.com", "Work", "bob+Work@example.com"},
+		{"bob@example.com", "Lists.Go", "bob+Lists.Go@example.com"},
+		{"bob@example.com", "Lists/Go Dev", "bob+Lists/Go_Dev@example.com"},
+		{"bob@example.com", "a@b\r\n", "bob+a_b__@example.com"},
+		{"bob@example.com", "Ünïcode", "bob+Ünïcode@example.com"},
+		{"bob@example.com", "Lists <go>", `"bob+Lists_<go>"@example.com`},
+		{"bob@example.com", "a..b", `"bob+a..b"@example.com`},
+		{"bob@example.com", "x.", `"bob+x."@example.com`},
+		{"bob@example.com", `q"b\s`, `"bob+q\"b\\s"@example.com`},
+		{`"b ob"@example.com`, "Work", `"b ob+Work"@example.com`},
+		{`"b\"ob"@example.com`, "W", `"b\"ob+W"@example.com`},
+		{"local", "Work", "local"},
+	}
+	for _, tt := range tests {
+		if got := withDetail(tt.addr, tt.box, "+"); got != tt.want {
+			t.Errorf("withDetail(%q, %q) = %s, want %s", tt.addr, tt.box, got, tt.want)
+		}
+	}
+}
