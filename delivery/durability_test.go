@@ -112,3 +112,18 @@ func TestBrokenScriptLoggedOnceUnderConcurrency(t *testing.T) {
 		}
 	}
 }
+
+// fileinto with --fileinto-detail on a recipient that already has a
+// detail replaces it: Dovecot reads bob+x+Work as mailbox "x+Work".
+func TestFileintoDetailReplacesTheRecipientsDetail(t *testing.T) {
+	down := &fakeDown{}
+	f := newFixture(t, map[string]string{"example.com/bob.sieve": "require \"fileinto\";\nfileinto \"Work\";\n"}, down)
+	f.svc.cfg.FileintoDetail = true
+	st := f.deliver(t, "alice@example.org", "Bob+lists@example.com")
+	if !st[0].OK() {
+		t.Fatalf("status = %v", st)
+	}
+	if want := "[Bob+Work@example.com]"; fmt.Sprint(down.got) != want {
+		t.Errorf("deliveries = %v, want %s", down.got, want)
+	}
+}

@@ -244,7 +244,7 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 				case strings.EqualFold(a.Mailbox, "INBOX") || !s.cfg.FileintoDetail:
 					keep(a.Message)
 				default:
-					o.addDelivery(transport.Recipient{Addr: withDetail(rc.Addr, a.Mailbox, s.delimiter()), ORCPT: rc.ORCPT}, edited(a.Message))
+					o.addDelivery(transport.Recipient{Addr: withDetail(withoutDetail(rc.Addr, s.cfg.RecipientDelimiter), a.Mailbox, s.delimiter()), ORCPT: rc.ORCPT}, edited(a.Message))
 				}
 			case *sieve.Discard:
 			case *sieve.Reject:
@@ -596,6 +596,21 @@ func withDetail(addr, box, delim string) string {
 		return r
 	}, box)
 	return quoteLocal(local+delim+box) + "@" + domain
+}
+
+// withoutDetail removes the detail that delims (the configured
+// delimiters) separate in addr's local part, so withDetail replaces it:
+// Dovecot reads user+detail+box as mailbox "detail+box".
+func withoutDetail(addr, delims string) string {
+	i := strings.LastIndexByte(addr, '@')
+	if i < 0 || delims == "" {
+		return addr
+	}
+	local := unquoteLocal(addr[:i])
+	if j := strings.IndexAny(local, delims); j > 0 {
+		return quoteLocal(local[:j]) + addr[i:]
+	}
+	return addr
 }
 
 // unquoteLocal returns the text of a local part written as a quoted string.
