@@ -127,3 +127,37 @@ func TestFileintoDetailReplacesTheRecipientsDetail(t *testing.T) {
 		t.Errorf("deliveries = %v, want %s", down.got, want)
 	}
 }
+
+// okDedup is a vacation.Dedup that has seen nothing.
+type okDedup struct{}
+
+func (okDedup) Seen(context.Context, vacation.Key, time.Time) (bool, error)    { return false, nil }
+func (okDedup) Mark(context.Context, vacation.Key, time.Time, time.Time) error { return nil }
+
+// A reply is counted as sent (decision "sent", queued) only once it is
+// stored: a commit that fails answers 451 and the retry decides again.
+func TestReplyCountedOnlyWhenStored(t *testing.T) {
+	f := newFixture(t, map[string]string{"example.com/bob.sieve": vacationScript}, nil)
+	now := func() time.Time { return t0 }
+	m := NewMetrics(nil)
+	svc, err := New(Config{
+		ScriptsDir: f.scripts, Store: f.db, Metrics: m,
+		Responder: &vacation.Responder{Settings: vacation.DefaultSettings(), Dedup: okDedup{}, Now: now, Hostname: "mx.example.com"},
+		Hostname:  "mx.example.com", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = svc
+	f.db.Close() // the commit fails
+	st := f.deliver(t, "alice@example.org", "bob@example.com")
+	if !st[0].Temporary() {
+		t.Fatalf("status = %v, want a temporary failure", st)
+	}
+	if n := m.Decisions.Value("sent"); n != 0 {
+		t.Errorf("decisions{reason=sent} = %d after a failed commit, want 0", n)
+	}
+	if n := m.Queued.Value("vacation"); n != 0 {
+		t.Errorf("queued{kind=vacation} = %d after a failed commit, want 0", n)
+	}
+}

@@ -288,10 +288,16 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 	if len(marks) > 0 || len(recs) > 0 {
 		if err := s.cfg.Store.Commit(ctx, marks, recs); err != nil {
 			s.log.Error("store commit", "rcpt", addr, "error", err)
+			if o.reason == "sent" {
+				s.metrics.Decisions.Inc("error")
+			}
 			return outcome{status: transport.StatusTempFail("Temporary failure storing the auto-reply"), action: o.action, reason: o.reason}
 		}
 		for _, r := range recs {
 			s.metrics.Queued.Inc(r.Kind)
+		}
+		if o.reason == "sent" { // counted once the reply is stored
+			s.metrics.Decisions.Inc("sent")
 		}
 	}
 	if o.status.Code != 0 { // rejected: nothing is delivered
@@ -478,7 +484,6 @@ func (s *Service) vacation(ctx context.Context, env *transport.Envelope, rc tran
 		s.metrics.Decisions.Inc("error")
 		return nil, nil, "error", nil
 	}
-	s.metrics.Decisions.Inc("sent")
 	rec := &store.OutboxRecord{From: rep.MailFrom, To: []string{rep.RcptTo}, Message: rep.Message, Kind: store.KindVacation, User: user}
 	var mark *store.Mark
 	if d.Period > 0 {
