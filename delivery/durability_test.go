@@ -161,3 +161,56 @@ func TestReplyCountedOnlyWhenStored(t *testing.T) {
 		t.Errorf("queued{kind=vacation} = %d after a failed commit, want 0", n)
 	}
 }
+
+// barrierDedup answers Seen, then holds the answer until a second Seen
+// has arrived (or a while has passed), so two deliveries that are not
+// serialized both decide before either commits.
+type barrierDedup struct {
+	StoreDedup
+	arrived chan struct{}
+}
+
+func (d barrierDedup) Seen(ctx context.Context, k vacation.Key, now time.Time) (bool, error) {
+	seen, err := d.StoreDedup.Seen(ctx, k, now)
+	d.arrived <- struct{}{}
+	deadline := time.After(300 * time.Millisecond)
+	for len(d.arrived) < 2 {
+		select {
+		case <-deadline:
+			return seen, err
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return seen, err
+}
+
+// A sender written with a quoted local part ("alice"@example.org) is the
+// same dedup key as alice@example.org, so the two must share the lock
+// that makes decide-and-commit atomic: else both get a reply.
+func TestQuotedSenderSharesTheDedupLock(t *testing.T) {
+	f := newFixture(t, map[string]string{"example.com/bob.sieve": vacationScript}, nil)
+	now := func() time.Time { return t0 }
+	svc, err := New(Config{
+		ScriptsDir: f.scripts, Store: f.db,
+		Responder: &vacation.Responder{Settings: vacation.DefaultSettings(), Now: now, Hostname: "mx.example.com",
+			Dedup: barrierDedup{StoreDedup{DB: f.db}, make(chan struct{}, 2)}},
+		Hostname: "mx.example.com", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = svc
+	var wg sync.WaitGroup
+	for _, from := range []string{"alice@example.org", `"alice"@example.org`} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f.svc.Deliver(context.Background(), &transport.Envelope{From: from,
+				Recipients: []transport.Recipient{{Addr: "bob@example.com"}}}, []byte(testMsg))
+		}()
+	}
+	wg.Wait()
+	if n := len(f.outbox(t)); n != 1 {
+		t.Fatalf("outbox has %d replies, want 1", n)
+	}
+}

@@ -169,8 +169,18 @@ func (s *Service) lockFor(user, sender string) *sync.Mutex {
 	h := fnv.New32a()
 	h.Write([]byte(user))
 	h.Write([]byte{0})
-	h.Write([]byte(strings.ToLower(sender)))
+	h.Write([]byte(lockSender(sender)))
 	return &s.locks[h.Sum32()%uint32(len(s.locks))]
+}
+
+// lockSender is sender as the dedup key has it (lower case, a quoted local
+// part unquoted), so two spellings of one key take the same lock.
+func lockSender(sender string) string {
+	sender = strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(sender, "<"), ">"))
+	if i := strings.LastIndexByte(sender, '@'); i >= 0 {
+		return unquoteLocal(sender[:i]) + sender[i:]
+	}
+	return sender
 }
 
 // recipient runs the scripts for one recipient and stores the effects.
