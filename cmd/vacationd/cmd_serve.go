@@ -20,6 +20,7 @@ import (
 
 	"github.com/vacationd/vacationd/delivery"
 	"github.com/vacationd/vacationd/metrics"
+	"github.com/vacationd/vacationd/relay"
 	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/transport"
@@ -223,21 +224,45 @@ func serve(ctx context.Context, o *serveOptions, logOut io.Writer) error {
 	}
 	registerServiceMetrics(reg, srv, db)
 
+	// Every listener is up before any background work starts, so a failed
+	// start leaves nothing half-running (no relay sending while the
+	// process exits).
+	var hs *http.Server
+	var hl net.Listener
+	if o.http != "" {
+		hs = &http.Server{Addr: o.http, Handler: httpHandler(reg, db, o.healthMaxOutboxAge), ReadHeaderTimeout: 10 * time.Second}
+		hl, err = net.Listen("tcp", o.http)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("http listen: %w", err)
+		}
+	}
+	var (
+		rl     *relay.Relay
+		sender *transport.Sender
+	)
+	if o.relay != "" {
+		rl, sender, err = newRelay(o, db, reg, log)
+		if err != nil {
+			ln.Close()
+			if hl != nil {
+				hl.Close()
+			}
+			return err
+		}
+		defer sender.Close() // after the relay has stopped (wg.Wait below)
+	}
+
 	var wg sync.WaitGroup
 	bg, cancelBG := context.WithCancel(context.Background())
+	defer wg.Wait()
 	defer cancelBG()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		db.RunSweeper(bg, o.sweepEvery, time.Now)
 	}()
-	if o.relay != "" {
-		rl, sender, err := newRelay(o, db, reg, log)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		defer sender.Close()
+	if rl != nil {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -246,14 +271,7 @@ func serve(ctx context.Context, o *serveOptions, logOut io.Writer) error {
 			}
 		}()
 	}
-	var hs *http.Server
-	if o.http != "" {
-		hs = &http.Server{Addr: o.http, Handler: httpHandler(reg, db, o.healthMaxOutboxAge), ReadHeaderTimeout: 10 * time.Second}
-		hl, err := net.Listen("tcp", o.http)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("http listen: %w", err)
-		}
+	if hs != nil {
 		go func() {
 			if err := hs.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("http server", "error", err)
@@ -264,11 +282,15 @@ func serve(ctx context.Context, o *serveOptions, logOut io.Writer) error {
 		"proxy", mode.String(), "relay", o.relay, "deliver_to", o.deliverTo)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	var failed error
 	select {
 	case <-ctx.Done():
 	case err := <-serveErr:
 		if err != nil {
+			// The LMTP server died on its own: shut down the rest and exit
+			// non-zero, so a supervisor restarts the service.
 			log.Error("lmtp server stopped", "error", err)
+			failed = fmt.Errorf("lmtp server: %w", err)
 		}
 	}
 	log.Info("shutting down")
@@ -282,7 +304,7 @@ func serve(ctx context.Context, o *serveOptions, logOut io.Writer) error {
 	}
 	cancelBG()
 	wg.Wait()
-	return nil
+	return failed
 }
 
 // parseSettings reads -o NAME=VALUE pairs.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"strings"
 	"testing"
 )
@@ -37,5 +38,21 @@ func TestServeRejectsBadConfigNamingTheSource(t *testing.T) {
 				t.Errorf("stderr = %q, want it to contain %q", errOut.String(), c.want)
 			}
 		})
+	}
+}
+
+func TestServeFailsCleanlyWhenHTTPAddressIsTaken(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	var out, errOut strings.Builder
+	args := []string{"--data", t.TempDir(), "--lmtp", "127.0.0.1:0", "--http", busy.Addr().String(), "--relay", "127.0.0.1:1"}
+	if code := runServe(args, &out, &errOut); code != 1 {
+		t.Fatalf("exit %d, want 1; stderr %q", code, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "http listen") {
+		t.Errorf("stderr = %q, want the http listen error", errOut.String())
 	}
 }
