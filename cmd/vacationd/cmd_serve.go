@@ -128,7 +128,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if err := applyEnv(fs, os.LookupEnv); err != nil {
+	if err := applyEnv(fs, os.Environ()); err != nil {
 		fmt.Fprintf(stderr, "vacationd serve: %v\n", err)
 		return 2
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"net"
 	"strings"
 	"testing"
@@ -54,5 +55,36 @@ func TestServeFailsCleanlyWhenHTTPAddressIsTaken(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "http listen") {
 		t.Errorf("stderr = %q, want the http listen error", errOut.String())
+	}
+}
+
+func TestApplyEnv(t *testing.T) {
+	var o serveOptions
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	o.flags(fs)
+	if err := fs.Parse([]string{"--proxy", "optional"}); err != nil {
+		t.Fatal(err)
+	}
+	environ := []string{
+		"VACATIOND_PROXY=required", // the command line wins
+		"VACATIOND_LMTP=127.0.0.1:2525",
+		"VACATIOND_O=sieve_user_email=bob@example.com",
+		"VACATIOND_O_2=sieve_vacation_min_period=0",
+		"VACATIOND_O_1=recipient_delimiter=+",
+		"VACATIOND_SIEVE_BEFORE_A=/etc/before.sieve",
+		"OTHER=x",
+	}
+	if err := applyEnv(fs, environ); err != nil {
+		t.Fatal(err)
+	}
+	if o.proxy != "optional" || o.lmtp != "127.0.0.1:2525" {
+		t.Errorf("proxy %q lmtp %q", o.proxy, o.lmtp)
+	}
+	want := "sieve_user_email=bob@example.com, recipient_delimiter=+, sieve_vacation_min_period=0"
+	if o.settings.String() != want {
+		t.Errorf("-o from the environment = %q, want %q", o.settings.String(), want)
+	}
+	if o.before.String() != "/etc/before.sieve" {
+		t.Errorf("sieve-before = %q", o.before.String())
 	}
 }

@@ -3,13 +3,25 @@ package main
 import (
 	"flag"
 	"fmt"
+	"sort"
 	"strings"
 )
 
 // applyEnv sets every flag not given on the command line from the
 // environment variable VACATIOND_<NAME> (upper case, '-' as '_'), so
-// containers can be configured without arguments.
-func applyEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) error {
+// containers can be configured without arguments. A repeatable flag (-o,
+// --sieve-before, ...) also takes VACATIOND_<NAME>_<ANYTHING>, in the
+// order of those names: VACATIOND_O_1=..., VACATIOND_O_2=....
+func applyEnv(fs *flag.FlagSet, environ []string) error {
+	env := map[string]string{}
+	var names []string
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "VACATIOND_") {
+			env[k] = v
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	var err error
@@ -18,12 +30,22 @@ func applyEnv(fs *flag.FlagSet, lookup func(string) (string, bool)) error {
 			return
 		}
 		name := "VACATIOND_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		v, ok := lookup(name)
-		if !ok {
-			return
+		vars := []string{}
+		if _, ok := env[name]; ok {
+			vars = append(vars, name)
 		}
-		if serr := fs.Set(f.Name, v); serr != nil {
-			err = fmt.Errorf("environment %s: %w", name, serr)
+		if _, ok := f.Value.(*listFlag); ok {
+			for _, n := range names {
+				if strings.HasPrefix(n, name+"_") {
+					vars = append(vars, n)
+				}
+			}
+		}
+		for _, n := range vars {
+			if serr := fs.Set(f.Name, env[n]); serr != nil {
+				err = fmt.Errorf("environment %s: %w", n, serr)
+				return
+			}
 		}
 	})
 	return err
