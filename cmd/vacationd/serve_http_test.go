@@ -15,11 +15,7 @@ import (
 )
 
 func TestHTTPEndpoints(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "vacationd.db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTestDB(t)
 	now := time.Now()
 	mark := store.Mark{Key: store.DedupKey{User: "bob@example.com", Sender: "alice@example.org", Handle: "h"}, Created: now, Expires: now.Add(time.Hour)}
 	rec := &store.OutboxRecord{To: []string{"alice@example.org"}, Message: []byte("Subject: x\r\n\r\nx\r\n"), Kind: store.KindVacation, User: "bob@example.com"}
@@ -70,11 +66,7 @@ func TestHTTPEndpoints(t *testing.T) {
 }
 
 func TestHealthzFailsOnOldOutbox(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "vacationd.db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTestDB(t)
 	old := time.Now().Add(-2 * time.Hour)
 	rec := &store.OutboxRecord{To: []string{"a@example.org"}, Message: []byte("x\r\n"), Kind: store.KindVacation, Queued: old}
 	if err := db.Commit(context.Background(), nil, []*store.OutboxRecord{rec}); err != nil {
@@ -97,11 +89,7 @@ func TestHealthzFailsOnOldOutbox(t *testing.T) {
 // the worker's lease: the dispatcher would hand the record to a second
 // worker and the reply would go out twice.
 func TestHTTPRetryLeavesARecordBeingSentAlone(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "vacationd.db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTestDB(t)
 	rec := &store.OutboxRecord{To: []string{"a@example.org"}, Message: []byte("x\r\n"), Kind: store.KindVacation}
 	if err := db.Commit(context.Background(), nil, []*store.OutboxRecord{rec}); err != nil {
 		t.Fatal(err)
@@ -123,4 +111,15 @@ func TestHTTPRetryLeavesARecordBeingSentAlone(t *testing.T) {
 	if again, err := db.Claim(time.Now(), 0); err != nil || len(again) != 0 {
 		t.Fatalf("record claimed twice while being sent: %v, %v", again, err)
 	}
+}
+
+// openTestDB opens a store in a temporary directory, closed when the test ends.
+func openTestDB(t *testing.T) *store.DB {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "vacationd.db"), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

@@ -6,24 +6,18 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vacationd/vacationd/metrics"
-	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/transport"
 )
 
 // The LMTP sessions are counted by outcome: a connection refused at the
 // connection limit shows on /metrics.
 func TestServiceMetricsCountRefusedConnections(t *testing.T) {
-	db, err := store.Open(filepath.Join(t.TempDir(), "vacationd.db"), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openTestDB(t)
 	srv, err := transport.NewServer(transport.Config{
 		Deliverer: transport.DelivererFunc(func(context.Context, *transport.Envelope, []byte) []transport.Status { return nil }),
 		Hostname:  "mx.example.com", MaxConns: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
