@@ -9,8 +9,16 @@ import (
 	"github.com/vacationd/vacationd/vacation"
 )
 
-// StoreDedup is the vacation.Dedup kept in bbolt.
-type StoreDedup struct{ DB *store.DB }
+// State is what a delivery reads and writes: dedup marks, read one at a
+// time, and a recipient's marks and outbox records, committed together.
+// store.State implementations satisfy it.
+type State interface {
+	Seen(ctx context.Context, k store.DedupKey, now time.Time) (bool, error)
+	Commit(ctx context.Context, marks []store.Mark, recs []*store.OutboxRecord) error
+}
+
+// StoreDedup is the vacation.Dedup kept in the state store.
+type StoreDedup struct{ DB State }
 
 // Seen implements vacation.Dedup.
 func (d StoreDedup) Seen(ctx context.Context, k vacation.Key, now time.Time) (bool, error) {
@@ -32,7 +40,7 @@ const duplicateSender = "<sieve-duplicate>"
 // It is used by one run at a time; err keeps the first store failure, so
 // the caller can tell it from an error in the script.
 type storeDuplicates struct {
-	db   *store.DB
+	db   State
 	user string
 	now  time.Time
 	err  error

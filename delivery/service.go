@@ -46,7 +46,7 @@ type Config struct {
 	Extensions string
 	Limits     sieve.Limits
 
-	Store     *store.DB
+	Store     State
 	Responder *vacation.Responder
 	// Downstream receives kept messages; nil makes vacationd a sidecar
 	// that consumes the message once its effects are stored.

@@ -27,7 +27,7 @@ type Sender interface {
 
 // Config configures a Relay.
 type Config struct {
-	DB *store.DB
+	DB store.Outbox
 	// NewSender makes the Sender of one worker.
 	NewSender func() Sender
 	// IsTemporary classifies a Send error; a temporary one is retried.
