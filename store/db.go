@@ -96,12 +96,14 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	bo := &bolt.Options{
 		Timeout: timeout,
-		// The map freelist is O(1) for allocation and release, and not
-		// syncing it saves a page write per commit; bbolt rebuilds it on
-		// open by scanning, which is cheap at vacationd's sizes.
-		FreelistType:   bolt.FreelistMapType,
-		NoFreelistSync: true,
-		NoSync:         opts.NoSync,
+		// The map freelist is O(1) for allocation and release. It is
+		// synced (written with every commit, a page or a few): without it
+		// bbolt rebuilds the freelist at open by reading every page of the
+		// file, which took 305 ms and 456 MiB of RSS for a million marks.
+		// A file written without a synced freelist is scanned once and
+		// gets one at this open.
+		FreelistType: bolt.FreelistMapType,
+		NoSync:       opts.NoSync,
 	}
 	b, err := bolt.Open(path, 0o600, bo)
 	if err != nil {
