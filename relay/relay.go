@@ -112,17 +112,20 @@ func (r *Relay) Run(ctx context.Context) error {
 	// while it was leased NextDue could not see it, so the dispatcher may
 	// be sleeping past its new due time.
 	retried := make(chan struct{}, 1)
-	var wg sync.WaitGroup
+	// settling counts the deletions of sent records still being stored;
+	// Run returns after them.
+	var wg, settling sync.WaitGroup
 	for range r.cfg.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.worker(ctx, jobs, retried)
+			r.worker(ctx, jobs, retried, &settling)
 		}()
 	}
 	defer func() {
 		close(jobs)
 		wg.Wait()
+		settling.Wait()
 	}()
 	for {
 		recs, err := r.cfg.DB.Claim(r.cfg.Now(), r.cfg.Workers*8)
@@ -161,7 +164,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
-func (r *Relay) worker(ctx context.Context, jobs <-chan store.OutboxRecord, retried chan<- struct{}) {
+func (r *Relay) worker(ctx context.Context, jobs <-chan store.OutboxRecord, retried chan<- struct{}, settling *sync.WaitGroup) {
 	s := r.cfg.NewSender()
 	defer s.Close()
 	for rec := range jobs {
@@ -169,7 +172,7 @@ func (r *Relay) worker(ctx context.Context, jobs <-chan store.OutboxRecord, retr
 			r.cfg.DB.Release(rec.ID)
 			continue
 		}
-		if r.deliver(ctx, s, rec) {
+		if r.deliver(ctx, s, rec, settling) {
 			select {
 			case retried <- struct{}{}:
 			default:
@@ -179,17 +182,24 @@ func (r *Relay) worker(ctx context.Context, jobs <-chan store.OutboxRecord, retr
 }
 
 // deliver sends one record and settles it; it reports whether the record
-// was rescheduled for a retry.
-func (r *Relay) deliver(ctx context.Context, s Sender, rec store.OutboxRecord) bool {
+// was rescheduled for a retry. The deletion of a sent record is stored in
+// the background (counted by settling): the record stays leased until it
+// is, and the worker goes on with the next one instead of waiting for a
+// transaction that the store delays to share (see store.DB.Done).
+func (r *Relay) deliver(ctx context.Context, s Sender, rec store.OutboxRecord, settling *sync.WaitGroup) bool {
 	now := r.cfg.Now()
 	err := s.Send(ctx, rec.From, rec.To, rec.Message)
 	switch {
 	case err == nil:
-		if derr := r.cfg.DB.Done(rec.ID); derr != nil {
-			r.log.Error("outbox done", "id", rec.ID, "error", derr)
-		}
 		r.cfg.Metrics.Sent.Inc(rec.Kind)
 		r.log.Info("relayed", "id", rec.ID, "kind", rec.Kind, "from", rec.From, "to", rec.To, "attempts", rec.Attempts+1)
+		settling.Add(1)
+		go func() {
+			defer settling.Done()
+			if derr := r.cfg.DB.Done(rec.ID); derr != nil {
+				r.log.Error("outbox done", "id", rec.ID, "error", derr)
+			}
+		}()
 	case ctx.Err() != nil:
 		r.cfg.DB.Release(rec.ID)
 	case !r.cfg.IsTemporary(err):

@@ -62,7 +62,14 @@ type Options struct {
 	// MaxBatch caps how many write calls share one transaction. Zero means
 	// 1024.
 	MaxBatch int
+	// DoneDelay is how long [DB.Done] may wait for a transaction that
+	// another write starts before it starts one of its own. Zero means
+	// DefaultDoneDelay; negative means no wait.
+	DoneDelay time.Duration
 }
+
+// DefaultDoneDelay is the [Options.DoneDelay] used when it is zero.
+const DefaultDoneDelay = 50 * time.Millisecond
 
 // DB is an open vacationd database. It is safe for concurrent use by
 // multiple goroutines. Close it when done; Close waits for writes in flight.
@@ -147,7 +154,14 @@ func Open(path string, opts Options) (*DB, error) {
 		leased: make(map[uint64]struct{}),
 		queued: make(chan struct{}, 1),
 	}
-	db.w = newWriter(b, maxBatch)
+	doneDelay := opts.DoneDelay
+	switch {
+	case doneDelay == 0:
+		doneDelay = DefaultDoneDelay
+	case doneDelay < 0:
+		doneDelay = 0
+	}
+	db.w = newWriter(b, maxBatch, doneDelay)
 	return db, nil
 }
 

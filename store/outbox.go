@@ -311,8 +311,17 @@ func deleteRecord(tx *bolt.Tx, id uint64) (OutboxRecord, error) {
 // Done deletes record id after the relay accepted it, and is durable when
 // it returns. On success it ends the lease; on failure the lease is kept so
 // this process does not send the record again (after a restart it will be).
+//
+// The deletion is lazy: it waits up to [Options.DoneDelay] for a
+// transaction another write starts (at a steady state, the next Commit of
+// a reply) and starts its own only when none comes, so sent records cost
+// no fsync of their own. A caller that must not wait calls Done from its
+// own goroutine. This widens the window in which a crash makes a record
+// that was sent due again (see Outbox's Leases) by at most DoneDelay; a
+// record is deleted only by Done (accepted), Drop or an operator, never
+// because of the delay.
 func (db *DB) Done(id uint64) error {
-	err := db.w.do(context.Background(), func(tx *bolt.Tx) error {
+	err := db.w.doLazy(context.Background(), func(tx *bolt.Tx) error {
 		_, err := deleteRecord(tx, id)
 		return err
 	})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
@@ -15,6 +16,12 @@ import (
 // function; one goroutine takes everything queued, applies the functions in
 // arrival order inside a single bbolt Update (one fsync), and reports each
 // caller's result.
+//
+// A lazy call (doLazy) does not start a transaction by itself: it joins the
+// next one that an ordinary call starts, or, when none comes, one started
+// lazyDelay after it was queued. Deleting sent outbox records is lazy, so at
+// a steady state they ride in the transactions that store new replies and
+// cost no fsync of their own.
 //
 // It is used instead of bbolt's DB.Batch because Batch delays every batch by
 // MaxBatchDelay (10ms by default) even when there is a single caller, which
@@ -27,8 +34,9 @@ import (
 // it. A function may therefore run more than once and must confine its
 // effects to the transaction and to state it overwrites on each run.
 type writer struct {
-	bolt     *bolt.DB
-	maxBatch int
+	bolt      *bolt.DB
+	maxBatch  int
+	lazyDelay time.Duration
 
 	mu      sync.Mutex
 	pending []*writeReq
@@ -60,14 +68,17 @@ func (db *DB) WriterStats() WriterStats {
 type writeReq struct {
 	fn   func(*bolt.Tx) error
 	done chan error // capacity 1
+	lazy bool
+	at   time.Time // when a lazy request was queued
 }
 
-func newWriter(b *bolt.DB, maxBatch int) *writer {
+func newWriter(b *bolt.DB, maxBatch int, lazyDelay time.Duration) *writer {
 	w := &writer{
-		bolt:     b,
-		maxBatch: maxBatch,
-		wake:     make(chan struct{}, 1),
-		stopped:  make(chan struct{}),
+		bolt:      b,
+		maxBatch:  maxBatch,
+		lazyDelay: lazyDelay,
+		wake:      make(chan struct{}, 1),
+		stopped:   make(chan struct{}),
 	}
 	go w.loop()
 	return w
@@ -79,10 +90,19 @@ func newWriter(b *bolt.DB, maxBatch int) *writer {
 // and ctx.Err() is returned; once started, do waits for the outcome so that
 // a nil error always means "committed" and a non-nil one "not committed".
 func (w *writer) do(ctx context.Context, fn func(*bolt.Tx) error) error {
+	return w.submit(ctx, &writeReq{fn: fn, done: make(chan error, 1)})
+}
+
+// doLazy is do for a write that may wait up to lazyDelay for a transaction
+// started by another write (see writer). It is durable when it returns nil.
+func (w *writer) doLazy(ctx context.Context, fn func(*bolt.Tx) error) error {
+	return w.submit(ctx, &writeReq{fn: fn, done: make(chan error, 1), lazy: true, at: time.Now()})
+}
+
+func (w *writer) submit(ctx context.Context, req *writeReq) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	req := &writeReq{fn: fn, done: make(chan error, 1)}
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
@@ -113,23 +133,64 @@ func (w *writer) do(ctx context.Context, fn func(*bolt.Tx) error) error {
 
 func (w *writer) loop() {
 	defer close(w.stopped)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
 		w.mu.Lock()
-		n := min(len(w.pending), w.maxBatch)
-		batch := make([]*writeReq, n)
-		copy(batch, w.pending)
-		w.pending = append(w.pending[:0], w.pending[n:]...)
+		wait, ready := w.readyLocked(time.Now())
+		var batch []*writeReq
+		if ready {
+			n := min(len(w.pending), w.maxBatch)
+			batch = make([]*writeReq, n)
+			copy(batch, w.pending)
+			w.pending = append(w.pending[:0], w.pending[n:]...)
+		}
 		closed := w.closed
 		w.mu.Unlock()
-		if n > 0 {
+		if len(batch) > 0 {
 			w.run(batch)
 			continue
 		}
-		if closed {
+		if closed && !ready && wait == 0 {
 			return
+		}
+		if wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-w.wake:
+			case <-timer.C:
+			}
+			timer.Stop()
+			continue
 		}
 		<-w.wake
 	}
+}
+
+// readyLocked reports whether a transaction should start now: an ordinary
+// request is pending, the writer is closing, or the oldest lazy request has
+// waited lazyDelay. Otherwise wait is how long until that lazy request is
+// due (0 when nothing is pending).
+func (w *writer) readyLocked(now time.Time) (wait time.Duration, ready bool) {
+	if len(w.pending) == 0 {
+		return 0, false
+	}
+	if w.closed {
+		return 0, true
+	}
+	oldest := time.Time{}
+	for _, r := range w.pending {
+		if !r.lazy {
+			return 0, true
+		}
+		if oldest.IsZero() || r.at.Before(oldest) {
+			oldest = r.at
+		}
+	}
+	if d := w.lazyDelay - now.Sub(oldest); d > 0 {
+		return d, false
+	}
+	return 0, true
 }
 
 // run commits batch, isolating failing functions as described on writer.
