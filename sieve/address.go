@@ -293,3 +293,17 @@ func splitDetail(local, delims string) (user, detail string, found bool) {
 	}
 	return local, "", false
 }
+
+// FirstAddress returns the first address of the first of the named header
+// fields that holds one, as Pigeonhole's testsuite and sieve-test derive
+// the envelope from the message.
+func (m *Message) FirstAddress(names ...string) (string, bool) {
+	for _, name := range names {
+		for _, v := range m.Header(name) {
+			if addrs, _ := parseAddressList(v); len(addrs) > 0 && addrs[0].local != "" {
+				return addrs[0].String(), true
+			}
+		}
+	}
+	return "", false
+}

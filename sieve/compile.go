@@ -21,8 +21,9 @@ type Options struct {
 	Limits Limits
 	// MaxErrors stops reporting after this many errors (0: 100).
 	MaxErrors int
-	// Testsuite enables vnd.dovecot.testsuite (the conformance runner).
-	Testsuite *TestsuiteHooks
+	// Registry is the table of extensions scripts may require; nil means
+	// the engine's own (Extensions selects among them either way).
+	Registry *Registry
 
 	// includeDepth is set while compiling included scripts.
 	includeDepth int
@@ -70,9 +71,8 @@ type Script struct {
 	// includes are the scripts this one includes, compiled with it.
 	includes map[includeKey]*Script
 	// globals lists variables declared global in this script.
-	globals   map[string]bool
-	testsuite *TestsuiteHooks
-	warnings  ErrorList
+	globals  map[string]bool
+	warnings ErrorList
 }
 
 // Name is the script's name as given to Compile.
@@ -147,6 +147,7 @@ func (s *Script) Warnings() ErrorList { return s.warnings }
 type checker struct {
 	file    string
 	opts    *Options
+	reg     *registry
 	errs    *errorSink
 	enabled map[string]bool
 	script  *Script
@@ -161,29 +162,30 @@ type checker struct {
 }
 
 func newChecker(name string, o *Options, errs *errorSink) *checker {
+	reg := o.Registry.registry()
 	c := &checker{
 		file:    name,
 		opts:    o,
+		reg:     reg,
 		errs:    errs,
-		enabled: enabledSet(o.Extensions, o.Testsuite != nil),
+		enabled: enabledSet(reg, o.Extensions),
 		unknown: map[string]bool{},
 		state:   map[string]any{},
 	}
 	c.script = &Script{
-		name:      name,
-		caps:      map[string]bool{},
-		limits:    o.Limits,
-		settings:  o.Settings,
-		includes:  map[includeKey]*Script{},
-		globals:   map[string]bool{},
-		testsuite: o.Testsuite,
+		name:     name,
+		caps:     map[string]bool{},
+		limits:   o.Limits,
+		settings: o.Settings,
+		includes: map[includeKey]*Script{},
+		globals:  map[string]bool{},
 	}
 	return c
 }
 
 // enabledSet applies a sieve_extensions style specification to the default
 // extension set.
-func enabledSet(spec string, testsuite bool) map[string]bool {
+func enabledSet(reg *registry, spec string) map[string]bool {
 	on := map[string]bool{}
 	fields := strings.Fields(spec)
 	replace := false
@@ -193,7 +195,7 @@ func enabledSet(spec string, testsuite bool) map[string]bool {
 		}
 	}
 	if !replace {
-		for name, e := range stdRegistry().exts {
+		for name, e := range reg.exts {
 			if !e.defaultOff {
 				on[name] = true
 			}
@@ -208,9 +210,6 @@ func enabledSet(spec string, testsuite bool) map[string]bool {
 		default:
 			on[f] = true
 		}
-	}
-	if testsuite {
-		on["vnd.dovecot.testsuite"] = true
 	}
 	// The core comparators are always there.
 	on["comparator-i;octet"] = true
@@ -228,7 +227,7 @@ func (c *checker) requires(capability string) bool { return c.script.caps[capabi
 // require loads a capability named by the require command, reporting an
 // error for unknown ones as Pigeonhole does.
 func (c *checker) require(p Position, name string) bool {
-	e, ok := stdRegistry().exts[name]
+	e, ok := c.reg.exts[name]
 	if !ok || !c.enabled[name] || name == "" {
 		lname := strings.ToLower(name)
 		if coreCommands[lname] || coreTests[lname] {
@@ -256,7 +255,7 @@ func (c *checker) load(p Position, e *extension) {
 		c.state["require-pos:"+e.name] = p
 	}
 	for _, imp := range e.implies {
-		if ie, ok := stdRegistry().exts[imp]; ok {
+		if ie, ok := c.reg.exts[imp]; ok {
 			c.load(p, ie)
 		}
 	}

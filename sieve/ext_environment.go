@@ -59,11 +59,3 @@ func evalEnvironment(r *run, n *node) (bool, error) {
 	}
 	return r.match(n, []string{v}, r.strings(n.args[1]))
 }
-
-// testsuiteEnvironment is the environment of vnd.dovecot.testsuite runs:
-// Pigeonhole's suite checks the implementation's name and that its
-// testsuite runs at location "MS" (mail server), so the harness presents
-// those values the way Pigeonhole's testsuite does.
-func testsuiteEnvironment() map[string]string {
-	return map[string]string{"name": "Pigeonhole Sieve", "location": "MS"}
-}

@@ -37,7 +37,7 @@ func checkIhave(c *checker, n *node) {
 	n.data = false
 	var names []*str
 	for _, s := range n.args[0].strs {
-		if _, ok := stdRegistry().exts[s.lit]; !ok || s.lit == "" || !c.enabled[s.lit] {
+		if _, ok := c.reg.exts[s.lit]; !ok || s.lit == "" || !c.enabled[s.lit] {
 			return
 		}
 		names = append(names, s)

@@ -2,6 +2,7 @@ package sieve
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -139,14 +140,25 @@ func (c *checker) checkVarRefs(s *str) {
 		}
 		if i := strings.IndexByte(p.name, '.'); i > 0 {
 			ns := p.name[:i]
-			if ns == "global" && c.requires("include") || ns == "tst" && c.requires("vnd.dovecot.testsuite") ||
-				ns == "env" && c.requires("vnd.dovecot.environment") {
+			if ns == "global" && c.requires("include") || ns == "env" && c.requires("vnd.dovecot.environment") ||
+				c.namespaceKnown(ns) {
 				continue
 			}
 			c.errorf(s.pos, "referring to variable in unknown namespace '%s'", ns)
 			return
 		}
 	}
+}
+
+// namespaceKnown reports whether an extension the script requires declares
+// the variable namespace ns.
+func (c *checker) namespaceKnown(ns string) bool {
+	for name := range c.script.caps {
+		if e := c.reg.exts[name]; e != nil && slices.Contains(e.namespaces, ns) {
+			return true
+		}
+	}
+	return false
 }
 
 // declareVar counts distinct variables against the scope limit; like

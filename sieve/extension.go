@@ -14,8 +14,11 @@ type extension struct {
 	// implies lists capabilities that requiring this one also requires.
 	implies []string
 	// defaultOff extensions are known but disabled unless configured, as in
-	// Pigeonhole (vacation-seconds, the testsuite).
+	// Pigeonhole (vacation-seconds, vnd.dovecot.debug).
 	defaultOff bool
+	// namespaces are the variable namespaces (e.g. "tst" in "${tst.x}")
+	// that scripts requiring the capability may use.
+	namespaces []string
 	// onRequire runs once when a script requires the capability.
 	onRequire func(c *checker, p Position)
 	// validate runs once the script's require commands are done (at its
@@ -32,6 +35,12 @@ type registry struct {
 
 func newRegistry(exts ...*extension) *registry {
 	r := &registry{exts: map[string]*extension{}, specs: map[string][]*spec{}}
+	r.add(exts...)
+	return r
+}
+
+// add registers more extensions (while the registry is being built).
+func (r *registry) add(exts ...*extension) {
 	for _, e := range exts {
 		r.exts[e.name] = e
 		for _, s := range e.specs {
@@ -39,7 +48,6 @@ func newRegistry(exts ...*extension) *registry {
 			r.specs[s.name] = append(r.specs[s.name], s)
 		}
 	}
-	return r
 }
 
 var (

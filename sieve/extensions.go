@@ -20,7 +20,6 @@ func allExtensions() []*extension {
 		rejectExtension(), erejectExtension(),
 		variablesExtension(),
 		vacationExtension(), vacationSecondsExtension(),
-		testsuiteExtension(),
 		imap4flagsExtension(),
 		mailboxExtension(),
 		includeExtension(),

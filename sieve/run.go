@@ -118,8 +118,6 @@ type run struct {
 	includeDepth int
 	// executed holds included scripts already run with :once.
 	once map[*Script]bool
-	// testsuite state when running under the testsuite.
-	ts *testsuiteRun
 }
 
 // errStop unwinds execution for the stop command.

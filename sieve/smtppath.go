@@ -128,3 +128,18 @@ func smtpDomain(p *rfc822Scanner) (string, bool) {
 	}
 	return p.s[start:p.i], true
 }
+
+// NormalizePath parses an SMTP envelope path as parseSMTPPath does and
+// returns it as the envelope carries it: without angle brackets, the
+// local part quoted unless it is a dot-atom, "" for the null path. ok is
+// false when s is not a valid path.
+func NormalizePath(s string) (path string, ok bool) {
+	a, null, ok := parseSMTPPath(strings.TrimSpace(s))
+	switch {
+	case !ok:
+		return "", false
+	case null:
+		return "", true
+	}
+	return a.smtpString(), true
+}

@@ -90,7 +90,7 @@ func (c *checker) validateRequired() {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		e := stdRegistry().exts[name]
+		e := c.reg.exts[name]
 		if e != nil && e.validate != nil {
 			p, _ := c.state["require-pos:"+name].(Position)
 			e.validate(c, p)
@@ -117,7 +117,7 @@ func (c *checker) context(a *astNode, test bool) *spec {
 		return nil
 	}
 	var other *spec
-	for _, s := range stdRegistry().specs[name] {
+	for _, s := range c.reg.specs[name] {
 		if s.ext != "" && !c.script.caps[s.ext] {
 			continue
 		}
@@ -310,7 +310,7 @@ func (c *checker) subtests(a *astNode, s *spec) bool {
 		if tname == "require" {
 			known = requireSpec
 		}
-		for _, ts := range stdRegistry().specs[tname] {
+		for _, ts := range c.reg.specs[tname] {
 			if ts.ext == "" || c.script.caps[ts.ext] {
 				known = ts
 				if ts.test {

@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/vacationd/vacationd/sieve"
 )
@@ -22,7 +21,7 @@ import (
 // Config wires the runner to the rest of the system.
 type Config struct {
 	// Vacation composes replies when a test executes a vacation action.
-	Vacation func(ctx context.Context, a *sieve.Vacation, msg *sieve.Message, env sieve.Envelope, settings sieve.Settings, now time.Time) (*sieve.SentMessage, error)
+	Vacation VacationFunc
 	// Verbose prints every test block, not just failures.
 	Verbose bool
 	Out     io.Writer
@@ -92,7 +91,7 @@ func runFile(ctx context.Context, file string, cfg Config, sum *Summary) error {
 	}
 	dir := filepath.Dir(file)
 	declared := testBlock.FindAllStringSubmatch(string(src), -1)
-	hooks := &sieve.TestsuiteHooks{
+	hooks := &Hooks{
 		Load: func(path string) ([]byte, error) {
 			b, err := os.ReadFile(filepath.Join(dir, path))
 			if errors.Is(err, fs.ErrNotExist) && !strings.HasSuffix(path, ".sieve") {
@@ -158,13 +157,13 @@ func runFile(ctx context.Context, file string, cfg Config, sum *Summary) error {
 
 // runSafely turns a panic in the engine into a failure of the file, so one
 // bug cannot hide the rest of the suite's results.
-func runSafely(ctx context.Context, file string, src []byte, hooks *sieve.TestsuiteHooks) (rep *sieve.TestsuiteReport, err error) {
+func runSafely(ctx context.Context, file string, src []byte, hooks *Hooks) (rep *Report, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v", p)
 		}
 	}()
-	return sieve.RunTestsuite(ctx, filepath.Base(file), src, hooks, nil)
+	return RunFile(ctx, filepath.Base(file), src, hooks, nil)
 }
 
 // dirResolver resolves includes from two directories.
