@@ -1,12 +1,15 @@
 GO ?= go
 BIN := bin/vacationd
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X main.linkVersion=$(VERSION) -X main.linkCommit=$(COMMIT)
 
 .PHONY: all build test vet fmt-check run e2e bench svtest fuzz difftest difftest-local clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/vacationd
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/vacationd
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -41,6 +42,9 @@ func startVacationd(t *testing.T, env []string, flags ...string) *vacationd {
 	v.args = append([]string{"serve",
 		"--lmtp", v.lmtp, "--http", v.http, "--data", v.data,
 		"--hostname", "mx.example.com"}, flags...)
+	if !slices.Contains(flags, "--relay") {
+		v.args = append(v.args, "--no-relay") // replies only queue
+	}
 	v.start()
 	return v
 }

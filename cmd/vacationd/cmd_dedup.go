@@ -106,13 +106,13 @@ func runDedup(args []string, stdout, stderr io.Writer) int {
 
 // parseStoreArgs parses the --data flag wherever it appears among args
 // (the flag package stops at the first positional argument) and returns the
-// positional arguments. Its default is $VACATIOND_DATA or ./data.
+// positional arguments. Its default is $VACATIOND_DATA or serve's default.
 func parseStoreArgs(name string, args []string, stderr io.Writer) (dir string, pos []string, err error) {
 	fset := flag.NewFlagSet("vacationd "+name, flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	def := os.Getenv("VACATIOND_DATA")
 	if def == "" {
-		def = "./data"
+		def = defaultDataDir
 	}
 	fset.StringVar(&dir, "data", def, "data directory holding vacationd.db (env VACATIOND_DATA)")
 	for {

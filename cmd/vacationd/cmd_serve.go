@@ -24,16 +24,23 @@ import (
 	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/transport"
-	"github.com/vacationd/vacationd/vacation"
 )
 
 func serveCommand() command {
 	return command{name: "serve", usage: "run the LMTP service (flags or VACATIOND_* variables)", run: runServe}
 }
 
-// serveOptions are the flags of vacationd serve.
+// serveOptions are the flags of vacationd serve: the one definition of
+// the service's configuration (see config.go). A new area of settings
+// (ManageSieve, PostgreSQL, ...) keeps its fields in a struct of its own,
+// in its own file, embedded here, and registers its flags from flags
+// below with a one-line call. Settings a reload applies are handled by a
+// reload hook (reload.go); all others take effect after a restart.
 type serveOptions struct {
+	config                                string
 	lmtp, http, data, scripts, globalDir  string
+	lmtpSocketMode                        string
+	lmtpSocketOwner, lmtpSocketGroup      string
 	before, after, settings               listFlag
 	proxy, proxyTrusted                   string
 	proxyTimeout                          time.Duration
@@ -46,17 +53,30 @@ type serveOptions struct {
 	relayWorkers                          int
 	retryMin, retryMax, maxQueueAge       time.Duration
 	healthMaxOutboxAge                    time.Duration
+	noRelay                               bool
 	hostname, logFormat, recipientDelim   string
+	logLevel                              string
 	extensions                            string
 	maxMessageSize                        int64
 	maxConns                              int
 	readTimeout, writeTimeout, sweepEvery time.Duration
 }
 
+// defaultDataDir is where an installed vacationd keeps its database;
+// `make run` and the tests pass --data.
+const defaultDataDir = "/var/lib/vacationd"
+
 func (o *serveOptions) flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.config, "config", "", "TOML `FILE` whose keys are these flags' names; flags and VACATIOND_* variables override it")
 	fs.StringVar(&o.lmtp, "lmtp", "127.0.0.1:2424", "LMTP listen address: host:port or unix:PATH")
-	fs.StringVar(&o.http, "http", "", "HTTP address for /healthz and /metrics (empty: off)")
-	fs.StringVar(&o.data, "data", "./data", "data directory (holds vacationd.db)")
+	checked(fs, &o.lmtpSocketMode, "lmtp-socket-mode", "0666", "permissions of the --lmtp unix socket (octal)", func(v string) error {
+		_, err := parseSocketMode(v)
+		return err
+	})
+	fs.StringVar(&o.lmtpSocketOwner, "lmtp-socket-owner", "", "owner (user name or uid) of the --lmtp unix socket (empty: unchanged)")
+	fs.StringVar(&o.lmtpSocketGroup, "lmtp-socket-group", "", "group (name or gid) of the --lmtp unix socket, e.g. postfix (empty: unchanged)")
+	fs.StringVar(&o.http, "http", "", "HTTP address for /healthz, /metrics and the admin API; a bare :PORT binds loopback (empty: off)")
+	fs.StringVar(&o.data, "data", defaultDataDir, "data directory (holds vacationd.db)")
 	fs.StringVar(&o.scripts, "scripts", "", "per-user scripts: DIR/<domain>/<local>.sieve or DIR/<address>.sieve")
 	fs.StringVar(&o.globalDir, "global-dir", "", "directory for :global includes")
 	fs.Var(&o.before, "sieve-before", "script run before the user's (repeatable)")
@@ -79,7 +99,8 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 		return err
 	})
 	fs.BoolVar(&o.fileintoDetail, "fileinto-detail", false, "forward fileinto \"X\" as local+X@domain")
-	fs.StringVar(&o.relay, "relay", "", "SMTP relay HOST:PORT for replies and redirects (empty: queue only)")
+	fs.StringVar(&o.relay, "relay", "", "SMTP relay HOST:PORT for replies and redirects (required unless --no-relay)")
+	fs.BoolVar(&o.noRelay, "no-relay", false, "run without --relay: replies and redirects only queue in the outbox")
 	fs.IntVar(&o.relayWorkers, "relay-workers", 4, "concurrent relay deliveries")
 	fs.DurationVar(&o.retryMin, "retry-min", 30*time.Second, "first retry delay after a temporary failure")
 	fs.DurationVar(&o.retryMax, "retry-max", time.Hour, "largest retry delay")
@@ -111,6 +132,10 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 		}
 		return nil
 	})
+	checked(fs, &o.logLevel, "log-level", "info", "least severe log level: debug, info, warn or error (reloadable)", func(v string) error {
+		_, err := parseLogLevel(v)
+		return err
+	})
 	fs.StringVar(&o.recipientDelim, "recipient-delimiter", "", "detail delimiter(s) in local parts, e.g. +")
 	fs.StringVar(&o.extensions, "extensions", "+vacation-seconds +editheader", "Sieve extensions, as sieve_extensions")
 	fs.Int64Var(&o.maxMessageSize, "max-message-size", 50<<20, "largest message accepted (SIZE)")
@@ -121,53 +146,56 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
-	var o serveOptions
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	o.flags(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if err := applyEnv(fs, os.Environ()); err != nil {
-		fmt.Fprintf(stderr, "vacationd serve: %v\n", err)
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "vacationd serve: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	environ := os.Environ()
+	cfg, err := loadConfig(args, environ, stderr)
+	if err != nil {
+		return configError(stderr, "serve", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := serve(ctx, &o, stderr); err != nil {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	load := func() (*config, error) { return loadConfig(args, environ, io.Discard) }
+	if err := serve(ctx, cfg, load, hup, stderr); err != nil {
 		fmt.Fprintf(stderr, "vacationd serve: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
+// configError reports a configuration error of command name and returns
+// the exit status: the flag package has already printed its own errors.
+func configError(stderr io.Writer, name string, err error) int {
+	var pe parseError
+	if !errors.As(err, &pe) {
+		fmt.Fprintf(stderr, "vacationd %s: %v\n", name, err)
+	}
+	return 2
+}
+
 // serve runs the service until ctx ends, then shuts down gracefully: stop
 // accepting, finish sessions in flight, stop the relay, close the database.
-func serve(ctx context.Context, o *serveOptions, logOut io.Writer) error {
-	var handler slog.Handler = slog.NewTextHandler(logOut, nil)
+// Every value received on hup reloads the configuration with load (see
+// reloader).
+func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <-chan os.Signal, logOut io.Writer) error {
+	o := cfg.opts
+	level := new(slog.LevelVar)
+	lv, err := parseLogLevel(o.logLevel)
+	if err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	level.Set(lv)
+	hopts := &slog.HandlerOptions{Level: level}
+	var handler slog.Handler = slog.NewTextHandler(logOut, hopts)
 	if o.logFormat == "json" {
-		handler = slog.NewJSONHandler(logOut, nil)
+		handler = slog.NewJSONHandler(logOut, hopts)
 	} else if o.logFormat != "text" {
 		return fmt.Errorf("--log-format %q: want text or json", o.logFormat)
 	}
 	log := slog.New(handler)
-	if o.hostname == "" {
-		o.hostname, _ = os.Hostname()
-	}
-	settings, err := parseSettings(o.settings)
-	if err != nil {
+	if err := checkStart(o); err != nil {
 		return err
-	}
-	if o.recipientDelim != "" {
-		settings["recipient_delimiter"] = o.recipientDelim
-	}
-	vs, err := vacation.ParseSettings(settings)
-	if err != nil {
-		return fmt.Errorf("settings: %w", err)
 	}
 	mode, err := transport.ParseProxyMode(o.proxy)
 	if err != nil {
@@ -189,36 +217,50 @@ func serve(ctx context.Context, o *serveOptions, logOut io.Writer) error {
 	reg := &metrics.Registry{}
 	var down delivery.Downstream
 	if o.deliverTo != "" {
-		fw, err := newDownstream(o.deliverTo, o.hostname, log)
+		fw, err := newDownstream(o.deliverTo, hostname(o), log)
 		if err != nil {
 			return err
 		}
 		defer fw.Close()
 		down = fw
 	}
-	svc, err := delivery.New(delivery.Config{
-		ScriptsDir: o.scripts, Before: o.before, After: o.after, GlobalDir: o.globalDir,
-		RecipientDelimiter: o.recipientDelim, Settings: settings, Extensions: o.extensions,
-		Store:          db,
-		Responder:      &vacation.Responder{Settings: vs, Dedup: delivery.StoreDedup{DB: db}, Hostname: o.hostname},
-		Downstream:     down,
-		FileintoDetail: o.fileintoDetail,
-		Hostname:       o.hostname,
-		Logger:         log,
-		Metrics:        delivery.NewMetrics(reg),
+	rel := newReloader(cfg, load, log)
+	rel.register("log-level", []string{"log-level"}, func(c *config) (func(), error) {
+		l, err := parseLogLevel(c.opts.logLevel)
+		if err != nil {
+			return nil, err
+		}
+		return func() { level.Set(l) }, nil
 	})
+	deliverer := &swapDeliverer{}
+	dm := delivery.NewMetrics(reg)
+	newService := func(c *config) (*delivery.Service, error) {
+		return newDeliveryService(c.opts, db, down, dm, log)
+	}
+	svc, err := newService(cfg)
 	if err != nil {
 		return err
 	}
+	deliverer.set(svc)
+	rel.register("delivery", deliveryFlags, func(c *config) (func(), error) {
+		if err := checkScriptsSource(c.opts); err != nil {
+			return nil, err
+		}
+		svc, err := newService(c)
+		if err != nil {
+			return nil, err
+		}
+		return func() { deliverer.set(svc) }, nil
+	})
 	srv, err := transport.NewServer(transport.Config{
-		Deliverer: svc, Hostname: o.hostname, MaxMessageBytes: o.maxMessageSize, MaxConns: o.maxConns,
+		Deliverer: deliverer, Hostname: hostname(o), MaxMessageBytes: o.maxMessageSize, MaxConns: o.maxConns,
 		ReadTimeout: o.readTimeout, WriteTimeout: o.writeTimeout,
 		Proxy: mode, ProxyTrusted: trusted, ProxyTimeout: o.proxyTimeout, Logger: log,
 	})
 	if err != nil {
 		return err
 	}
-	ln, err := transport.Listen(o.lmtp)
+	ln, err := listenLMTP(o)
 	if err != nil {
 		return err
 	}
@@ -230,8 +272,8 @@ func serve(ctx context.Context, o *serveOptions, logOut io.Writer) error {
 	var hs *http.Server
 	var hl net.Listener
 	if o.http != "" {
-		hs = &http.Server{Addr: o.http, Handler: httpHandler(reg, db, o.healthMaxOutboxAge), ReadHeaderTimeout: 10 * time.Second}
-		hl, err = net.Listen("tcp", o.http)
+		hs = &http.Server{Handler: httpHandler(reg, db, o.healthMaxOutboxAge), ReadHeaderTimeout: 10 * time.Second}
+		hl, err = net.Listen("tcp", httpAddr(o.http))
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("http listen: %w", err)
@@ -278,19 +320,29 @@ func serve(ctx context.Context, o *serveOptions, logOut io.Writer) error {
 			}
 		}()
 	}
-	log.Info("vacationd serving", "lmtp", o.lmtp, "http", o.http, "data", o.data, "scripts", o.scripts,
-		"proxy", mode.String(), "relay", o.relay, "deliver_to", o.deliverTo)
+	if o.relay == "" {
+		log.Warn("no --relay (--no-relay): replies and redirects only queue in the outbox")
+	}
+	log.Info("vacationd serving", "version", buildVersion().Version, "lmtp", o.lmtp, "http", o.http, "data", o.data, "scripts", o.scripts,
+		"proxy", mode.String(), "relay", o.relay, "deliver_to", o.deliverTo, "config", o.config)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	var failed error
-	select {
-	case <-ctx.Done():
-	case err := <-serveErr:
-		if err != nil {
-			// The LMTP server died on its own: shut down the rest and exit
-			// non-zero, so a supervisor restarts the service.
-			log.Error("lmtp server stopped", "error", err)
-			failed = fmt.Errorf("lmtp server: %w", err)
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-hup:
+			rel.reload()
+		case err := <-serveErr:
+			if err != nil {
+				// The LMTP server died on its own: shut down the rest and exit
+				// non-zero, so a supervisor restarts the service.
+				log.Error("lmtp server stopped", "error", err)
+				failed = fmt.Errorf("lmtp server: %w", err)
+			}
+			break loop
 		}
 	}
 	log.Info("shutting down")

@@ -31,7 +31,7 @@ func TestServeRejectsBadConfigNamingTheSource(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			var out, errOut strings.Builder
-			args := append([]string{"--data", t.TempDir(), "--lmtp", "127.0.0.1:0"}, c.args...)
+			args := append([]string{"--data", t.TempDir(), "--lmtp", "127.0.0.1:0", "--no-relay"}, c.args...)
 			if code := runServe(args, &out, &errOut); code == 0 {
 				t.Fatalf("exit 0, want an error")
 			}
@@ -74,7 +74,7 @@ func TestApplyEnv(t *testing.T) {
 		"VACATIOND_SIEVE_BEFORE_A=/etc/before.sieve",
 		"OTHER=x",
 	}
-	if err := applyEnv(fs, environ); err != nil {
+	if _, err := applyEnv(fs, environ); err != nil {
 		t.Fatal(err)
 	}
 	if o.proxy != "optional" || o.lmtp != "127.0.0.1:2525" {

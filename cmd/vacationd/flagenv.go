@@ -12,7 +12,8 @@ import (
 // containers can be configured without arguments. A repeatable flag (-o,
 // --sieve-before, ...) also takes VACATIOND_<NAME>_<ANYTHING>, in the
 // order of those names: VACATIOND_O_1=..., VACATIOND_O_2=....
-func applyEnv(fs *flag.FlagSet, environ []string) error {
+// It returns, for each flag it set, the variables it came from.
+func applyEnv(fs *flag.FlagSet, environ []string) (map[string]string, error) {
 	env := map[string]string{}
 	var names []string
 	for _, kv := range environ {
@@ -25,11 +26,12 @@ func applyEnv(fs *flag.FlagSet, environ []string) error {
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	var err error
+	from := map[string]string{}
 	fs.VisitAll(func(f *flag.Flag) {
 		if given[f.Name] || err != nil {
 			return
 		}
-		name := "VACATIOND_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := envName(f.Name)
 		vars := []string{}
 		if _, ok := env[name]; ok {
 			vars = append(vars, name)
@@ -47,8 +49,11 @@ func applyEnv(fs *flag.FlagSet, environ []string) error {
 				return
 			}
 		}
+		if len(vars) > 0 {
+			from[f.Name] = strings.Join(vars, ",")
+		}
 	})
-	return err
+	return from, err
 }
 
 // checkedString is a string flag validated when it is set, so a bad value

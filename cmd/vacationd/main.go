@@ -23,6 +23,9 @@ func commands() []command {
 		outboxCommand(),
 		testCommand(),
 		checkCommand(),
+		configCommand(),
+		versionCommand(),
+		manCommand(),
 	}
 }
 
@@ -35,6 +38,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr, cmds)
 		return 2
+	}
+	if args[0] == "--version" || args[0] == "-version" || args[0] == "-V" {
+		return runVersion(nil, stdout, stderr)
 	}
 	for _, c := range cmds {
 		if c.name == args[0] {

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/vacationd/vacationd/internal/peertest"
+)
+
+// lmtpConn is one kept-open LMTP client connection.
+type lmtpConn struct {
+	t  *testing.T
+	cl *smtp.Client
+}
+
+func dialLMTP(t *testing.T, network, addr string) *lmtpConn {
+	t.Helper()
+	c, err := net.DialTimeout(network, addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("connect %s: %v", addr, err)
+	}
+	cl := smtp.NewClientLMTP(c)
+	cl.CommandTimeout = 10 * time.Second
+	cl.SubmissionTimeout = 10 * time.Second
+	t.Cleanup(func() { cl.Close() })
+	if err := cl.Hello("client.example.org"); err != nil {
+		t.Fatalf("LHLO: %v", err)
+	}
+	return &lmtpConn{t, cl}
+}
+
+// send delivers one message to rcpt and fails unless it got 250.
+func (l *lmtpConn) send(from, rcpt, msg string) {
+	l.t.Helper()
+	if err := l.cl.Mail(from, nil); err != nil {
+		l.t.Fatalf("MAIL FROM: %v", err)
+	}
+	if err := l.cl.Rcpt(rcpt, nil); err != nil {
+		l.t.Fatalf("RCPT TO: %v", err)
+	}
+	w, err := l.cl.Data()
+	if err != nil {
+		l.t.Fatalf("DATA: %v", err)
+	}
+	io.WriteString(w, msg)
+	if _, err := w.CloseWithLMTPResponse(); err != nil {
+		var lerr smtp.LMTPDataError
+		if errors.As(err, &lerr) {
+			l.t.Fatalf("end of DATA: %v", lerr[rcpt])
+		}
+		l.t.Fatalf("end of DATA: %v", err)
+	}
+}
+
+func testMessage(from, id string) string {
+	return fmt.Sprintf("From: %s\r\nTo: bob@example.com\r\nSubject: hello\r\nMessage-ID: <%s@example.org>\r\n\r\nHi.\r\n", from, id)
+}
+
+// metric returns the value of one sample on /metrics, or "".
+func metric(t *testing.T, httpAddr, name string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + httpAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// kill -HUP reloads the config file while a client stays connected: the
+// new scripts directory and log level are in effect for the next message
+// on the same connection, and an invalid file is refused, keeping the
+// configuration in effect.
+func TestSIGHUPReloadsWithoutDroppingConnections(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "a/example.com/bob.sieve", "keep;\n")
+	writeFile(t, dir, "b/example.com/bob.sieve", "require \"vacation\";\nvacation :days 1 \"I am away.\";\n")
+	sock := filepath.Join(dir, "lmtp.sock")
+	httpAddr := peertest.FreeAddr(t)
+	cfgFile := filepath.Join(dir, "vacationd.toml")
+	writeCfg := func(scripts, level string) {
+		writeFile(t, dir, "vacationd.toml", fmt.Sprintf("scripts = %q\nlog-level = %q\nno-relay = true\nlmtp-socket-mode = \"0660\"\n", filepath.Join(dir, scripts), level))
+	}
+	writeCfg("a", "info")
+	logs := &peertest.SyncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- runServe([]string{"--config", cfgFile, "--data", filepath.Join(dir, "data"),
+			"--lmtp", "unix:" + sock, "--http", httpAddr, "--hostname", "mx.example.com"}, io.Discard, logs)
+	}()
+	peertest.WaitFor(t, 10*time.Second, "vacationd serving", func() bool {
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d:\n%s", code, logs.String())
+		default:
+		}
+		return strings.Contains(logs.String(), "vacationd serving")
+	})
+	defer func() {
+		syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		if code := <-done; code != 0 {
+			t.Errorf("serve exit %d:\n%s", code, logs.String())
+		}
+	}()
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o660 {
+		t.Errorf("socket mode: %v %v, want 0660", fi.Mode(), err)
+	}
+	c := dialLMTP(t, "unix", sock)
+	c.send("alice@example.org", "bob@example.com", testMessage("alice@example.org", "1"))
+	if d := metric(t, httpAddr, "vacationd_outbox_depth"); d != "0" {
+		t.Fatalf("outbox depth %q before the reload, want 0 (script keep)", d)
+	}
+
+	hup := func(want string) {
+		t.Helper()
+		n := strings.Count(logs.String(), want)
+		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		peertest.WaitFor(t, 10*time.Second, want, func() bool { return strings.Count(logs.String(), want) > n })
+	}
+	writeCfg("b", "debug")
+	hup("msg=reloaded")
+	if !strings.Contains(logs.String(), "log-level: info -> debug") || !strings.Contains(logs.String(), "scripts: ") {
+		t.Errorf("reload log does not say what changed:\n%s", logs.String())
+	}
+	c.send("carol@example.org", "bob@example.com", testMessage("carol@example.org", "2"))
+	if d := metric(t, httpAddr, "vacationd_outbox_depth"); d != "1" {
+		t.Fatalf("outbox depth %q after the reload, want 1 (vacation script)\n%s", d, logs.String())
+	}
+	if !strings.Contains(logs.String(), "level=DEBUG") {
+		t.Errorf("no debug line after --log-level debug:\n%s", logs.String())
+	}
+
+	// Refused: the old configuration stays.
+	writeFile(t, dir, "vacationd.toml", "scripts = 42\nbogus = 1\n")
+	hup("reload refused")
+	os.RemoveAll(filepath.Join(dir, "a"))
+	writeCfg("a", "info") // a directory that is gone
+	hup("reload refused")
+	if !strings.Contains(logs.String(), "--scripts") {
+		t.Errorf("refusal does not name --scripts:\n%s", logs.String())
+	}
+	c.send("dave@example.org", "bob@example.com", testMessage("dave@example.org", "3"))
+	if d := metric(t, httpAddr, "vacationd_outbox_depth"); d != "2" {
+		t.Fatalf("outbox depth %q after refused reloads, want 2 (still script b)", d)
+	}
+	// A restart-only setting is reported, not applied.
+	writeFile(t, dir, "vacationd.toml", fmt.Sprintf("scripts = %q\nno-relay = true\nmax-conns = 3\nlmtp-socket-mode = \"0660\"\n", filepath.Join(dir, "b")))
+	hup("msg=reloaded")
+	if !strings.Contains(logs.String(), "max-conns: 256 -> 3 (restart needed)") {
+		t.Errorf("restart-only change not reported:\n%s", logs.String())
+	}
+}
