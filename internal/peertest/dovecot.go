@@ -31,16 +31,16 @@ func StartDovecot(t testing.TB, start time.Duration) *Dovecot {
 	t.Helper()
 	bin := Tool(t, "dovecot", "dovecot-core")
 	if _, err := os.Stat("/usr/lib/dovecot/lmtp"); err != nil {
-		t.Skip("/usr/lib/dovecot/lmtp not found (install the Debian package dovecot-lmtpd); skipping")
+		Missing(t, "/usr/lib/dovecot/lmtp not found (install the Debian package dovecot-lmtpd)")
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("Dovecot needs root to switch to its users; skipping")
+		Missing(t, "Dovecot needs root to switch to its users")
 	}
 	var uid, gid int
 	for _, name := range []string{"dovecot", "dovenull", "nobody"} {
 		u, err := user.Lookup(name)
 		if err != nil {
-			t.Skipf("user %s missing; skipping", name)
+			Missing(t, "user %s missing (the Debian package dovecot-core creates it)", name)
 		}
 		if name == "nobody" {
 			fmt.Sscan(u.Uid, &uid)

@@ -4,12 +4,15 @@
 // 127.0.0.1 ports, bounded polling, child processes tied to the test's life.
 //
 // Every starter skips the test, naming the Debian package to install, when
-// its program is absent. Bounds are the caller's: each wait takes its
+// its program is absent; in CI (the environment variable CI is "true") it
+// fails the test instead, so a peer that is not installed cannot turn an
+// interop test into a silent pass. Bounds are the caller's: each wait takes its
 // timeout, so every test package keeps its own.
 package peertest
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"sync"
@@ -34,8 +37,27 @@ func Tool(t testing.TB, name, pkg string) string {
 			return p
 		}
 	}
-	t.Skipf("%s not found (install the Debian package %s); skipping", name, pkg)
+	Missing(t, "%s not found (install the Debian package %s)", name, pkg)
 	return ""
+}
+
+// InCI reports whether the tests run in CI: the environment variable CI is
+// "true" (or "1"), as .ci/run and most CI services set it.
+func InCI() bool {
+	v := os.Getenv("CI")
+	return v == "true" || v == "1"
+}
+
+// Missing ends a test whose peer cannot run here: a skip on a developer's
+// machine, a failure in CI (see [InCI]), where .ci/install-peers has
+// installed every peer and a missing one is a broken set-up.
+func Missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if InCI() {
+		t.Fatalf("%s; failing: CI=%s and every peer must run in CI", msg, os.Getenv("CI"))
+	}
+	t.Skipf("%s; skipping (CI is not set)", msg)
 }
 
 // WaitFor polls cond until it holds, failing the test after timeout; what

@@ -1,6 +1,8 @@
 package peertest
 
 import (
+	"fmt"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +20,7 @@ func TestFreeAddrNeverTwice(t *testing.T) {
 }
 
 func TestToolSkipsWhenAbsent(t *testing.T) {
+	t.Setenv("CI", "")
 	var skipped bool
 	t.Run("absent", func(t *testing.T) {
 		defer func() { skipped = t.Skipped() }()
@@ -25,6 +28,39 @@ func TestToolSkipsWhenAbsent(t *testing.T) {
 	})
 	if !skipped {
 		t.Fatal("Tool did not skip for a missing program")
+	}
+}
+
+// recorder is a testing.TB that records how a test ended.
+type recorder struct {
+	testing.TB
+	fatal, skip string
+}
+
+func (r *recorder) Helper() {}
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.fatal = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+func (r *recorder) Skipf(format string, args ...any) {
+	r.skip = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+// TestToolFailsInCI: in CI a missing peer fails the test, it never skips.
+func TestToolFailsInCI(t *testing.T) {
+	for _, ci := range []string{"true", "1"} {
+		t.Setenv("CI", ci)
+		r := &recorder{TB: t}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			Tool(r, "vacationd-peertest-no-such-program", "none")
+		}()
+		<-done
+		if r.fatal == "" || r.skip != "" {
+			t.Errorf("CI=%s: fatal %q, skip %q; want a failure naming the package", ci, r.fatal, r.skip)
+		}
 	}
 }
 
