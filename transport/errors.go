@@ -53,12 +53,17 @@ func (e *SendError) Error() string {
 
 func (e *SendError) Unwrap() error { return e.Err }
 
-// IsTemporary reports whether sending again later may succeed: true for
-// connection failures, timeouts, TLS and authentication problems
-// (including 530 "authentication required"), any failure before MAIL FROM,
-// and 4xx replies; false for other 5xx replies to the transaction (MAIL,
-// RCPT, DATA) and for input the relay can never accept. Errors other than *SendError are
-// taken as temporary; nil is not temporary.
+// IsTemporary reports whether sending again later may succeed. Only a 5xx
+// about the recipient (the reply to its RCPT TO, or to the end of DATA,
+// which with one recipient is that recipient's answer) and input the relay
+// can never take (a bad envelope, a non-ASCII address for a relay without
+// SMTPUTF8) are permanent. Everything else is temporary: connection
+// failures, timeouts, TLS, any reply while setting up the session
+// (greeting, EHLO, STARTTLS, AUTH), 4xx replies, and 5xx replies to MAIL
+// FROM and to the DATA command, which say the relay will not take mail from
+// us (an AUTH change, a policy) rather than that this recipient is refused.
+// Errors other than *SendError are taken as temporary; nil is not
+// temporary.
 func IsTemporary(err error) bool {
 	if err == nil {
 		return false
@@ -70,11 +75,39 @@ func IsTemporary(err error) bool {
 	return true
 }
 
-// replyError makes a SendError from an error of go-smtp's client. Replies
-// in the transaction keep their class (5xx permanent); failures while
-// setting up the session are always temporary, as Postfix does, so a
-// misconfigured relay delays replies instead of dropping them.
-func replyError(relay, op string, err error, transaction bool) *SendError {
+// Failure causes returned by [FailureCause], for logs and metrics.
+const (
+	CauseRelay     = "relay"     // the relay or the way to it failed; retry
+	CauseRecipient = "recipient" // the relay refused the recipient (5xx)
+	CauseSMTPUTF8  = "smtputf8"  // a non-ASCII address and a relay without SMTPUTF8
+	CauseEnvelope  = "envelope"  // an envelope no relay can take
+)
+
+// FailureCause names the kind of a Send error: [CauseRecipient] for a 5xx
+// refusing the recipient, [CauseSMTPUTF8] and [CauseEnvelope] for messages
+// this relay can never take, [CauseRelay] for everything else (what
+// [IsTemporary] reports as temporary). nil gives "".
+func FailureCause(err error) string {
+	if err == nil {
+		return ""
+	}
+	var se *SendError
+	switch {
+	case errors.Is(err, ErrNoSMTPUTF8):
+		return CauseSMTPUTF8
+	case !errors.As(err, &se) || se.Temporary:
+		return CauseRelay
+	case se.Op == "envelope":
+		return CauseEnvelope
+	}
+	return CauseRecipient
+}
+
+// replyError makes a SendError from an error of go-smtp's client. Only a
+// 5xx reply at a recipient step (RCPT TO, end of DATA) is permanent; every
+// other failure is temporary, as Postfix does for the session set-up, so a
+// misconfigured or refusing relay delays replies instead of dropping them.
+func replyError(relay, op string, err error, recipient bool) *SendError {
 	e := &SendError{Relay: relay, Op: op, Err: err, Temporary: true}
 	var se *smtp.SMTPError
 	if errors.As(err, &se) {
@@ -82,8 +115,8 @@ func replyError(relay, op string, err error, transaction bool) *SendError {
 		e.Enhanced = [3]int(se.EnhancedCode)
 		e.Message = se.Message
 		// 530 "authentication required" is the relay's configuration, not
-		// the message's fault.
-		e.Temporary = !transaction || se.Code/100 != 5 || se.Code == 530
+		// the recipient's fault.
+		e.Temporary = !recipient || se.Code/100 != 5 || se.Code == 530
 	}
 	return e
 }

@@ -234,7 +234,7 @@ func (s *Sender) Send(ctx context.Context, from string, to []string, msg []byte)
 	switch {
 	case err == nil:
 		s.pool.put(c)
-	case connUsable(err) || errors.Is(err, errNoSMTPUTF8):
+	case connUsable(err) || errors.Is(err, ErrNoSMTPUTF8):
 		s.pool.put(c) // the RSET when it is taken again ends the transaction
 	default:
 		c.close()
@@ -242,8 +242,10 @@ func (s *Sender) Send(ctx context.Context, from string, to []string, msg []byte)
 	return err
 }
 
-// errNoSMTPUTF8 refuses a non-ASCII address before MAIL FROM is sent.
-var errNoSMTPUTF8 = errors.New("relay does not offer SMTPUTF8, needed for a non-ASCII address")
+// ErrNoSMTPUTF8 is wrapped by the permanent [SendError] of a message with
+// a non-ASCII address (a reply to an SMTPUTF8 sender) when the relay does
+// not offer SMTPUTF8; it is refused before MAIL FROM is sent.
+var ErrNoSMTPUTF8 = errors.New("relay does not offer SMTPUTF8, needed for a non-ASCII address")
 
 // Close closes the idle connections (with QUIT). Sends in progress finish;
 // their connections are closed afterwards.
@@ -278,12 +280,12 @@ func (s *Sender) transact(cl *smtp.Client, from string, to []string, msg []byte)
 	}
 	if utf8 {
 		if ok, _ := cl.Extension("SMTPUTF8"); !ok {
-			return &SendError{Relay: s.cfg.Addr, Op: "MAIL FROM", Message: errNoSMTPUTF8.Error(), Err: errNoSMTPUTF8}
+			return &SendError{Relay: s.cfg.Addr, Op: "MAIL FROM", Message: ErrNoSMTPUTF8.Error(), Err: ErrNoSMTPUTF8}
 		}
 		opts.UTF8 = true
 	}
 	if err := cl.Mail(from, opts); err != nil {
-		return replyError(s.cfg.Addr, "MAIL FROM", err, true)
+		return replyError(s.cfg.Addr, "MAIL FROM", err, false)
 	}
 	var ropts *smtp.RcptOptions
 	if ok, _ := cl.Extension("DSN"); ok {
@@ -297,11 +299,11 @@ func (s *Sender) transact(cl *smtp.Client, from string, to []string, msg []byte)
 	}
 	w, err := cl.Data()
 	if err != nil {
-		return replyError(s.cfg.Addr, "DATA", err, true)
+		return replyError(s.cfg.Addr, "DATA", err, false)
 	}
 	if _, err := w.Write(msg); err != nil {
 		w.Close()
-		return replyError(s.cfg.Addr, "DATA", err, true)
+		return replyError(s.cfg.Addr, "DATA", err, false)
 	}
 	if err := w.Close(); err != nil {
 		return replyError(s.cfg.Addr, "end of DATA", err, true)

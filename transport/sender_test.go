@@ -238,18 +238,19 @@ func TestSenderClassification(t *testing.T) {
 		return &smtp.SMTPError{Code: code, EnhancedCode: ec, Message: "test reply"}
 	}
 	tests := []struct {
-		name string
-		r    *relay
-		to   []string
-		from string
-		op   string
-		code int
-		temp bool
+		name  string
+		r     *relay
+		to    []string
+		from  string
+		op    string
+		code  int
+		temp  bool
+		cause string
 	}{
 		{name: "rcpt 452", r: &relay{rcptReply: func(string) error { return reply(452, smtp.EnhancedCode{4, 2, 2}) }},
-			op: "RCPT TO <alice@example.org>", code: 452, temp: true},
+			op: "RCPT TO <alice@example.org>", code: 452, temp: true, cause: CauseRelay},
 		{name: "rcpt 550", r: &relay{rcptReply: func(string) error { return reply(550, smtp.EnhancedCode{5, 1, 1}) }},
-			op: "RCPT TO <alice@example.org>", code: 550},
+			op: "RCPT TO <alice@example.org>", code: 550, cause: CauseRecipient},
 		{name: "second rcpt 550", to: []string{"ok@example.org", "bad@example.org"},
 			r: &relay{rcptReply: func(to string) error {
 				if strings.HasPrefix(to, "bad") {
@@ -257,18 +258,24 @@ func TestSenderClassification(t *testing.T) {
 				}
 				return nil
 			}},
-			op: "RCPT TO <bad@example.org>", code: 550},
+			op: "RCPT TO <bad@example.org>", code: 550, cause: CauseRecipient},
 		{name: "mail 530", r: &relay{mailReply: func(string) error { return reply(530, smtp.EnhancedCode{5, 7, 0}) }},
-			op: "MAIL FROM", code: 530, temp: true},
+			op: "MAIL FROM", code: 530, temp: true, cause: CauseRelay},
+		// A 5xx at MAIL FROM refuses us, not the recipient (an AUTH or
+		// policy change on the relay): retried, never dropped.
+		{name: "mail 554", r: &relay{mailReply: func(string) error { return reply(554, smtp.EnhancedCode{5, 7, 1}) }},
+			op: "MAIL FROM", code: 554, temp: true, cause: CauseRelay},
+		{name: "mail 550", r: &relay{mailReply: func(string) error { return reply(550, smtp.EnhancedCode{5, 1, 8}) }},
+			op: "MAIL FROM", code: 550, temp: true, cause: CauseRelay},
 		{name: "mail 421", r: &relay{mailReply: func(string) error { return reply(421, smtp.EnhancedCode{4, 3, 2}) }},
-			op: "MAIL FROM", code: 421, temp: true},
+			op: "MAIL FROM", code: 421, temp: true, cause: CauseRelay},
 		{name: "data 451", r: &relay{dataReply: func() error { return reply(451, smtp.EnhancedCode{4, 3, 0}) }},
-			op: "end of DATA", code: 451, temp: true},
+			op: "end of DATA", code: 451, temp: true, cause: CauseRelay},
 		{name: "data 554", r: &relay{dataReply: func() error { return reply(554, smtp.EnhancedCode{5, 6, 0}) }},
-			op: "end of DATA", code: 554},
-		{name: "bad recipient", r: &relay{}, to: []string{"a@b\r\nDATA"}, op: "envelope"},
-		{name: "no recipient", r: &relay{}, to: []string{}, op: "envelope"},
-		{name: "non-ASCII without SMTPUTF8", r: &relay{}, to: []string{"jörg@example.org"}, op: "MAIL FROM"},
+			op: "end of DATA", code: 554, cause: CauseRecipient},
+		{name: "bad recipient", r: &relay{}, to: []string{"a@b\r\nDATA"}, op: "envelope", cause: CauseEnvelope},
+		{name: "no recipient", r: &relay{}, to: []string{}, op: "envelope", cause: CauseEnvelope},
+		{name: "non-ASCII without SMTPUTF8", r: &relay{}, to: []string{"jörg@example.org"}, op: "MAIL FROM", cause: CauseSMTPUTF8},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -285,6 +292,9 @@ func TestSenderClassification(t *testing.T) {
 			}
 			if se.Op != tt.op || se.Code != tt.code || IsTemporary(err) != tt.temp {
 				t.Errorf("got op %q code %d temporary %v (%v), want %q %d %v", se.Op, se.Code, IsTemporary(err), err, tt.op, tt.code, tt.temp)
+			}
+			if c := FailureCause(err); c != tt.cause {
+				t.Errorf("cause %q, want %q", c, tt.cause)
 			}
 			if len(tt.r.got()) != 0 {
 				t.Error("message delivered")

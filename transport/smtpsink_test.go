@@ -24,7 +24,10 @@ func TestSmtpSink(t *testing.T) {
 		{name: "accepted"},
 		{name: "RCPT 4xx", flags: []string{"-r", "RCPT"}, op: "RCPT TO <alice@example.org>", temp: true},
 		{name: "RCPT 5xx", flags: []string{"-f", "RCPT"}, op: "RCPT TO <alice@example.org>"},
-		{name: "DATA 5xx", flags: []string{"-f", "DATA"}, op: "DATA"},
+		// 5xx to MAIL FROM or to the DATA command refuses us, not the
+		// recipient: temporary, so the reply is retried and never dropped.
+		{name: "MAIL 5xx", flags: []string{"-f", "MAIL"}, op: "MAIL FROM", temp: true},
+		{name: "DATA 5xx", flags: []string{"-f", "DATA"}, op: "DATA", temp: true},
 		{name: "421 at MAIL", flags: []string{"-Q", "MAIL"}, op: "MAIL FROM", temp: true},
 	}
 	for _, tt := range tests {
