@@ -4,6 +4,9 @@
 // exponential backoff and jitter until the record is too old; permanent
 // failures drop the record with a log line and never bounce (a reply to an
 // auto-reply is what RFC 3834 forbids).
+//
+// A permanent refusal only drops a record once the relay has shown it is
+// refusing that recipient and not everyone: see [Relay] for the rule.
 package relay
 
 import (
@@ -32,13 +35,21 @@ type Config struct {
 	NewSender func() Sender
 	// IsTemporary classifies a Send error; a temporary one is retried.
 	IsTemporary func(error) bool
-	Workers     int           // default 4
-	RetryMin    time.Duration // default 30s
-	RetryMax    time.Duration // default 1h
-	MaxAge      time.Duration // default 5 days
-	Logger      *slog.Logger
-	Metrics     *Metrics
-	Now         func() time.Time
+	// Cause names a permanent Send error for logs and the dropped
+	// counter ("recipient", "smtputf8", ...); default "permanent".
+	Cause func(error) string
+	// RefusalStreak is the number of different records refused
+	// permanently in a row, with no record accepted between them, from
+	// which the relay is taken as failing: they are retried, not dropped.
+	// Default 3.
+	RefusalStreak int
+	Workers       int           // default 4
+	RetryMin      time.Duration // default 30s
+	RetryMax      time.Duration // default 1h
+	MaxAge        time.Duration // default 5 days
+	Logger        *slog.Logger
+	Metrics       *Metrics
+	Now           func() time.Time
 }
 
 // Metrics are the relay counters.
@@ -46,7 +57,7 @@ type Metrics struct {
 	Sent    *metrics.Counter // by kind
 	Retried *metrics.Counter // by kind
 	Dropped *metrics.Counter // by cause: permanent, expired
-	Errors  *metrics.Counter // relay errors by class: temporary, permanent
+	Errors  *metrics.Counter // relay errors by class: temporary, permanent, refusing
 }
 
 // NewMetrics registers the relay metrics in r (private when nil).
@@ -63,9 +74,45 @@ func NewMetrics(r *metrics.Registry) *Metrics {
 }
 
 // Relay is the outbox dispatcher and its workers.
+//
+// A permanent refusal (a 5xx to the recipient) drops a record only when it
+// is confirmed: the same record is refused again after the relay accepted
+// some other record in between. The first refusal holds the record for a
+// retry. When RefusalStreak different records are refused in a row with
+// nothing accepted between them, the relay is refusing everyone (a lost
+// authorisation, a policy change) and every refusal counts as a relay
+// failure: retried with backoff, reported by [Relay.Health], never
+// dropped. State is in memory: a restart forgets a first refusal, which
+// costs one more attempt.
 type Relay struct {
 	cfg Config
 	log *slog.Logger
+
+	mu       sync.Mutex
+	accepted uint64            // records the relay accepted since start
+	streak   map[uint64]bool   // records refused since the last acceptance
+	refused  map[uint64]uint64 // record -> accepted at its first refusal
+	failures int               // consecutive relay failures
+	since    time.Time         // time of the first of them
+	lastErr  string
+}
+
+// Health is the relay's state for /healthz.
+type Health struct {
+	// Failures counts consecutive relay failures (temporary errors and
+	// refusals taken as relay failures) since the last accepted record.
+	Failures int
+	// Since is the time of the first of them; zero when Failures is 0.
+	Since time.Time
+	// LastError is the latest failure.
+	LastError string
+}
+
+// Health returns the relay's failure count since the last accepted record.
+func (r *Relay) Health() Health {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return Health{Failures: r.failures, Since: r.since, LastError: r.lastErr}
 }
 
 // New returns a Relay; Run starts it.
@@ -91,6 +138,12 @@ func New(cfg Config) (*Relay, error) {
 	if cfg.IsTemporary == nil {
 		cfg.IsTemporary = func(error) bool { return true }
 	}
+	if cfg.Cause == nil {
+		cfg.Cause = func(error) string { return "permanent" }
+	}
+	if cfg.RefusalStreak <= 0 {
+		cfg.RefusalStreak = 3
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -100,7 +153,7 @@ func New(cfg Config) (*Relay, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Relay{cfg: cfg, log: cfg.Logger}, nil
+	return &Relay{cfg: cfg, log: cfg.Logger, streak: map[uint64]bool{}, refused: map[uint64]uint64{}}, nil
 }
 
 // Run delivers until ctx ends: it first picks up everything already in
@@ -191,6 +244,7 @@ func (r *Relay) deliver(ctx context.Context, s Sender, rec store.OutboxRecord, s
 	err := s.Send(ctx, rec.From, rec.To, rec.Message)
 	switch {
 	case err == nil:
+		r.accept(rec.ID)
 		r.cfg.Metrics.Sent.Inc(rec.Kind)
 		r.log.Info("relayed", "id", rec.ID, "kind", rec.Kind, "from", rec.From, "to", rec.To, "attempts", rec.Attempts+1)
 		settling.Add(1)
@@ -200,34 +254,116 @@ func (r *Relay) deliver(ctx context.Context, s Sender, rec store.OutboxRecord, s
 				r.log.Error("outbox done", "id", rec.ID, "error", derr)
 			}
 		}()
+		return false
 	case ctx.Err() != nil:
 		r.cfg.DB.Release(rec.ID)
+		return false
 	case !r.cfg.IsTemporary(err):
-		r.cfg.Metrics.Errors.Inc("permanent")
-		r.cfg.Metrics.Dropped.Inc("permanent")
-		r.log.Warn("relay refused message permanently; dropped (no bounce for auto-replies)", "id", rec.ID, "kind", rec.Kind, "to", rec.To, "error", err)
-		if derr := r.cfg.DB.Drop(rec.ID, err.Error()); derr != nil {
-			r.log.Error("outbox drop", "id", rec.ID, "error", derr)
-		}
-	default:
-		r.cfg.Metrics.Errors.Inc("temporary")
-		if now.Sub(rec.Queued) >= r.cfg.MaxAge {
-			r.cfg.Metrics.Dropped.Inc("expired")
-			r.log.Warn("outbox record too old; dropped", "id", rec.ID, "kind", rec.Kind, "to", rec.To, "queued", rec.Queued, "error", err)
-			if derr := r.cfg.DB.Drop(rec.ID, "expired: "+err.Error()); derr != nil {
+		cause := r.cfg.Cause(err)
+		switch r.refuse(rec.ID, now, err) {
+		case confirmed:
+			r.cfg.Metrics.Errors.Inc("permanent")
+			r.cfg.Metrics.Dropped.Inc(cause)
+			r.log.Warn("relay refused message permanently; dropped (no bounce for auto-replies)",
+				"id", rec.ID, "kind", rec.Kind, "to", rec.To, "cause", cause, "error", err)
+			if derr := r.cfg.DB.Drop(rec.ID, cause+": "+err.Error()); derr != nil {
 				r.log.Error("outbox drop", "id", rec.ID, "error", derr)
 			}
 			return false
+		case unconfirmed:
+			r.cfg.Metrics.Errors.Inc("permanent")
+			return r.retry(rec, now, err, "relay refused the recipient; retrying once the relay has accepted another message, to tell a refused recipient from a refusing relay", cause)
+		default: // refusing
+			r.cfg.Metrics.Errors.Inc("refusing")
+			return r.retry(rec, now, err, "relay refused several different records in a row; taken as a relay failure, will retry", "relay")
 		}
-		next := now.Add(r.backoff(rec.Attempts))
-		r.cfg.Metrics.Retried.Inc(rec.Kind)
-		r.log.Warn("relay failed temporarily; will retry", "id", rec.ID, "to", rec.To, "attempt", rec.Attempts+1, "next", next, "error", err)
-		if derr := r.cfg.DB.Retry(rec.ID, next, err.Error()); derr != nil {
-			r.log.Error("outbox retry", "id", rec.ID, "error", derr)
-		}
-		return true
+	default:
+		r.failure(now, err)
+		r.cfg.Metrics.Errors.Inc("temporary")
+		return r.retry(rec, now, err, "relay failed temporarily; will retry", "relay")
 	}
-	return false
+}
+
+// retry reschedules rec after a failure, or drops it when it is too old.
+func (r *Relay) retry(rec store.OutboxRecord, now time.Time, err error, msg, cause string) bool {
+	if now.Sub(rec.Queued) >= r.cfg.MaxAge {
+		r.cfg.Metrics.Dropped.Inc("expired")
+		r.log.Warn("outbox record too old; dropped", "id", rec.ID, "kind", rec.Kind, "to", rec.To, "queued", rec.Queued, "error", err)
+		if derr := r.cfg.DB.Drop(rec.ID, "expired: "+err.Error()); derr != nil {
+			r.log.Error("outbox drop", "id", rec.ID, "error", derr)
+		}
+		r.forget(rec.ID)
+		return false
+	}
+	next := now.Add(r.backoff(rec.Attempts))
+	r.cfg.Metrics.Retried.Inc(rec.Kind)
+	r.log.Warn(msg, "id", rec.ID, "to", rec.To, "attempt", rec.Attempts+1, "next", next, "cause", cause, "error", err)
+	if derr := r.cfg.DB.Retry(rec.ID, next, err.Error()); derr != nil {
+		r.log.Error("outbox retry", "id", rec.ID, "error", derr)
+	}
+	return true
+}
+
+// verdict is what a permanent refusal means for its record.
+type verdict int
+
+const (
+	unconfirmed verdict = iota // first refusal: hold the record
+	confirmed                  // refused again after the relay accepted another: drop
+	refusing                   // the relay refuses everyone: a relay failure
+)
+
+// refuse records a permanent refusal of record id and judges it.
+func (r *Relay) refuse(id uint64, now time.Time, err error) verdict {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.streak[id] = true
+	if len(r.streak) >= r.cfg.RefusalStreak {
+		r.failLocked(now, err)
+		return refusing
+	}
+	if first, ok := r.refused[id]; ok && r.accepted > first {
+		delete(r.refused, id)
+		delete(r.streak, id)
+		return confirmed
+	}
+	if _, ok := r.refused[id]; !ok {
+		r.refused[id] = r.accepted
+	}
+	return unconfirmed
+}
+
+// accept records that the relay accepted record id.
+func (r *Relay) accept(id uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.accepted++
+	clear(r.streak)
+	delete(r.refused, id)
+	r.failures, r.since, r.lastErr = 0, time.Time{}, ""
+}
+
+// failure records a relay failure.
+func (r *Relay) failure(now time.Time, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failLocked(now, err)
+}
+
+func (r *Relay) failLocked(now time.Time, err error) {
+	if r.failures == 0 {
+		r.since = now
+	}
+	r.failures++
+	r.lastErr = err.Error()
+}
+
+// forget drops what is known about record id.
+func (r *Relay) forget(id uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.refused, id)
+	delete(r.streak, id)
 }
 
 // backoff is RetryMin·2^attempts capped at RetryMax, with ±25% jitter.

@@ -60,7 +60,7 @@ func newRelay(o *serveOptions, db *store.DB, reg *metrics.Registry, log *slog.Lo
 		return nil, nil, err
 	}
 	r, err := relay.New(relay.Config{
-		DB: db, NewSender: func() relay.Sender { return sharedSender{s} }, IsTemporary: transport.IsTemporary,
+		DB: db, NewSender: func() relay.Sender { return sharedSender{s} }, IsTemporary: transport.IsTemporary, Cause: transport.FailureCause,
 		Workers: o.relayWorkers, RetryMin: o.retryMin, RetryMax: o.retryMax, MaxAge: o.maxQueueAge,
 		Logger: log, Metrics: relay.NewMetrics(reg),
 	})
