@@ -71,7 +71,8 @@ func (l *trackListener) Accept() (net.Conn, error) {
 		if pc, ok := c.(*proxyproto.Conn); ok {
 			cn.pc = pc
 		} else if l.srv.cfg.Proxy == ProxyOptional {
-			cn.sniff = true // an untrusted peer: served directly
+			cn.sniff = true // served at once; the first bytes decide
+			cn.mayProxy = l.srv.trusted(c.RemoteAddr())
 		}
 		l.srv.mu.Lock()
 		draining := l.srv.draining.Load()
@@ -89,13 +90,16 @@ func (l *trackListener) Accept() (net.Conn, error) {
 
 // conn is one LMTP connection as go-smtp sees it. Before the first byte
 // goes either way it runs the PROXY gate: the header read for connections
-// that must carry one, and on the first read, a check that an untrusted
-// peer did not send one.
+// that must carry one, and on the first read of a ProxyOptional
+// connection, a look at the first bytes: a header from a trusted peer is
+// read, one from an untrusted peer closes the connection.
 type conn struct {
 	net.Conn // *proxyproto.Conn when pc != nil
 	srv      *Server
 	pc       *proxyproto.Conn
 	sniff    bool
+	mayProxy bool     // sniff: the peer is trusted to send a header
+	src      net.Addr // sniff: the client address a header carried
 
 	headerOnce sync.Once
 	headerErr  error
@@ -112,6 +116,15 @@ type conn struct {
 	busy      bool // a transaction is in progress
 	closed    bool
 	closeOnce sync.Once
+}
+
+// RemoteAddr is the client's address: the one a PROXY header carried, else
+// the socket's peer.
+func (c *conn) RemoteAddr() net.Addr {
+	if c.src != nil {
+		return c.src
+	}
+	return c.Conn.RemoteAddr()
 }
 
 // peer is the socket's peer address (not the one a header carried).
@@ -156,11 +169,25 @@ func (c *conn) Read(b []byte) (int, error) {
 		c.sniffOnce.Do(func() {
 			br := bufio.NewReaderSize(c.Conn, 512)
 			if looksLikeProxyHeader(br) {
-				c.srv.rejectProxy(c.peer(), RejectUntrusted,
-					fmt.Errorf("PROXY header from %s, which is not in the trusted networks", c.peer()))
-				c.Close()
-				c.sniffErr = fmt.Errorf("PROXY header from untrusted peer: %w", net.ErrClosed)
-				return
+				if !c.mayProxy {
+					c.srv.rejectProxy(c.peer(), RejectUntrusted,
+						fmt.Errorf("PROXY header from %s, which is not in the trusted networks", c.peer()))
+					c.Close()
+					c.sniffErr = fmt.Errorf("PROXY header from untrusted peer: %w", net.ErrClosed)
+					return
+				}
+				src, err := c.srv.readOptionalHeader(c.Conn, br)
+				if err != nil {
+					if !c.isClosed() {
+						c.srv.rejectProxy(c.peer(), classifyHeaderErr(err), err)
+					}
+					c.Close()
+					c.sniffErr = fmt.Errorf("PROXY header: %w", net.ErrClosed)
+					return
+				}
+				if src != nil {
+					c.src, c.proxied = src, true
+				}
 			}
 			c.br = br
 		})

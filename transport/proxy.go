@@ -21,10 +21,12 @@ const (
 	// ProxyOff serves every connection as it is; a PROXY header is not
 	// looked for (and would be a syntax error).
 	ProxyOff ProxyMode = iota
-	// ProxyOptional requires a header from peers in the trusted networks and
-	// serves every other peer directly, without waiting for a header (like
-	// Dovecot's haproxy_trusted_networks). A header sent by an untrusted peer
-	// closes the connection.
+	// ProxyOptional serves every peer at once, without waiting for a
+	// header, and decides from the first bytes the peer sends: a peer in the
+	// trusted networks may start with a header (HAProxy's send-proxy) or
+	// with LHLO (Postfix on the same network); a header sent by an
+	// untrusted peer closes the connection. The greeting goes out first,
+	// since an LMTP client without a header waits for it.
 	ProxyOptional
 	// ProxyRequired requires a header on every connection; connections from
 	// peers outside the trusted networks are closed at once.
@@ -155,14 +157,12 @@ func (s *Server) trusted(a net.Addr) bool {
 	return false
 }
 
-// proxyPolicy decides, per accepted socket, whether a header is required
-// (REQUIRE), the peer is served directly (SKIP) or refused.
+// proxyPolicy decides, per accepted socket of a ProxyRequired server,
+// whether a header is required (REQUIRE) or the peer is refused.
+// ProxyOptional servers sniff the first bytes instead (see conn.Read).
 func (s *Server) proxyPolicy(o proxyproto.ConnPolicyOptions) (proxyproto.Policy, error) {
 	if s.trusted(o.Upstream) {
 		return proxyproto.REQUIRE, nil
-	}
-	if s.cfg.Proxy == ProxyOptional {
-		return proxyproto.SKIP, nil
 	}
 	err := fmt.Errorf("%w: %s is not in the trusted networks", proxyproto.ErrInvalidUpstream, o.Upstream)
 	s.rejectProxy(o.Upstream, RejectUntrusted, err)
@@ -195,6 +195,27 @@ func (s *Server) readHeader(pc *proxyproto.Conn) (bool, error) {
 	}
 	h := pc.ProxyHeader()
 	return h != nil && h.Command.IsProxy(), nil
+}
+
+// readOptionalHeader reads the PROXY header a trusted peer of a
+// ProxyOptional server started with, bounded by the header timeout. It
+// returns the client address the header carried, or nil for LOCAL and
+// UNKNOWN headers.
+func (s *Server) readOptionalHeader(c net.Conn, br *bufio.Reader) (net.Addr, error) {
+	if err := c.SetReadDeadline(time.Now().Add(s.cfg.ProxyTimeout)); err != nil {
+		return nil, err
+	}
+	h, err := proxyproto.Read(br)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.SetReadDeadline(time.Time{}); err != nil {
+		return nil, err
+	}
+	if !h.Command.IsProxy() {
+		return nil, nil
+	}
+	return h.SourceAddr, nil
 }
 
 // looksLikeProxyHeader reports whether the first bytes a client sent are

@@ -46,6 +46,9 @@ func TestProxy(t *testing.T) {
 		// ... or closed for this cause (after the greeting if greeted).
 		cause   *RejectCause
 		greeted bool
+		// noWait: the header timeout is a minute, so the client is only
+		// served in time if the server decides without waiting for it.
+		noWait bool
 	}{
 		{name: "v1 trusted", mode: ProxyRequired, trusted: loopback,
 			send:   func(*testing.T) []byte { return []byte("PROXY TCP4 192.0.2.7 198.51.100.1 4567 2424\r\n") },
@@ -97,6 +100,25 @@ func TestProxy(t *testing.T) {
 		{name: "optional trusted with header", mode: ProxyOptional, trusted: loopback,
 			send:   func(*testing.T) []byte { return []byte("PROXY TCP4 192.0.2.7 198.51.100.1 4567 2424\r\n") },
 			client: "192.0.2.7:4567", proxied: true},
+		// A trusted peer without a header (Postfix's lmtp client on the
+		// same network) is greeted at once and served.
+		{name: "optional trusted without header", mode: ProxyOptional, trusted: loopback,
+			send: func(*testing.T) []byte { return []byte{} }, noWait: true},
+		{name: "optional trusted with v2 header", mode: ProxyOptional, trusted: loopback,
+			send: func(t *testing.T) []byte {
+				return v2Header(t, proxyproto.PROXY, "203.0.113.9:1234", "198.51.100.1:2424", nil)
+			},
+			client: "203.0.113.9:1234", proxied: true, noWait: true},
+		{name: "optional trusted v2 LOCAL", mode: ProxyOptional, trusted: loopback,
+			send: func(t *testing.T) []byte { return v2Header(t, proxyproto.LOCAL, "", "", nil) }, noWait: true},
+		{name: "optional trusted malformed v1", mode: ProxyOptional, trusted: loopback,
+			send:  func(*testing.T) []byte { return []byte("PROXY TCP4 192.0.2.300 198.51.100.1 4567 2424\r\n") },
+			cause: ptr(RejectMalformed), greeted: true},
+		{name: "optional trusted partial v2", mode: ProxyOptional, trusted: loopback,
+			send: func(t *testing.T) []byte {
+				return v2Header(t, proxyproto.PROXY, "203.0.113.9:1234", "198.51.100.1:2424", nil)[:20]
+			},
+			cause: ptr(RejectTimeout), greeted: true},
 		{name: "optional untrusted without header", mode: ProxyOptional, trusted: elsewhere,
 			send: func(*testing.T) []byte { return []byte{} }},
 		{name: "optional untrusted with v1 header", mode: ProxyOptional, trusted: elsewhere,
@@ -119,6 +141,9 @@ func TestProxy(t *testing.T) {
 			timeout := 10 * time.Second
 			if tt.cause != nil && *tt.cause == RejectTimeout {
 				timeout = 200 * time.Millisecond
+			}
+			if tt.noWait {
+				timeout = time.Minute
 			}
 			srv, addr := startServer(t, Config{
 				Deliverer: rec, Proxy: tt.mode, ProxyTrusted: tt.trusted,

@@ -173,7 +173,7 @@ func (s *Server) Serve(l net.Listener) error {
 	s.listeners = append(s.listeners, l)
 	s.mu.Unlock()
 	var inner net.Listener = &limitListener{Listener: l, srv: s}
-	if s.cfg.Proxy != ProxyOff {
+	if s.cfg.Proxy == ProxyRequired {
 		inner = &proxyproto.Listener{
 			Listener:          inner,
 			ConnPolicy:        s.proxyPolicy,
