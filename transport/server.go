@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -128,34 +127,6 @@ func NewServer(cfg Config) (*Server, error) {
 	ss.ErrorLog = errorLog{s.log}
 	s.smtp = ss
 	return s, nil
-}
-
-// Listen opens a listener for addr: "unix:PATH" for a unix socket (a stale
-// socket file left by a previous run is removed first), else a TCP
-// "host:port".
-func Listen(addr string) (net.Listener, error) {
-	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
-		if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
-			if c, err := net.Dial("unix", path); err == nil {
-				c.Close()
-				return nil, fmt.Errorf("listen %s: socket in use", addr)
-			}
-			os.Remove(path)
-		}
-		l, err := net.Listen("unix", path)
-		if err != nil {
-			return nil, fmt.Errorf("listen %s: %w", addr, err)
-		}
-		return l, nil
-	}
-	// No TCP keep-alive: LMTP sessions are short and bounded by read
-	// timeouts, and enabling it costs four setsockopt calls a connection.
-	lc := net.ListenConfig{KeepAlive: -1}
-	l, err := lc.Listen(context.Background(), "tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen %s: %w", addr, err)
-	}
-	return l, nil
 }
 
 // Serve accepts connections on l until l fails or the server is shut down,
