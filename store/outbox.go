@@ -14,6 +14,9 @@ import (
 const (
 	KindVacation = "vacation"
 	KindRedirect = "redirect"
+	// KindSubmission is a message another MTA (Dovecot, as submission_host)
+	// handed to vacationd's submission listener to relay.
+	KindSubmission = "submission"
 )
 
 // OutboxRecord is a message waiting to be relayed: its envelope, the
@@ -23,7 +26,7 @@ type OutboxRecord struct {
 	From        string   // envelope sender; "" is the null sender <>
 	To          []string // envelope recipients, at least one
 	Message     []byte   // the full message, header and body
-	Kind        string   // KindVacation or KindRedirect
+	Kind        string   // KindVacation, KindRedirect or KindSubmission
 	User        string   // the user whose script produced it
 	Attempts    int      // delivery attempts so far
 	Queued      time.Time
@@ -56,8 +59,8 @@ func validateRecord(i int, r *OutboxRecord) error {
 	switch {
 	case r == nil:
 		return bad("nil")
-	case r.Kind != KindVacation && r.Kind != KindRedirect:
-		return bad("kind %q, want %q or %q", r.Kind, KindVacation, KindRedirect)
+	case r.Kind != KindVacation && r.Kind != KindRedirect && r.Kind != KindSubmission:
+		return bad("kind %q, want %q, %q or %q", r.Kind, KindVacation, KindRedirect, KindSubmission)
 	case len(r.To) == 0:
 		return bad("no recipients")
 	case len(r.Message) == 0:

@@ -44,6 +44,11 @@ type Config struct {
 	// ProxyTimeout bounds the wait for a complete header; default 3s.
 	ProxyTimeout time.Duration
 
+	// SMTP makes the server speak SMTP (EHLO, one reply after DATA or
+	// the last BDAT) instead of LMTP, for a submission listener: the
+	// message is accepted only when every recipient is.
+	SMTP bool
+
 	// Logger receives connection-level events; default slog.Default().
 	Logger *slog.Logger
 }
@@ -116,7 +121,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
 	ss := smtp.NewServer(backend{s})
-	ss.LMTP = true
+	ss.LMTP = !cfg.SMTP
 	ss.Domain = cfg.Hostname
 	ss.MaxMessageBytes = cfg.MaxMessageBytes
 	ss.MaxRecipients = cfg.MaxRecipients
