@@ -2,9 +2,9 @@ package delivery
 
 import "strings"
 
-// UserKey is the user an address belongs to (temporary copy until the
-// pipeline restructuring lands; it holds the one implementation).
-func UserKey(addr, delims string) string {
+// userKeyOf is the user an address belongs to (until the pipeline
+// restructuring lands its UserKey, which replaces this copy).
+func userKeyOf(addr, delims string) string {
 	addr = strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(addr), "<"), ">"))
 	local, domain, ok := strings.Cut(addr, "@")
 	if !ok {
