@@ -67,3 +67,14 @@ func duplicateMarks(user string, now time.Time, ds []sieve.DuplicateMark) []stor
 	}
 	return out
 }
+
+// replyLost reports whether an exclusive mark of a committed recipient
+// lost to a mark stored meanwhile, so the store did not queue its reply.
+func replyLost(marks []store.Mark) bool {
+	for _, m := range marks {
+		if m.Reply != nil && m.Reply.ID == 0 {
+			return true
+		}
+	}
+	return false
+}

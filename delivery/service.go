@@ -304,10 +304,18 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 			return outcome{status: transport.StatusTempFail("Temporary failure storing the auto-reply"), action: o.action, reason: o.reason}
 		}
 		for _, r := range recs {
-			s.metrics.Queued.Inc(r.Kind)
+			if r.ID != 0 {
+				s.metrics.Queued.Inc(r.Kind)
+			}
 		}
-		if o.reason == "sent" { // counted once the reply is stored
-			s.metrics.Decisions.Inc("sent")
+		if o.reason == "sent" { // counted once the reply is stored, or not
+			if replyLost(marks) {
+				// Another delivery (another replica, or one that raced
+				// past the lock) stored a live mark first: the store kept
+				// its reply and skipped ours.
+				o.reason = string(vacation.Duplicate)
+			}
+			s.metrics.Decisions.Inc(o.reason)
 		}
 	}
 	if o.status.Code != 0 { // rejected: nothing is delivered
@@ -497,7 +505,9 @@ func (s *Service) vacation(ctx context.Context, env *transport.Envelope, rc tran
 	rec := &store.OutboxRecord{From: rep.MailFrom, To: []string{rep.RcptTo}, Message: rep.Message, Kind: store.KindVacation, User: user}
 	var mark *store.Mark
 	if d.Period > 0 {
-		mark = &store.Mark{Key: store.DedupKey{User: d.Key.User, Sender: d.Key.Sender, Handle: d.Key.Handle}, Created: d.Now, Expires: d.Expires}
+		// Exclusive (Reply set): the store queues the reply only if no
+		// other delivery marked the key meanwhile.
+		mark = &store.Mark{Key: store.DedupKey{User: d.Key.User, Sender: d.Key.Sender, Handle: d.Key.Handle}, Created: d.Now, Expires: d.Expires, Reply: rec}
 	}
 	return mark, rec, "sent", nil
 }

@@ -47,9 +47,13 @@ type Config struct {
 	RetryMin      time.Duration // default 30s
 	RetryMax      time.Duration // default 1h
 	MaxAge        time.Duration // default 5 days
-	Logger        *slog.Logger
-	Metrics       *Metrics
-	Now           func() time.Time
+	// Lease is how long a worker holds a claimed record (default
+	// store.DefaultLease); a send still running when its lease ends is
+	// abandoned and retried, since another worker may claim the record.
+	Lease   time.Duration
+	Logger  *slog.Logger
+	Metrics *Metrics
+	Now     func() time.Time
 }
 
 // Metrics are the relay counters.
@@ -135,6 +139,9 @@ func New(cfg Config) (*Relay, error) {
 	if cfg.MaxAge <= 0 {
 		cfg.MaxAge = 5 * 24 * time.Hour
 	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = store.DefaultLease
+	}
 	if cfg.IsTemporary == nil {
 		cfg.IsTemporary = func(error) bool { return true }
 	}
@@ -181,7 +188,7 @@ func (r *Relay) Run(ctx context.Context) error {
 		settling.Wait()
 	}()
 	for {
-		recs, err := r.cfg.DB.Claim(r.cfg.Now(), r.cfg.Workers*8)
+		recs, err := r.cfg.DB.Claim(ctx, r.cfg.Now(), r.cfg.Workers*8, r.cfg.Lease)
 		if err != nil {
 			r.log.Error("outbox claim", "error", err)
 		}
@@ -199,7 +206,7 @@ func (r *Relay) Run(ctx context.Context) error {
 			continue // drain everything due before sleeping
 		}
 		wait := time.Minute
-		if next, ok, err := r.cfg.DB.NextDue(); err == nil && ok {
+		if next, ok, err := r.cfg.DB.NextDue(ctx); err == nil && ok {
 			if d := next.Sub(r.cfg.Now()); d < wait {
 				wait = max(d, 10*time.Millisecond)
 			}
@@ -225,6 +232,16 @@ func (r *Relay) worker(ctx context.Context, jobs <-chan store.OutboxRecord, retr
 			r.cfg.DB.Release(rec.ID)
 			continue
 		}
+		if r.cfg.Now().Add(r.cfg.Lease / 4).After(rec.LeaseUntil) {
+			// Waited in the queue for most of its lease: too little is
+			// left to send it. Hand it back for a fresh claim.
+			r.cfg.DB.Release(rec.ID)
+			select {
+			case retried <- struct{}{}:
+			default:
+			}
+			continue
+		}
 		if r.deliver(ctx, s, rec, settling) {
 			select {
 			case retried <- struct{}{}:
@@ -241,7 +258,13 @@ func (r *Relay) worker(ctx context.Context, jobs <-chan store.OutboxRecord, retr
 // transaction that the store delays to share (see store.DB.Done).
 func (r *Relay) deliver(ctx context.Context, s Sender, rec store.OutboxRecord, settling *sync.WaitGroup) bool {
 	now := r.cfg.Now()
-	err := s.Send(ctx, rec.From, rec.To, rec.Message)
+	// The send must end within the lease: past it another worker may
+	// claim the record and send it too. Claims come in batches of up to
+	// Workers*8 queued for the workers, so the lease has partly run; what
+	// remains bounds this send.
+	sctx, cancel := context.WithDeadline(ctx, rec.LeaseUntil)
+	defer cancel()
+	err := s.Send(sctx, rec.From, rec.To, rec.Message)
 	switch {
 	case err == nil:
 		r.accept(rec.ID)

@@ -182,7 +182,7 @@ func BenchmarkClaimDone(b *testing.B) {
 		go func() {
 			defer func() { done <- struct{}{} }()
 			for {
-				recs, err := db.Claim(t0, 1)
+				recs, err := db.Claim(context.Background(), t0, 1, 0)
 				if err != nil {
 					b.Error(err)
 					return

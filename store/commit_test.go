@@ -243,7 +243,7 @@ func TestReopen(t *testing.T) {
 	if _, err := db.Seen(ctx, m.Key, t0); !errors.Is(err, ErrClosed) {
 		t.Errorf("Seen after Close err = %v, want ErrClosed", err)
 	}
-	if err := db.Ping(); !errors.Is(err, ErrClosed) {
+	if err := db.Ping(context.Background()); !errors.Is(err, ErrClosed) {
 		t.Errorf("Ping after Close err = %v, want ErrClosed", err)
 	}
 
@@ -252,7 +252,7 @@ func TestReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := db.Ping(); err != nil {
+	if err := db.Ping(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if seen, err := db.Seen(ctx, m.Key, t0); err != nil || !seen {

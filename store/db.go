@@ -23,7 +23,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrInvalid means an argument failed validation; the message names it.
 	ErrInvalid = errors.New("invalid argument")
-	// ErrLeased means a worker of this process is sending the record.
+	// ErrLeased means a relay worker (of any replica) is sending the
+	// record.
 	ErrLeased = errors.New("being sent")
 )
 
@@ -80,7 +81,7 @@ type DB struct {
 	w    *writer
 
 	leaseMu sync.Mutex
-	leased  map[uint64]struct{}
+	leased  map[uint64]time.Time // record ID -> end of its lease
 
 	queued chan struct{}
 
@@ -151,7 +152,7 @@ func Open(path string, opts Options) (*DB, error) {
 		bolt:   b,
 		path:   path,
 		log:    log,
-		leased: make(map[uint64]struct{}),
+		leased: make(map[uint64]time.Time),
 		queued: make(chan struct{}, 1),
 	}
 	doneDelay := opts.DoneDelay
@@ -182,7 +183,10 @@ func (db *DB) Close() error {
 
 // Ping reports whether the database answers: it runs a read transaction that
 // checks the buckets exist. For health checks.
-func (db *DB) Ping() error {
+func (db *DB) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if db.w.isClosed() {
 		return ErrClosed
 	}

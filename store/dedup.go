@@ -22,11 +22,17 @@ type DedupRecord struct {
 	Created, Expires time.Time
 }
 
-// Mark is a dedup record to write with [DB.Commit]. A record is live while
-// now < Expires.
+// Mark is a dedup record to write with [Outbox.Commit]. A record is live
+// while now < Expires.
 type Mark struct {
 	Key              DedupKey
 	Created, Expires time.Time
+	// Reply, when not nil, makes the mark exclusive: it is one of the
+	// records of the same Commit, the reply this mark stands for. Commit
+	// writes the mark and stores Reply only if no live mark for Key exists
+	// at Created; otherwise another delivery replied first, and neither
+	// is written (Reply.ID stays 0).
+	Reply *OutboxRecord
 }
 
 // sweepChunk bounds how many expired records one Sweep transaction deletes,

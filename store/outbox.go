@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,9 @@ type OutboxRecord struct {
 	Queued      time.Time
 	NextAttempt time.Time
 	LastError   string
+	// LeaseUntil is when the lease [Outbox.Claim] gave ends; zero in
+	// records not returned by Claim. It is not stored.
+	LeaseUntil time.Time
 }
 
 // DroppedRecord is an outbox record removed by Drop, kept (without its
@@ -84,12 +88,15 @@ func validateRecord(i int, r *OutboxRecord) error {
 // (fsynced): either all of them are stored or, on error, none. Concurrent
 // callers share transactions and fsyncs (see the package documentation).
 //
-// Commit assigns each record's ID, writing it into recs; it sets a zero
-// Queued to the current time and a zero NextAttempt to Queued. A mark for
-// an existing key replaces it. If ctx ends before the write has started,
-// nothing is written and ctx.Err() is returned; once started, Commit waits
-// for the outcome. Arguments are validated first and an invalid one fails
-// the call with an error wrapping ErrInvalid.
+// Commit assigns each stored record's ID, writing it into recs; it sets a
+// zero Queued to the current time and a zero NextAttempt to Queued. A mark
+// for an existing key replaces it, except an exclusive mark (one with a
+// Reply) when the existing mark is live at its Created time: then that
+// mark and its Reply are skipped, and Reply.ID stays 0. If ctx ends before
+// the write has started, nothing is written and ctx.Err() is returned;
+// once started, Commit waits for the outcome. Arguments are validated
+// first and an invalid one fails the call with an error wrapping
+// ErrInvalid.
 //
 // After a Commit that stored records, [DB.Queued] is signalled.
 func (db *DB) Commit(ctx context.Context, marks []Mark, recs []*OutboxRecord) error {
@@ -109,6 +116,10 @@ func (db *DB) Commit(ctx context.Context, marks []Mark, recs []*OutboxRecord) er
 			return fmt.Errorf("commit: %w", err)
 		}
 	}
+	guard, err := replyGuards(marks, recs)
+	if err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
 	now := time.Now()
 	vals := make([][]byte, len(recs))
 	for i, r := range recs {
@@ -121,8 +132,18 @@ func (db *DB) Commit(ctx context.Context, marks []Mark, recs []*OutboxRecord) er
 		vals[i] = encodeOutbox(r)
 	}
 	ids := make([]uint64, len(recs))
-	err := db.w.do(ctx, func(tx *bolt.Tx) error {
+	err = db.w.do(ctx, func(tx *bolt.Tx) error {
+		lost := make([]bool, len(marks)) // afresh on every run of fn
+		d := tx.Bucket(bucketDedup)
 		for i, m := range marks {
+			if m.Reply != nil {
+				if v := d.Get(keys[i]); v != nil {
+					if _, exp, err := decodeDedup(v); err == nil && m.Created.Before(exp) {
+						lost[i] = true
+						continue
+					}
+				}
+			}
 			if err := putMark(tx, keys[i], m); err != nil {
 				return fmt.Errorf("mark %d: %w", i, err)
 			}
@@ -134,6 +155,10 @@ func (db *DB) Commit(ctx context.Context, marks []Mark, recs []*OutboxRecord) er
 		}
 		ob, due := tx.Bucket(bucketOutbox), tx.Bucket(bucketOutboxDue)
 		for i, r := range recs {
+			ids[i] = 0
+			if g, ok := guard[i]; ok && lost[g] {
+				continue
+			}
 			id, err := ob.NextSequence()
 			if err != nil {
 				return err
@@ -151,16 +176,47 @@ func (db *DB) Commit(ctx context.Context, marks []Mark, recs []*OutboxRecord) er
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	stored := false
 	for i, r := range recs {
 		r.ID = ids[i]
+		stored = stored || ids[i] != 0
 	}
-	if len(recs) > 0 {
-		select {
-		case db.queued <- struct{}{}:
-		default:
-		}
+	if stored {
+		db.signal()
 	}
 	return nil
+}
+
+// replyGuards maps the index in recs of each exclusive mark's Reply to the
+// mark's index, checking that every Reply is one of recs and belongs to
+// one mark only.
+func replyGuards(marks []Mark, recs []*OutboxRecord) (map[int]int, error) {
+	var guard map[int]int
+	for i, m := range marks {
+		if m.Reply == nil {
+			continue
+		}
+		j := slices.Index(recs, m.Reply)
+		if j < 0 {
+			return nil, fmt.Errorf("mark %d: its Reply is not among the records: %w", i, ErrInvalid)
+		}
+		if guard == nil {
+			guard = map[int]int{}
+		}
+		if _, dup := guard[j]; dup {
+			return nil, fmt.Errorf("mark %d: record %d is the Reply of two marks: %w", i, j, ErrInvalid)
+		}
+		guard[j] = i
+	}
+	return guard, nil
+}
+
+// signal wakes the dispatcher without blocking.
+func (db *DB) signal() {
+	select {
+	case db.queued <- struct{}{}:
+	default:
+	}
 }
 
 // Queued returns a channel that receives a value after a Commit that stored
@@ -225,23 +281,33 @@ func (db *DB) due(now time.Time, limit int, skip func(uint64) bool) ([]OutboxRec
 	return out, nil
 }
 
-// Claim is Due for workers: it returns up to limit due records that are
-// not leased and leases them to the caller, so concurrent workers never
-// hold the same record. A lease ends with Done, Retry, Drop or Release. It
-// lives in memory only: after a crash, a record that was leased (being
-// sent) is due again and may be sent a second time; no other record can be.
-func (db *DB) Claim(now time.Time, limit int) ([]OutboxRecord, error) {
+// Claim is Due for workers: it returns up to limit due records whose lease
+// is not running at now and leases them to the caller until now+lease
+// (DefaultLease when lease <= 0), so concurrent workers never hold the
+// same record. A lease ends with Done, Retry, Drop or Release, or at its
+// end. Leases live in memory only: after a crash, a record that was leased
+// (being sent) is due again and may be sent a second time; no other record
+// can be.
+func (db *DB) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]OutboxRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if lease <= 0 {
+		lease = DefaultLease
+	}
 	db.leaseMu.Lock()
 	defer db.leaseMu.Unlock()
 	recs, err := db.due(now, limit, func(id uint64) bool {
-		_, ok := db.leased[id]
-		return ok
+		until, ok := db.leased[id]
+		return ok && until.After(now)
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range recs {
-		db.leased[r.ID] = struct{}{}
+	until := now.Add(lease)
+	for i := range recs {
+		db.leased[recs[i].ID] = until
+		recs[i].LeaseUntil = until
 	}
 	return recs, nil
 }
@@ -254,16 +320,28 @@ func (db *DB) Release(id uint64) {
 	db.leaseMu.Unlock()
 }
 
-// Leased reports how many records are currently leased.
+// Leased reports how many records are leased, their lease still running.
 func (db *DB) Leased() int {
+	now := time.Now()
 	db.leaseMu.Lock()
 	defer db.leaseMu.Unlock()
-	return len(db.leased)
+	n := 0
+	for _, until := range db.leased {
+		if until.After(now) {
+			n++
+		}
+	}
+	return n
 }
 
-// NextDue returns the earliest NextAttempt among records that are not
-// leased, and false if there are none. A dispatcher sleeps until then.
-func (db *DB) NextDue() (time.Time, bool, error) {
+// NextDue returns the earliest time a Claim may return a record: the
+// NextAttempt of a record not leased, or the end of a lease when that is
+// later than the record's NextAttempt; false if the outbox is empty. A
+// dispatcher sleeps until then.
+func (db *DB) NextDue(ctx context.Context) (time.Time, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, false, err
+	}
 	db.leaseMu.Lock()
 	defer db.leaseMu.Unlock()
 	var (
@@ -276,11 +354,17 @@ func (db *DB) NextDue() (time.Time, bool, error) {
 			if len(k) != 16 {
 				return fmt.Errorf("bad outbox_due key %x", k)
 			}
-			if _, leased := db.leased[binary.BigEndian.Uint64(k[8:])]; leased {
-				continue
+			at := nanoTime(int64(binary.BigEndian.Uint64(k)))
+			if ok && !at.Before(next) {
+				// Sorted by NextAttempt: no later record can be earlier.
+				return nil
 			}
-			next, ok = nanoTime(int64(binary.BigEndian.Uint64(k))), true
-			return nil
+			if until, leased := db.leased[binary.BigEndian.Uint64(k[8:])]; leased && until.After(at) {
+				at = until
+			}
+			if !ok || at.Before(next) {
+				next, ok = at, true
+			}
 		}
 		return nil
 	})
@@ -353,10 +437,7 @@ func (db *DB) Reschedule(id uint64, next time.Time) error {
 	if err == nil {
 		// Wake the dispatcher: an operator's "retry now" should not wait
 		// for the dispatcher's next scheduled look.
-		select {
-		case db.queued <- struct{}{}:
-		default:
-		}
+		db.signal()
 	}
 	return err
 }
@@ -366,14 +447,15 @@ func (db *DB) Reschedule(id uint64, next time.Time) error {
 // the lease would let a second worker send the record while the first
 // still is. For an operator's "retry now" on a running service.
 func (db *DB) RescheduleIdle(id uint64, next time.Time) error {
+	now := time.Now()
 	db.leaseMu.Lock()
-	if _, ok := db.leased[id]; ok {
+	if until, ok := db.leased[id]; ok && until.After(now) {
 		db.leaseMu.Unlock()
 		return fmt.Errorf("outbox reschedule: record %d: %w", id, ErrLeased)
 	}
 	// Lease it for the update, so no Claim takes it meanwhile; Reschedule
 	// ends this lease.
-	db.leased[id] = struct{}{}
+	db.leased[id] = now.Add(DefaultLease)
 	db.leaseMu.Unlock()
 	return db.Reschedule(id, next)
 }

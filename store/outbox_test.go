@@ -100,7 +100,7 @@ func TestCommitInvalid(t *testing.T) {
 	}
 }
 
-func TestDueAndClaim(t *testing.T) {
+func TestDue(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	// Committed out of schedule order: Due sorts by NextAttempt, then ID.
@@ -137,37 +137,12 @@ func TestDueAndClaim(t *testing.T) {
 			t.Errorf("Due(%v, %d) = %v, want %v", tt.now.Sub(t0), tt.limit, ids(got), want)
 		}
 	}
-	next, ok, err := db.NextDue()
+	next, ok, err := db.NextDue(context.Background())
 	if err != nil || !ok || !next.Equal(t0) {
 		t.Errorf("NextDue = %v, %v, %v; want t0", next, ok, err)
 	}
 
-	// Claim leases: a second claim does not return the same records.
-	later := t0.Add(24 * time.Hour)
-	a, err := db.Claim(later, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := db.Claim(later, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(ids(a), pick(recs, []int{2, 1})) || !reflect.DeepEqual(ids(b), pick(recs, []int{3, 0, 4})) {
-		t.Fatalf("Claim = %v then %v", ids(a), ids(b))
-	}
-	if c, _ := db.Claim(later, 0); len(c) != 0 {
-		t.Fatalf("third Claim = %v, want nothing", ids(c))
-	}
-	if db.Leased() != 5 {
-		t.Errorf("Leased = %d, want 5", db.Leased())
-	}
-	if _, ok, _ := db.NextDue(); ok {
-		t.Error("NextDue reports a leased record")
-	}
-	db.Release(recs[2].ID)
-	if c, _ := db.Claim(later, 0); !reflect.DeepEqual(ids(c), pick(recs, []int{2})) {
-		t.Errorf("Claim after Release = %v", ids(c))
-	}
+	// Claims and leases: the contract suite (storetest).
 }
 
 func TestDoneRetryDrop(t *testing.T) {
@@ -177,7 +152,7 @@ func TestDoneRetryDrop(t *testing.T) {
 	if err := db.Commit(ctx, nil, recs); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Claim(t0, 0); err != nil {
+	if _, err := db.Claim(context.Background(), t0, 0, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Done(recs[0].ID); err != nil {
@@ -336,7 +311,7 @@ func TestClaimConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for {
-				got, err := db.Claim(t0, 3)
+				got, err := db.Claim(context.Background(), t0, 3, 0)
 				if err != nil {
 					t.Error(err)
 					return

@@ -36,7 +36,8 @@ type Dedup interface {
 	// returns how many it deleted. Durable when it returns.
 	ForgetDedup(user, sender string) (int, error)
 	// Sweep deletes marks that expired at or before now and returns how
-	// many. Any number of concurrent callers is safe.
+	// many. Any number of concurrent callers is safe; a shared backend
+	// lets one replica sweep at a time, and the others return 0 at once.
 	Sweep(now time.Time) (int, error)
 	// RunSweeper calls Sweep every interval until ctx ends, logging errors.
 	RunSweeper(ctx context.Context, every time.Duration, now func() time.Time)
@@ -50,41 +51,59 @@ type Dedup interface {
 // # Leases
 //
 // A record is sent by the worker that holds its lease. [Outbox.Claim]
-// returns due records and leases them to the caller; while a record is
-// leased, no other Claim (in this process or, for a shared backend, any
-// other) returns it. A lease ends with [Outbox.Done], [Outbox.Retry],
-// [Outbox.Drop] or [Outbox.Release], or when the process holding it ends
-// (for a shared backend: when the lease's time runs out, after which
-// another replica may claim and send the record again). So a record may be
-// sent twice only when its sender died or stalled past the lease after the
-// relay took it and before Done was stored; it is never lost.
+// returns due records and leases them to the caller for a duration; while
+// a record's lease runs, no other Claim (in this process or, for a shared
+// backend, in any other replica) returns it. A lease ends with
+// [Outbox.Done], [Outbox.Retry], [Outbox.Drop] or [Outbox.Release], or when
+// its time runs out: a worker that died or stalled loses its claims then,
+// and any Claim (any replica's) may return the record again. A worker must
+// therefore not start sending a record whose lease is about to end. So a
+// record may be sent twice only when its sender died or stalled past the
+// lease after the relay took it and before Done was stored; it is never
+// lost. With the embedded backend the leases live in the process, so a
+// restart also ends them.
 type Outbox interface {
 	// Commit writes every mark and every record in one transaction and
 	// returns nil only once it is durable: all of them are stored, or on
 	// error none. Concurrent callers may share transactions. It assigns
-	// each record's ID (increasing, never reused), sets a zero Queued to
-	// now and a zero NextAttempt to Queued. A mark for an existing key
-	// replaces it. Invalid arguments fail the call with ErrInvalid. If ctx
-	// ends before the write started, nothing is written.
+	// each stored record's ID (increasing, never reused), sets a zero
+	// Queued to now and a zero NextAttempt to Queued. A mark for an
+	// existing key replaces it, except an exclusive one (see
+	// [Mark.Reply]): that one is skipped, with its Reply, when a live mark
+	// for its key exists at its Created time, whoever wrote it; its Reply
+	// then keeps ID 0. The backend decides this inside the transaction, so
+	// of two deliveries racing for one key (in one process or in several
+	// replicas) exactly one queues its reply. Invalid arguments fail the
+	// call with ErrInvalid. If ctx ends before the write started, nothing
+	// is written.
 	Commit(ctx context.Context, marks []Mark, recs []*OutboxRecord) error
 	// Queued is signalled (without blocking, coalesced) after a Commit
-	// that stored records.
+	// that stored records, and after a Reschedule; a shared backend also
+	// signals other replicas' commits where it can (PostgreSQL's NOTIFY).
+	// A dispatcher must still wake at NextDue: signals can be lost.
 	Queued() <-chan struct{}
 	// Get returns one record, or ErrNotFound.
 	Get(id uint64) (OutboxRecord, error)
 	// Due returns up to limit records whose NextAttempt is at or before
 	// now, leased or not, in schedule order.
 	Due(now time.Time, limit int) ([]OutboxRecord, error)
-	// Claim returns up to limit due records that are not leased, and
-	// leases them to the caller (see Leases).
-	Claim(now time.Time, limit int) ([]OutboxRecord, error)
-	// Release ends the lease on id without changing the record.
+	// Claim returns up to limit (all, when limit <= 0) due records whose
+	// lease is not running at now, in schedule order, and leases them to
+	// the caller until now+lease (see Leases); lease <= 0 means
+	// [DefaultLease].
+	Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]OutboxRecord, error)
+	// Release ends this process's lease on id without changing the
+	// record, which is due again at its NextAttempt. It is best effort:
+	// when it fails the lease ends with its time.
 	Release(id uint64)
-	// Leased reports how many records this process holds leases on.
+	// Leased reports how many records this process holds running leases
+	// on.
 	Leased() int
-	// NextDue returns the earliest NextAttempt among unleased records,
-	// and false when there are none.
-	NextDue() (time.Time, bool, error)
+	// NextDue returns the earliest time a Claim may return a record: the
+	// NextAttempt of a record whose lease is not running, or the end of
+	// the lease of one that is, whichever is earliest over all records;
+	// false when the outbox is empty.
+	NextDue(ctx context.Context) (time.Time, bool, error)
 	// Done deletes a record the relay accepted and ends its lease.
 	Done(id uint64) error
 	// Retry records a failed attempt (Attempts+1, LastError) and schedules
@@ -92,8 +111,9 @@ type Outbox interface {
 	Retry(id uint64, next time.Time, lastErr string) error
 	// Reschedule moves a record's next attempt (an operator's "send now").
 	Reschedule(id uint64, next time.Time) error
-	// RescheduleIdle is Reschedule for a record that is not leased; a
-	// leased one fails with ErrLeased and is left alone.
+	// RescheduleIdle is Reschedule for a record whose lease is not
+	// running (in any replica); a leased one fails with ErrLeased and is
+	// left alone.
 	RescheduleIdle(id uint64, next time.Time) error
 	// Drop deletes a record, keeps it (without its message) in the
 	// dropped list with why, and ends its lease.
@@ -132,9 +152,14 @@ type State interface {
 	Outbox
 	Scripts
 	// Ping reports whether the backend answers (for /healthz).
-	Ping() error
+	Ping(ctx context.Context) error
 	// Close releases the backend; it waits for writes in flight.
 	Close() error
 }
+
+// DefaultLease is the lease of a Claim that names none: long enough for a
+// relay to take one message, short enough that a dead replica's claims
+// are sent by another within the minute.
+const DefaultLease = 30 * time.Second
 
 var _ State = (*DB)(nil)

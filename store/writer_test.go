@@ -20,7 +20,7 @@ func TestDoneJoinsCommit(t *testing.T) {
 	if err := db.Commit(ctx, nil, []*OutboxRecord{testRecord(0)}); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := db.Claim(t0, 0)
+	recs, err := db.Claim(ctx, time.Now(), 0, 0) // leases run on the real clock, which Leased reads
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("Claim = %v, %v", recs, err)
 	}

@@ -94,7 +94,7 @@ func TestHTTPRetryLeavesARecordBeingSentAlone(t *testing.T) {
 	if err := db.Commit(context.Background(), nil, []*store.OutboxRecord{rec}); err != nil {
 		t.Fatal(err)
 	}
-	if recs, err := db.Claim(time.Now(), 0); err != nil || len(recs) != 1 {
+	if recs, err := db.Claim(context.Background(), time.Now(), 0, 0); err != nil || len(recs) != 1 {
 		t.Fatalf("Claim = %v, %v", recs, err)
 	}
 	srv := httptest.NewServer(httpHandler(&metrics.Registry{}, db, time.Hour))
@@ -108,7 +108,7 @@ func TestHTTPRetryLeavesARecordBeingSentAlone(t *testing.T) {
 	if resp.StatusCode != http.StatusConflict {
 		t.Errorf("retry of a record being sent = %d %q, want 409", resp.StatusCode, b)
 	}
-	if again, err := db.Claim(time.Now(), 0); err != nil || len(again) != 0 {
+	if again, err := db.Claim(context.Background(), time.Now(), 0, 0); err != nil || len(again) != 0 {
 		t.Fatalf("record claimed twice while being sent: %v, %v", again, err)
 	}
 }
