@@ -25,7 +25,7 @@ test: fmt-check vet
 run: build
 	mkdir -p data
 	./$(BIN) serve --lmtp 127.0.0.1:2424 --http 127.0.0.1:8025 --data ./data \
-		--scripts ./testdata/scripts --relay 127.0.0.1:2525
+		--scripts ./testdata/scripts --extensions +vacation-seconds --relay 127.0.0.1:2525
 
 svtest: build
 	./$(BIN) svtest ../shared/conformance/pigeonhole/tests

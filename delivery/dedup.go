@@ -37,18 +37,33 @@ func (d StoreDedup) Mark(ctx context.Context, k vacation.Key, created, expires t
 const duplicateSender = "<sieve-duplicate>"
 
 // storeDuplicates answers the duplicate test for one user from the store.
-// It is used by one run at a time; err keeps the first store failure, so
-// the caller can tell it from an error in the script.
 type storeDuplicates struct {
 	db   State
 	user string
 	now  time.Time
-	err  error
 }
 
 // Seen implements sieve.DuplicateChecker.
-func (d *storeDuplicates) Seen(ctx context.Context, id string) (bool, error) {
-	seen, err := d.db.Seen(ctx, store.DedupKey{User: d.user, Sender: duplicateSender, Handle: id}, d.now)
+func (d storeDuplicates) Seen(ctx context.Context, id string) (bool, error) {
+	return d.db.Seen(ctx, store.DedupKey{User: d.user, Sender: duplicateSender, Handle: id}, d.now)
+}
+
+// StoreDuplicates answers the duplicate test for user from state.
+func StoreDuplicates(state State, user string, now time.Time) sieve.DuplicateChecker {
+	return storeDuplicates{db: state, user: user, now: now}
+}
+
+// dupRecorder keeps the first error of a duplicate checker, so the
+// pipeline can tell a store that did not answer from an error in the
+// script. It serves one run.
+type dupRecorder struct {
+	checker sieve.DuplicateChecker
+	err     error
+}
+
+// Seen implements sieve.DuplicateChecker.
+func (d *dupRecorder) Seen(ctx context.Context, id string) (bool, error) {
+	seen, err := d.checker.Seen(ctx, id)
 	if err != nil && d.err == nil {
 		d.err = err
 	}
@@ -66,15 +81,4 @@ func duplicateMarks(user string, now time.Time, ds []sieve.DuplicateMark) []stor
 		out = append(out, store.Mark{Key: store.DedupKey{User: user, Sender: duplicateSender, Handle: d.ID}, Created: now, Expires: now.Add(d.Period)})
 	}
 	return out
-}
-
-// replyLost reports whether an exclusive mark of a committed recipient
-// lost to a mark stored meanwhile, so the store did not queue its reply.
-func replyLost(marks []store.Mark) bool {
-	for _, m := range marks {
-		if m.Reply != nil && m.Reply.ID == 0 {
-			return true
-		}
-	}
-	return false
 }

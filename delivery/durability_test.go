@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vacationd/vacationd/sieve"
 	"io"
 	"log/slog"
 	"strings"
@@ -32,7 +33,7 @@ func TestDedupFailureIsTemporary(t *testing.T) {
 	f := newFixture(t, map[string]string{"example.com/bob.sieve": vacationScript}, nil)
 	now := func() time.Time { return t0 }
 	svc, err := New(Config{
-		ScriptsDir: f.scripts, RecipientDelimiter: "+", Store: f.db, Extensions: "+vacation-seconds",
+		Source: DirSource(f.scripts), RecipientDelimiter: "+", Store: f.db, Compiler: NewCompiler(sieve.Options{Extensions: "+vacation-seconds"}, nil),
 		Responder: &vacation.Responder{Settings: vacation.DefaultSettings(), Dedup: failingDedup{}, Now: now, Hostname: "mx.example.com"},
 		Hostname:  "mx.example.com", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
 	})
@@ -92,7 +93,7 @@ func TestBrokenScriptLoggedOnceUnderConcurrency(t *testing.T) {
 	for round := range 20 {
 		var logs lockedWriter
 		f := newFixture(t, map[string]string{"example.com/bob.sieve": "discard\n"}, nil)
-		f.svc.cache.log = slog.New(slog.NewTextHandler(&logs, nil))
+		f.svc.cfg.Compiler.log = slog.New(slog.NewTextHandler(&logs, nil))
 		var wg sync.WaitGroup
 		start := make(chan struct{})
 		for i := range 16 {
@@ -141,7 +142,7 @@ func TestReplyCountedOnlyWhenStored(t *testing.T) {
 	now := func() time.Time { return t0 }
 	m := NewMetrics(nil)
 	svc, err := New(Config{
-		ScriptsDir: f.scripts, Store: f.db, Metrics: m,
+		Source: DirSource(f.scripts), Store: f.db, Metrics: m,
 		Responder: &vacation.Responder{Settings: vacation.DefaultSettings(), Dedup: okDedup{}, Now: now, Hostname: "mx.example.com"},
 		Hostname:  "mx.example.com", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
 	})
@@ -191,7 +192,7 @@ func TestQuotedSenderSharesTheDedupLock(t *testing.T) {
 	f := newFixture(t, map[string]string{"example.com/bob.sieve": vacationScript}, nil)
 	now := func() time.Time { return t0 }
 	svc, err := New(Config{
-		ScriptsDir: f.scripts, Store: f.db,
+		Source: DirSource(f.scripts), Store: f.db,
 		Responder: &vacation.Responder{Settings: vacation.DefaultSettings(), Now: now, Hostname: "mx.example.com",
 			Dedup: barrierDedup{StoreDedup{DB: f.db}, make(chan struct{}, 2)}},
 		Hostname: "mx.example.com", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,

@@ -100,11 +100,10 @@ func FuzzDeliver(f *testing.F) {
 	now := func() time.Time { return t0.Add(time.Duration(clock.Add(1)) * time.Second) }
 	down := &checkingDownstream{}
 	svc, err := New(Config{
-		ScriptsDir: sdir, RecipientDelimiter: "+", Store: db, Extensions: "+editheader +vacation-seconds",
+		Source: DirSource(sdir), RecipientDelimiter: "+", Store: db, Compiler: NewCompiler(sieve.Options{Extensions: "+editheader +vacation-seconds", Limits: sieve.Limits{Steps: 10000}}, nil),
 		Responder:  &vacation.Responder{Settings: vacation.DefaultSettings(), Dedup: StoreDedup{DB: db}, Now: now, Hostname: "mx.example.com"},
 		Downstream: down, FileintoDetail: true, Hostname: "mx.example.com",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
-		Limits: sieve.Limits{Steps: 10000},
 	})
 	if err != nil {
 		f.Fatal(err)
@@ -112,7 +111,7 @@ func FuzzDeliver(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte, from, rcpt, orcpt, helo string) {
 		down.t.Store(t)
 		down.rcpt.Store(rcpt)
-		for _, p := range svc.userScriptPaths(svc.userKey(strings.ToLower(rcpt))) {
+		for _, p := range DirSource(sdir).paths(UserKey(rcpt, "+")) {
 			if rel, err := filepath.Rel(sdir, p); err != nil || rel == ".." || strings.HasPrefix(rel, "../") || strings.Contains(rel, "/../") {
 				t.Fatalf("recipient %q: script path %q outside %s", rcpt, p, sdir)
 			}

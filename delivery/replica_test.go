@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/vacation"
 )
@@ -28,7 +29,7 @@ func TestReplyDecidedByStore(t *testing.T) {
 	now := func() time.Time { return t0.Add(time.Minute) }
 	stale := staleSeen{f.db}
 	other, err := New(Config{
-		ScriptsDir: f.scripts, RecipientDelimiter: "+", Store: stale, Extensions: "+vacation-seconds",
+		Source: DirSource(f.scripts), RecipientDelimiter: "+", Store: stale, Compiler: NewCompiler(sieve.Options{Extensions: "+vacation-seconds"}, nil),
 		Responder: &vacation.Responder{Settings: vacation.DefaultSettings(), Dedup: StoreDedup{DB: stale}, Now: now, Hostname: "mx2.example.com"},
 		Hostname:  "mx2.example.com", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
 	})

@@ -8,14 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/vacationd/vacationd/sieve"
-	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/transport"
 	"github.com/vacationd/vacationd/vacation"
 )
@@ -29,22 +27,16 @@ type Downstream interface {
 
 // Config configures a Service.
 type Config struct {
-	// ScriptsDir holds per-user scripts: DIR/<domain>/<local>.sieve, else
-	// DIR/<address>.sieve.
-	ScriptsDir string
-	// Before and After are script files run before and after the user's
-	// script (Pigeonhole's sieve_before and sieve_after).
-	Before, After []string
-	// GlobalDir resolves :global includes; "" disables them.
-	GlobalDir string
+	// Source finds each recipient's scripts (sieve_before and sieve_after
+	// included, see Layered).
+	Source Source
+	// Compiler compiles them under the service's extensions and limits.
+	Compiler *Compiler
 	// RecipientDelimiter separates the detail from the user in local
 	// parts (e.g. "+"); the script still sees the full address.
 	RecipientDelimiter string
 	// Settings are Pigeonhole-named settings for the Sieve engine.
 	Settings sieve.Settings
-	// Extensions adjusts the enabled Sieve extensions (sieve_extensions).
-	Extensions string
-	Limits     sieve.Limits
 
 	Store     State
 	Responder *vacation.Responder
@@ -67,15 +59,15 @@ type Config struct {
 type Service struct {
 	cfg     Config
 	log     *slog.Logger
-	cache   *scriptCache
+	pipe    *Pipeline
 	metrics *Metrics
 	locks   [256]sync.Mutex
 }
 
 // New returns a Service; the scripts are compiled lazily on first use.
 func New(cfg Config) (*Service, error) {
-	if cfg.Store == nil || cfg.Responder == nil {
-		return nil, errors.New("delivery: Store and Responder are required")
+	if cfg.Store == nil || cfg.Responder == nil || cfg.Source == nil {
+		return nil, errors.New("delivery: Source, Store and Responder are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -86,18 +78,17 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
 	}
-	if cfg.MaxRedirectHops <= 0 {
-		cfg.MaxRedirectHops = 10
-	}
 	if cfg.Hostname == "" {
 		cfg.Hostname, _ = os.Hostname()
 	}
-	opts := &sieve.Options{Extensions: cfg.Extensions, Settings: cfg.Settings, Limits: cfg.Limits}
-	if cfg.GlobalDir != "" {
-		opts.Resolver = DirResolver(cfg.GlobalDir)
+	if cfg.Compiler == nil {
+		cfg.Compiler = NewCompiler(sieve.Options{Settings: cfg.Settings}, cfg.Logger)
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics, cache: newScriptCache(opts, cfg.Logger)}
-	return s, nil
+	pipe := &Pipeline{
+		Source: cfg.Source, Compiler: cfg.Compiler, Settings: cfg.Settings, Responder: cfg.Responder,
+		MaxRedirectHops: cfg.MaxRedirectHops, Logger: cfg.Logger, Now: cfg.Now,
+	}
+	return &Service{cfg: cfg, log: cfg.Logger, pipe: pipe, metrics: cfg.Metrics}, nil
 }
 
 // outcome is what one recipient's scripts decided.
@@ -163,16 +154,6 @@ func addrString(a net.Addr) string {
 	return a.String()
 }
 
-// lockFor serializes decide-and-commit for one user and sender, so two
-// concurrent messages cannot both decide to reply.
-func (s *Service) lockFor(user, sender string) *sync.Mutex {
-	h := fnv.New32a()
-	h.Write([]byte(user))
-	h.Write([]byte{0})
-	h.Write([]byte(lockSender(sender)))
-	return &s.locks[h.Sum32()%uint32(len(s.locks))]
-}
-
 // lockSender is sender as the dedup key has it (lower case, a quoted local
 // part unquoted), so two spellings of one key take the same lock.
 func lockSender(sender string) string {
@@ -183,140 +164,35 @@ func lockSender(sender string) string {
 	return sender
 }
 
-// recipient runs the scripts for one recipient and stores the effects.
+// recipient runs the scripts for one recipient and stores the effects:
+// lock, evaluate, plan the deliveries, commit.
 func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc transport.Recipient, msg *sieve.Message) outcome {
-	addr := strings.ToLower(rc.Addr)
-	user := s.userKey(addr)
-	mu := s.lockFor(user, env.From)
-	mu.Lock()
-	locked := true
-	unlock := func() {
-		if locked {
-			locked = false
-			mu.Unlock()
-		}
-	}
-	defer unlock()
+	user := UserKey(rc.Addr, s.cfg.RecipientDelimiter)
+	lock := s.lock(user, env.From)
+	defer lock.release()
 
-	scripts, err := s.scripts(user)
-	if err != nil {
-		s.log.Error("load scripts", "rcpt", addr, "error", err)
-		return outcome{status: transport.StatusTempFail("Temporary failure loading the Sieve script"), action: "error"}
-	}
-	dups := &storeDuplicates{db: s.cfg.Store, user: user, now: s.cfg.Now()}
-	senv := &sieve.Env{
-		Message:     msg,
+	res, err := s.pipe.Evaluate(ctx, &Request{
+		User:        user,
 		Envelope:    sieve.Envelope{From: env.From, To: rc.Addr, OrigTo: rc.ORCPT},
-		Now:         s.cfg.Now,
-		Settings:    s.cfg.Settings,
+		Message:     msg,
 		Environment: s.environment(env),
-		Duplicates:  dups,
+		Duplicates:  storeDuplicates{db: s.cfg.Store, user: user, now: s.cfg.Now()},
+	})
+	if err != nil {
+		return s.evaluationFailed(rc, err)
 	}
-	res, runErr := sieve.RunMulti(ctx, scripts, senv)
-	if dups.err != nil {
-		// The store did not answer the duplicate test: a 250 with the
-		// implicit keep would drop the script's actions for good.
-		s.log.Error("sieve duplicate check", "rcpt", addr, "error", dups.err)
-		return outcome{status: transport.StatusTempFail("Temporary failure checking for a duplicate message"), action: "error", reason: "-"}
-	}
-	if runErr != nil {
-		s.log.Warn("sieve runtime error; implicit keep", "rcpt", addr, "error", runErr)
-	}
-	for _, w := range res.Warnings {
-		s.log.Warn("sieve warning", "rcpt", addr, "warning", w)
-	}
-	for _, e := range res.Errors {
-		s.log.Warn("sieve runtime error (run continued)", "rcpt", addr, "error", e)
-	}
-	var (
-		marks   []store.Mark
-		recs    []*store.OutboxRecord
-		o       = outcome{reason: "-"}
-		actions []string
-	)
-	// edited is the message an action stores when the script changed it.
-	edited := func(m *sieve.Message) *sieve.Message {
-		if m == nil || m == msg {
-			return nil
-		}
-		return m
-	}
-	keep := func(m *sieve.Message) { o.addDelivery(rc, edited(m)) }
-	if runErr == nil {
-		marks = duplicateMarks(user, s.cfg.Now(), res.Duplicates)
-		for _, a := range res.Actions {
-			actions = append(actions, a.Kind())
-			switch a := a.(type) {
-			case *sieve.Keep:
-				keep(a.Message)
-			case *sieve.FileInto:
-				switch {
-				case strings.EqualFold(a.Mailbox, "INBOX") || !s.cfg.FileintoDetail:
-					keep(a.Message)
-				default:
-					o.addDelivery(transport.Recipient{Addr: withDetail(withoutDetail(rc.Addr, s.cfg.RecipientDelimiter), a.Mailbox, s.delimiter()), ORCPT: rc.ORCPT}, edited(a.Message))
-				}
-			case *sieve.Discard:
-			case *sieve.Reject:
-				o.status = rejectStatus(a.Reason)
-			case *sieve.Redirect:
-				if r := s.redirect(env, rc, user, a, res.Message); r != nil {
-					recs = append(recs, r)
-				} else {
-					keep(a.Message)
-				}
-			case *sieve.Vacation:
-				m, r, reason, err := s.vacation(ctx, env, rc, user, a, msg, res.Message)
-				o.reason = reason
-				if err != nil {
-					// The dedup store did not answer: answering 250 would
-					// consume the message and lose the reply.
-					return outcome{status: transport.StatusTempFail("Temporary failure checking for a duplicate auto-reply"), action: "error", reason: reason}
-				}
-				if r != nil {
-					recs = append(recs, r)
-				}
-				if m != nil {
-					marks = append(marks, *m)
-				}
-			}
-		}
-	}
-	if res.ImplicitKeep {
-		keep(res.Message)
-	}
-	if res.ImplicitKeep {
-		actions = append(actions, "implicit-keep")
-	}
-	o.action = strings.Join(actions, ",")
-	if len(marks) == 0 {
+	s.logRun(rc, res)
+	if len(res.Marks) == 0 {
 		// Nothing to deduplicate (no reply, or one with no period such as
 		// :seconds 0): the commit need not hold the lock, so messages from
 		// one sender to one user share fsyncs instead of queueing for them.
-		unlock()
+		lock.release()
 	}
-	if len(marks) > 0 || len(recs) > 0 {
-		if err := s.cfg.Store.Commit(ctx, marks, recs); err != nil {
-			s.log.Error("store commit", "rcpt", addr, "error", err)
-			if o.reason == "sent" {
-				s.metrics.Decisions.Inc("error")
-			}
-			return outcome{status: transport.StatusTempFail("Temporary failure storing the auto-reply"), action: o.action, reason: o.reason}
-		}
-		for _, r := range recs {
-			if r.ID != 0 {
-				s.metrics.Queued.Inc(r.Kind)
-			}
-		}
-		if o.reason == "sent" { // counted once the reply is stored, or not
-			if replyLost(marks) {
-				// Another delivery (another replica, or one that raced
-				// past the lock) stored a live mark first: the store kept
-				// its reply and skipped ours.
-				o.reason = string(vacation.Duplicate)
-			}
-			s.metrics.Decisions.Inc(o.reason)
-		}
+	err = s.commit(ctx, res)
+	o := s.plan(rc, msg, res)
+	if err != nil {
+		s.log.Error("store commit", "rcpt", rc.Addr, "error", err)
+		return outcome{status: transport.StatusTempFail("Temporary failure storing the auto-reply"), action: o.action, reason: o.reason}
 	}
 	if o.status.Code != 0 { // rejected: nothing is delivered
 		o.deliver = nil
@@ -326,84 +202,155 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 	return o
 }
 
+// userLock is the lock of one user and sender, released at most once.
+type userLock struct {
+	mu   *sync.Mutex
+	held bool
+}
+
+func (l *userLock) release() {
+	if l.held {
+		l.held = false
+		l.mu.Unlock()
+	}
+}
+
+// lock serializes evaluate-and-commit for one user and sender, so two
+// concurrent messages cannot both decide to reply.
+func (s *Service) lock(user, sender string) *userLock {
+	h := fnv.New32a()
+	h.Write([]byte(user))
+	h.Write([]byte{0})
+	h.Write([]byte(lockSender(sender)))
+	l := &userLock{mu: &s.locks[h.Sum32()%uint32(len(s.locks))], held: true}
+	l.mu.Lock()
+	return l
+}
+
+// evaluationFailed answers a recipient whose evaluation could not be
+// done with a temporary failure, so that the client retries.
+func (s *Service) evaluationFailed(rc transport.Recipient, err error) outcome {
+	var se *StepError
+	step := "evaluate"
+	if errors.As(err, &se) {
+		step = se.Step
+	}
+	s.log.Error(step, "rcpt", rc.Addr, "error", err)
+	text := map[string]string{
+		"load scripts":    "Temporary failure loading the Sieve script",
+		"duplicate check": "Temporary failure checking for a duplicate message",
+		"vacation dedup":  "Temporary failure checking for a duplicate auto-reply",
+	}[step]
+	if text == "" {
+		text = "Temporary failure running the Sieve script"
+	}
+	reason := "-"
+	if step == "vacation dedup" {
+		reason = "error"
+		s.metrics.Decisions.Inc("error")
+	}
+	return outcome{status: transport.StatusTempFail(text), action: "error", reason: reason}
+}
+
+// logRun logs what the run reported besides its actions.
+func (s *Service) logRun(rc transport.Recipient, res *Result) {
+	if res.RunErr != nil {
+		s.log.Warn("sieve runtime error; implicit keep", "rcpt", rc.Addr, "error", res.RunErr)
+	}
+	for _, w := range res.Run.Warnings {
+		s.log.Warn("sieve warning", "rcpt", rc.Addr, "warning", w)
+	}
+	for _, e := range res.Run.Errors {
+		s.log.Warn("sieve runtime error (run continued)", "rcpt", rc.Addr, "error", e)
+	}
+	for _, v := range res.Vacation {
+		if v.Reason != "sent" {
+			s.metrics.Decisions.Inc(v.Reason)
+		}
+	}
+}
+
+// plan turns the actions into the recipient's deliveries and answer.
+func (s *Service) plan(rc transport.Recipient, msg *sieve.Message, res *Result) outcome {
+	o := outcome{reason: "-"}
+	var actions []string
+	// edited is the message an action stores when the script changed it.
+	edited := func(m *sieve.Message) *sieve.Message {
+		if m == nil || m == msg {
+			return nil
+		}
+		return m
+	}
+	keep := func(m *sieve.Message) { o.addDelivery(rc, edited(m)) }
+	for _, a := range res.Actions() {
+		actions = append(actions, a.Kind())
+		switch a := a.(type) {
+		case *sieve.Keep:
+			keep(a.Message)
+		case *sieve.FileInto:
+			if strings.EqualFold(a.Mailbox, "INBOX") || !s.cfg.FileintoDetail {
+				keep(a.Message)
+				continue
+			}
+			to := withDetail(withoutDetail(rc.Addr, s.cfg.RecipientDelimiter), a.Mailbox, s.delimiter())
+			o.addDelivery(transport.Recipient{Addr: to, ORCPT: rc.ORCPT}, edited(a.Message))
+		case *sieve.Reject:
+			o.status = rejectStatus(a.Reason)
+		case *sieve.Redirect:
+			if res.Redirect[a] == nil {
+				keep(a.Message)
+			}
+		case *sieve.Vacation:
+			o.reason = res.Vacation[a].Reason
+		}
+	}
+	if res.ImplicitKeep() {
+		keep(res.Edited())
+		actions = append(actions, "implicit-keep")
+	}
+	o.action = strings.Join(actions, ",")
+	return o
+}
+
+// commit stores the recipient's marks and records together, durably.
+// A reply whose exclusive mark lost to one stored meanwhile (another
+// replica's, or a delivery that raced past the lock) is not queued by the
+// store: its decision becomes a duplicate.
+func (s *Service) commit(ctx context.Context, res *Result) error {
+	if len(res.Marks) == 0 && len(res.Records) == 0 {
+		return nil
+	}
+	if err := s.cfg.Store.Commit(ctx, res.Marks, res.Records); err != nil {
+		for _, v := range res.Vacation {
+			if v.Reason == "sent" {
+				s.metrics.Decisions.Inc("error")
+			}
+		}
+		return err
+	}
+	for _, r := range res.Records {
+		if r.ID != 0 {
+			s.metrics.Queued.Inc(r.Kind)
+		}
+	}
+	for a, v := range res.Vacation {
+		if v.Reason != "sent" {
+			continue
+		}
+		if v.Mark != nil && v.Mark.Reply != nil && v.Mark.Reply.ID == 0 {
+			v.Reason = string(vacation.Duplicate)
+			res.Vacation[a] = v
+		}
+		s.metrics.Decisions.Inc(v.Reason) // counted once the reply is stored, or not
+	}
+	return nil
+}
+
 func (s *Service) delimiter() string {
 	if s.cfg.RecipientDelimiter != "" {
 		return s.cfg.RecipientDelimiter[:1]
 	}
 	return "+"
-}
-
-// userKey is the user an address belongs to: lower case, without detail.
-func (s *Service) userKey(addr string) string {
-	local, domain, ok := strings.Cut(addr, "@")
-	if !ok {
-		return addr
-	}
-	if d := s.cfg.RecipientDelimiter; d != "" {
-		if i := strings.IndexAny(local, d); i > 0 {
-			local = local[:i]
-		}
-	}
-	return local + "@" + domain
-}
-
-// scripts returns the before, user and after scripts that exist.
-func (s *Service) scripts(user string) ([]*sieve.Script, error) {
-	var out []*sieve.Script
-	// add appends the script at path; found is false when there is no file.
-	add := func(path string) (found bool, err error) {
-		sc, err := s.cache.load(path)
-		if err != nil {
-			var el sieve.ErrorList
-			if errors.As(err, &el) {
-				return true, nil // logged by the cache; the script is skipped
-			}
-			return true, err
-		}
-		if sc == nil {
-			return false, nil
-		}
-		out = append(out, sc)
-		return true, nil
-	}
-	for _, p := range s.cfg.Before {
-		if _, err := add(p); err != nil {
-			return nil, err
-		}
-	}
-	for _, p := range s.userScriptPaths(user) {
-		found, err := add(p)
-		if err != nil {
-			return nil, err
-		}
-		if found {
-			break
-		}
-	}
-	for _, p := range s.cfg.After {
-		if _, err := add(p); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// userScriptPaths lists where a user's script may be, in order:
-// DIR/<domain>/<local>.sieve, then DIR/<user>.sieve.
-func (s *Service) userScriptPaths(user string) []string {
-	if s.cfg.ScriptsDir == "" || !safeName(user) {
-		return nil
-	}
-	var out []string
-	local, domain, ok := strings.Cut(user, "@")
-	if ok && safeName(local) && safeName(domain) {
-		out = append(out, filepath.Join(s.cfg.ScriptsDir, domain, local+".sieve"))
-	}
-	return append(out, filepath.Join(s.cfg.ScriptsDir, user+".sieve"))
-}
-
-func safeName(s string) bool {
-	return s != "" && !strings.ContainsAny(s, "/\\\x00") && !strings.HasPrefix(s, ".")
 }
 
 func (s *Service) environment(env *transport.Envelope) map[string]string {
@@ -440,76 +387,6 @@ func rejectStatus(reason string) transport.Status {
 		line = "Message rejected"
 	}
 	return transport.Status{Code: 550, Enhanced: [3]int{5, 7, 1}, Message: line}
-}
-
-// redirect builds the outbox record for a redirect the way Pigeonhole
-// sends it (sieve.PlanRedirect: envelope sender per
-// sieve_redirect_envelope_from, an X-Sieve-Redirected-From header, loop
-// detection through it), or returns nil when a loop guard stops it.
-func (s *Service) redirect(env *transport.Envelope, rc transport.Recipient, user string, a *sieve.Redirect, msg *sieve.Message) *store.OutboxRecord {
-	if a.Message != nil {
-		msg = a.Message // as edited when the redirect ran
-	}
-	plan := sieve.PlanRedirect(s.cfg.Settings, sieve.Envelope{From: env.From, To: rc.Addr, OrigTo: rc.ORCPT}, msg)
-	if plan.Loop {
-		s.log.Warn("redirect loop detected; keeping instead", "rcpt", rc.Addr, "to", a.Address)
-		return nil
-	}
-	if hops := len(msg.Header("X-Sieve-Redirected-From")); hops >= s.cfg.MaxRedirectHops {
-		s.log.Warn("too many redirect hops; keeping instead", "rcpt", rc.Addr, "to", a.Address, "hops", hops)
-		return nil
-	}
-	return &store.OutboxRecord{
-		From:    plan.From,
-		To:      []string{a.Address},
-		Message: plan.Message(msg),
-		Kind:    store.KindRedirect,
-		User:    user,
-	}
-}
-
-// vacation decides and composes a reply; it returns the dedup mark and
-// outbox record to commit (nil when no reply is due) and the reason code.
-// msg is the message as received, edited the message as the script left
-// it (the checks read that one). An error means the decision could not be
-// made (the dedup store did not answer): the recipient must be retried.
-func (s *Service) vacation(ctx context.Context, env *transport.Envelope, rc transport.Recipient, user string, a *sieve.Vacation, msg, edited *sieve.Message) (*store.Mark, *store.OutboxRecord, string, error) {
-	if !strings.EqualFold(user, rc.Addr) {
-		// The user's address without detail is one of the user's
-		// addresses (copy mode delivers to user+detail@domain).
-		cp := *a
-		cp.Addresses = append(append([]string(nil), a.Addresses...), user)
-		a = &cp
-	}
-	in := &vacation.Input{User: user, Action: a, Message: msg, Edited: edited,
-		Envelope: vacation.Envelope{From: env.From, To: rc.Addr, OrigTo: rc.ORCPT}}
-	d, err := s.cfg.Responder.Decide(ctx, in)
-	if err != nil {
-		s.log.Error("vacation decide", "rcpt", rc.Addr, "error", err)
-		s.metrics.Decisions.Inc("error")
-		return nil, nil, "error", err
-	}
-	for _, w := range d.Warnings {
-		s.log.Warn("vacation", "rcpt", rc.Addr, "warning", w)
-	}
-	if !d.Send {
-		s.metrics.Decisions.Inc(string(d.Reason))
-		return nil, nil, string(d.Reason), nil
-	}
-	rep, err := s.cfg.Responder.Compose(in, d)
-	if err != nil {
-		s.log.Warn("vacation compose", "rcpt", rc.Addr, "error", err)
-		s.metrics.Decisions.Inc("error")
-		return nil, nil, "error", nil
-	}
-	rec := &store.OutboxRecord{From: rep.MailFrom, To: []string{rep.RcptTo}, Message: rep.Message, Kind: store.KindVacation, User: user}
-	var mark *store.Mark
-	if d.Period > 0 {
-		// Exclusive (Reply set): the store queues the reply only if no
-		// other delivery marked the key meanwhile.
-		mark = &store.Mark{Key: store.DedupKey{User: d.Key.User, Sender: d.Key.Sender, Handle: d.Key.Handle}, Created: d.Now, Expires: d.Expires, Reply: rec}
-	}
-	return mark, rec, "sent", nil
 }
 
 // forward delivers the kept messages downstream and folds the answers

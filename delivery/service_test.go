@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"fmt"
+	"github.com/vacationd/vacationd/sieve"
 	"io"
 	"log/slog"
 	"os"
@@ -57,7 +58,7 @@ func (f *fixture) open(t *testing.T, down Downstream) {
 	now := func() time.Time { return t0 }
 	vs := vacation.DefaultSettings()
 	svc, err := New(Config{
-		ScriptsDir: f.scripts, RecipientDelimiter: "+", Store: db, Extensions: "+editheader +vacation-seconds",
+		Source: DirSource(f.scripts), RecipientDelimiter: "+", Store: db, Compiler: NewCompiler(sieve.Options{Extensions: "+editheader +vacation-seconds"}, nil),
 		Responder:  &vacation.Responder{Settings: vs, Dedup: StoreDedup{DB: db}, Now: now, Hostname: "mx.example.com"},
 		Downstream: down, Hostname: "mx.example.com",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
@@ -251,13 +252,13 @@ func TestDownstreamTempFailIsPerRecipient(t *testing.T) {
 func TestUserScriptPathIsConfined(t *testing.T) {
 	f := newFixture(t, nil, nil)
 	for _, u := range []string{"../etc@x", "a/b@example.com", ".hidden@example.com"} {
-		for _, p := range f.svc.userScriptPaths(u) {
+		for _, p := range DirSource(f.scripts).paths(u) {
 			if !strings.HasPrefix(p, f.scripts+string(filepath.Separator)) || strings.Contains(p, "..") {
 				t.Errorf("%q resolved outside the scripts dir: %s", u, p)
 			}
 		}
 	}
-	if got := f.svc.userKey("bob+work@example.com"); got != "bob@example.com" {
+	if got := UserKey("Bob+work@Example.com", "+"); got != "bob@example.com" {
 		t.Errorf("userKey = %q", got)
 	}
 }
@@ -348,7 +349,7 @@ func TestSeveralFoldersEachDelivered(t *testing.T) {
 func TestScriptChangesAreSeen(t *testing.T) {
 	var logs strings.Builder
 	f := newFixture(t, map[string]string{"example.com/bob.sieve": "discard;\n"}, &fakeDown{})
-	f.svc.cache.log = slog.New(slog.NewTextHandler(&logs, nil))
+	f.svc.cfg.Compiler.log = slog.New(slog.NewTextHandler(&logs, nil))
 	down := f.svc.cfg.Downstream.(*fakeDown)
 	path := filepath.Join(f.scripts, "example.com", "bob.sieve")
 	write := func(src string, mod time.Time) {

@@ -154,7 +154,7 @@ func (s *Submission) Deliver(ctx context.Context, env *transport.Envelope, raw [
 	for i, r := range env.Recipients {
 		to[i] = r.Addr
 	}
-	user := userKeyOf(env.From, s.cfg.RecipientDelimiter)
+	user := UserKey(env.From, s.cfg.RecipientDelimiter)
 	msg := sieve.ParseMessage(raw)
 	if isVacationReply(msg) && len(to) == 1 {
 		irt := ""

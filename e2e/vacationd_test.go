@@ -41,7 +41,7 @@ func startVacationd(t *testing.T, env []string, flags ...string) *vacationd {
 	}
 	v.args = append([]string{"serve",
 		"--lmtp", v.lmtp, "--http", v.http, "--data", v.data,
-		"--hostname", "mx.example.com"}, flags...)
+		"--hostname", "mx.example.com", "--extensions", "+vacation-seconds +editheader"}, flags...)
 	if !slices.Contains(flags, "--relay") {
 		v.args = append(v.args, "--no-relay") // replies only queue
 	}

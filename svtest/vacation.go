@@ -5,29 +5,29 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/vacationd/vacationd/delivery"
 	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/vacation"
 )
 
-// ComposeVacation composes vacation replies for the conformance suite with
-// the real responder, under the settings the test configured; it is the
-// usual Config.Vacation. The suite keeps no dedup records, like
+// ComposeVacation composes vacation replies for the conformance suite
+// through the service's pipeline, under the settings the test configured;
+// it is the usual Config.Vacation. The suite keeps no dedup records, like
 // Pigeonhole's testsuite.
 func ComposeVacation(ctx context.Context, a *sieve.Vacation, msg *sieve.Message, env sieve.Envelope, settings sieve.Settings, now time.Time) (*sieve.SentMessage, error) {
 	vs, err := vacation.ParseSettings(settings)
 	if err != nil {
 		return nil, fmt.Errorf("vacation settings: %w", err)
 	}
-	r := &vacation.Responder{Settings: vs, Now: func() time.Time { return now }, Hostname: "testsuite.example.com"}
-	in := &vacation.Input{User: env.To, Action: a, Message: msg,
-		Envelope: vacation.Envelope{From: env.From, To: env.To, OrigTo: env.OrigTo}}
-	d, err := r.Decide(ctx, in)
-	if err != nil || !d.Send {
-		return nil, err
+	clock := func() time.Time { return now }
+	p := &delivery.Pipeline{
+		Settings:  settings,
+		Responder: &vacation.Responder{Settings: vs, Now: clock, Hostname: "testsuite.example.com"},
+		Now:       clock,
 	}
-	rep, err := r.Compose(in, d)
-	if err != nil {
-		return nil, nil // an invalid expanded :from: a warning, no reply
+	v, _, _, err := p.Vacation(ctx, &delivery.Request{User: env.To, Envelope: env, Message: msg}, a, nil)
+	if err != nil || v.Reply == nil {
+		return nil, err // no reply is due, or an invalid expanded :from (a warning, no reply)
 	}
-	return &sieve.SentMessage{From: rep.MailFrom, To: rep.RcptTo, Message: rep.Message}, nil
+	return &sieve.SentMessage{From: v.Reply.MailFrom, To: v.Reply.RcptTo, Message: v.Reply.Message}, nil
 }

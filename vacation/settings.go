@@ -116,6 +116,12 @@ func (s *Settings) Set(name, value string) error {
 	return nil
 }
 
+// IsSetting reports whether name is one of the responder's settings.
+func IsSetting(name string) bool {
+	var s Settings
+	return !errors.Is(s.Set(name, ""), ErrUnknownSetting)
+}
+
 // ParseSettings starts from [DefaultSettings], applies every vacation
 // setting in m (names that are not vacation settings are ignored, so the
 // same map can carry the Sieve engine's settings) and validates the result.

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+
+	"github.com/vacationd/vacationd/delivery"
 
 	"github.com/vacationd/vacationd/sieve"
 )
@@ -24,8 +27,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	ext := fs.String("x", "", "extensions to enable or disable, like sieve_extensions: \"+vacation-seconds -regex\"")
+	var settings listFlag
+	fs.Var(&settings, "o", "`NAME=VALUE` Pigeonhole setting, e.g. sieve_extensions=+editheader (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: vacationd check [-x EXTENSIONS] SCRIPT...")
+		fmt.Fprintln(stderr, "usage: vacationd check [-x EXTENSIONS] [-o NAME=VALUE]... SCRIPT...")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -35,9 +40,15 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	set, err := delivery.ParseSettings(settings)
+	if err != nil {
+		fmt.Fprintf(stderr, "vacationd check: -o: %v\n", err)
+		return 2
+	}
 	status := 0
 	for _, path := range fs.Args() {
-		if err := checkScript(path, *ext, stderr); err != nil {
+		c := newCompiler(set, *ext, delivery.DirResolver(filepath.Dir(path)), nil)
+		if err := checkScript(c, path, stderr); err != nil {
 			status = 1
 		}
 	}
@@ -45,13 +56,13 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 }
 
 // checkScript compiles one script and prints its errors to w.
-func checkScript(path, ext string, w io.Writer) error {
+func checkScript(c *delivery.Compiler, path string, w io.Writer) error {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		fmt.Fprintf(w, "%s: %v\n", path, err)
 		return err
 	}
-	_, err = sieve.Compile(path, src, &sieve.Options{Extensions: ext, Resolver: dirResolver(path)})
+	_, err = c.Compile(path, src, delivery.DirResolver(filepath.Dir(path)))
 	if err == nil {
 		return nil
 	}

@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -21,7 +20,6 @@ import (
 	"github.com/vacationd/vacationd/delivery"
 	"github.com/vacationd/vacationd/metrics"
 	"github.com/vacationd/vacationd/relay"
-	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/transport"
 )
@@ -39,6 +37,7 @@ func serveCommand() command {
 type serveOptions struct {
 	config                                string
 	lmtp, http, data, scripts, globalDir  string
+	scriptSource                          string
 	lmtpSocketMode                        string
 	lmtpSocketOwner, lmtpSocketGroup      string
 	before, after, settings               listFlag
@@ -77,7 +76,8 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.lmtpSocketGroup, "lmtp-socket-group", "", "group (name or gid) of the --lmtp unix socket, e.g. postfix (empty: unchanged)")
 	fs.StringVar(&o.http, "http", "", "HTTP address for /healthz, /metrics and the admin API; a bare :PORT binds loopback (empty: off)")
 	fs.StringVar(&o.data, "data", defaultDataDir, "data directory (holds vacationd.db)")
-	fs.StringVar(&o.scripts, "scripts", "", "per-user scripts: DIR/<domain>/<local>.sieve or DIR/<address>.sieve")
+	fs.StringVar(&o.scriptSource, "script-source", "", "where users' scripts come from: dir:PATH, dovecot-home:TEMPLATE or store")
+	fs.StringVar(&o.scripts, "scripts", "", "short for --script-source dir:`DIR` (DIR/<domain>/<local>.sieve or DIR/<address>.sieve)")
 	fs.StringVar(&o.globalDir, "global-dir", "", "directory for :global includes")
 	fs.Var(&o.before, "sieve-before", "script run before the user's (repeatable)")
 	fs.Var(&o.after, "sieve-after", "script run after the user's (repeatable)")
@@ -137,7 +137,7 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 		return err
 	})
 	fs.StringVar(&o.recipientDelim, "recipient-delimiter", "", "detail delimiter(s) in local parts, e.g. +")
-	fs.StringVar(&o.extensions, "extensions", "+vacation-seconds +editheader", "Sieve extensions, as sieve_extensions")
+	fs.StringVar(&o.extensions, "extensions", "", "Sieve extensions to enable or disable, as sieve_extensions: \"+vacation-seconds -regex\" (default: Pigeonhole's)")
 	fs.Int64Var(&o.maxMessageSize, "max-message-size", 50<<20, "largest message accepted (SIZE)")
 	fs.IntVar(&o.maxConns, "max-conns", 256, "LMTP connections served at once")
 	fs.DurationVar(&o.readTimeout, "read-timeout", 5*time.Minute, "LMTP read timeout")
@@ -243,9 +243,6 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 	}
 	deliverer.set(svc)
 	rel.register("delivery", deliveryFlags, func(c *config) (func(), error) {
-		if err := checkScriptsSource(c.opts); err != nil {
-			return nil, err
-		}
 		svc, err := newService(c)
 		if err != nil {
 			return nil, err
@@ -323,7 +320,7 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 	if o.relay == "" {
 		log.Warn("no --relay (--no-relay): replies and redirects only queue in the outbox")
 	}
-	log.Info("vacationd serving", "version", buildVersion().Version, "lmtp", o.lmtp, "http", o.http, "data", o.data, "scripts", o.scripts,
+	log.Info("vacationd serving", "version", buildVersion().Version, "lmtp", o.lmtp, "http", o.http, "data", o.data, "scripts", scriptSpec(o),
 		"proxy", mode.String(), "relay", o.relay, "deliver_to", o.deliverTo, "config", o.config)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -357,19 +354,6 @@ loop:
 	cancelBG()
 	wg.Wait()
 	return failed
-}
-
-// parseSettings reads -o NAME=VALUE pairs.
-func parseSettings(list []string) (sieve.Settings, error) {
-	s := sieve.Settings{}
-	for _, kv := range list {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			return nil, fmt.Errorf("-o %q: want NAME=VALUE", kv)
-		}
-		s[strings.TrimSpace(k)] = strings.TrimSpace(v)
-	}
-	return s, nil
 }
 
 func registerServiceMetrics(reg *metrics.Registry, srv *transport.Server, db *store.DB) {

@@ -21,7 +21,13 @@ func TestServeRejectsBadConfigNamingTheSource(t *testing.T) {
 		{[]string{"--deliver-to", "smtp:127.0.0.1:25"}, nil, "flag -deliver-to"},
 		{[]string{"--log-format", "xml"}, nil, "flag -log-format"},
 		{nil, map[string]string{"VACATIOND_MAX_CONNS": "many"}, "VACATIOND_MAX_CONNS"},
-		{[]string{"-o", "novalue"}, nil, `-o "novalue": want NAME=VALUE`},
+		{[]string{"-o", "novalue"}, nil, `-o: setting "novalue": want NAME=VALUE`},
+		{[]string{"-o", "sieve_vacation_min_perod=1d"}, nil, `-o: setting "sieve_vacation_min_perod": unknown setting name`},
+		{[]string{"--scripts", "/nonexistent/scripts"}, nil, "scripts directory: open /nonexistent/scripts"},
+		{[]string{"--script-source", "ldap:x"}, nil, `--script-source: "ldap:x": unknown source`},
+		{[]string{"--script-source", "dovecot-home:/var/vmail/%q"}, nil, `unknown variable %q`},
+		{[]string{"--scripts", "x", "--script-source", "store"}, nil, "--scripts and --script-source both given"},
+		{[]string{"--sieve-before", "/nonexistent/before.sieve", "--script-source", "store"}, nil, "--sieve-before: script /nonexistent/before.sieve"},
 		{[]string{"-o", "sieve_vacation_min_period=often"}, nil, "sieve_vacation_min_period"},
 		{[]string{"extra"}, nil, `unexpected argument "extra"`},
 	}
@@ -49,7 +55,7 @@ func TestServeFailsCleanlyWhenHTTPAddressIsTaken(t *testing.T) {
 	}
 	defer busy.Close()
 	var out, errOut strings.Builder
-	args := []string{"--data", t.TempDir(), "--lmtp", "127.0.0.1:0", "--http", busy.Addr().String(), "--relay", "127.0.0.1:1"}
+	args := []string{"--data", t.TempDir(), "--lmtp", "127.0.0.1:0", "--http", busy.Addr().String(), "--relay", "127.0.0.1:1", "--script-source", "store"}
 	if code := runServe(args, &out, &errOut); code != 1 {
 		t.Fatalf("exit %d, want 1; stderr %q", code, errOut.String())
 	}

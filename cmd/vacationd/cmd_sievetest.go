@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -128,21 +129,12 @@ type vacationOutcome struct {
 	reply    *vacation.Reply
 }
 
-// testScript compiles and runs the scripts and decides every vacation
-// action the way the service would.
+// testScript runs the scripts through the service's pipeline and decides
+// every vacation action the way the service does.
 func testScript(ctx context.Context, o *testOptions, stdout, stderr io.Writer) (*testOutcome, error) {
-	settings := sieve.Settings{}
-	for _, kv := range o.settings {
-		name, value, ok := strings.Cut(kv, "=")
-		if !ok {
-			return nil, fmt.Errorf("-o %q: want NAME=VALUE", kv)
-		}
-		name = strings.TrimPrefix(strings.TrimSpace(name), "plugin/")
-		value, err := expandSettingValue(strings.TrimSpace(value))
-		if err != nil {
-			return nil, fmt.Errorf("-o %s: %w", name, err)
-		}
-		settings[name] = value
+	settings, err := delivery.ParseSettings(o.settings)
+	if err != nil {
+		return nil, fmt.Errorf("-o: %w", err)
 	}
 	// Like sieve-test, bad periods fall back to the defaults with a warning.
 	vset, setWarnings, err := vacation.ParseSettingsLenient(settings)
@@ -157,134 +149,89 @@ func testScript(ctx context.Context, o *testOptions, stdout, stderr io.Writer) (
 		}
 		now = func() time.Time { return t }
 	}
-
-	out := &testOutcome{vacations: map[*sieve.Vacation]vacationOutcome{}, warnings: setWarnings}
-	// Compile every script first, like sieve-test: nothing runs when one
-	// of them does not compile.
-	var scripts []*sieve.Script
-	for _, path := range append(append([]string{}, o.before...), o.script) {
-		src, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		s, err := sieve.Compile(path, src, &sieve.Options{Extensions: o.extensions, Settings: settings, Resolver: dirResolver(path)})
-		if err != nil {
-			out.compileErrors = append(out.compileErrors, compileErrorLines(path, err)...)
-			continue
-		}
-		scripts = append(scripts, s)
-	}
-	if out.compileErrors != nil {
-		return out, nil
-	}
-
 	raw, err := os.ReadFile(o.message)
 	if err != nil {
 		return nil, err
 	}
 	msg := sieve.ParseMessage(stripMboxFrom(raw))
 	env := defaultEnvelope(msg, o)
-	out.envelope = vacation.Envelope{From: env.From, To: env.To, OrigTo: env.OrigTo}
+	out := &testOutcome{vacations: map[*sieve.Vacation]vacationOutcome{}, warnings: setWarnings,
+		envelope: vacation.Envelope{From: env.From, To: env.To, OrigTo: env.OrigTo}}
 
-	var trace io.Writer
-	switch o.trace {
-	case "":
-	case "-":
-		trace = stdout
-		if o.json {
-			trace = stderr
-		}
-	default:
-		f, err := os.Create(o.trace)
-		if err != nil {
-			return nil, fmt.Errorf("trace: %w", err)
-		}
-		defer f.Close()
-		trace = f
-	}
-
-	// The before scripts and the main one run in sequence, as Pigeonhole
-	// runs sieve_before scripts and the personal one.
-	res, err := sieve.RunMulti(ctx, scripts, &sieve.Env{Message: msg, Envelope: env, Now: now, Settings: settings, Trace: trace})
-	out.implicitKeep = true
-	if res != nil {
-		out.actions = res.Actions
-		out.warnings = append(out.warnings, res.Warnings...)
-		out.implicitKeep = res.ImplicitKeep
-	}
+	trace, closeTrace, err := openTrace(o, stdout, stderr)
 	if err != nil {
-		// A failed run performs none of its actions, only the implicit keep.
-		out.runtimeError = err.Error()
-		out.actions = nil
-		out.implicitKeep = true
+		return nil, err
 	}
-	var edited *sieve.Message
-	if res != nil {
-		edited = res.Message
-	}
+	defer closeTrace()
 
-	var dedup vacation.Dedup = &vacation.MemoryDedup{}
+	var state delivery.State = &delivery.MemoryState{}
 	if o.data != "" {
 		db, err := openTestStore(o.data)
 		if err != nil {
 			return nil, err
 		}
 		defer db.Close()
-		dedup = delivery.StoreDedup{DB: db}
+		state = db
 	}
 	host, _ := os.Hostname()
-	resp := &vacation.Responder{Settings: vset, Dedup: dedup, Now: now, Hostname: host}
-	record := o.execute || o.data != ""
-	for _, a := range out.actions {
-		v, ok := a.(*sieve.Vacation)
-		if !ok || out.runtimeError != "" {
-			continue
-		}
-		in := &vacation.Input{User: strings.ToLower(trimBrackets(env.To)), Action: v, Message: msg, Edited: edited, Envelope: out.envelope}
-		d, rep, err := resp.Respond(ctx, in)
-		if err != nil {
+	// The before scripts and the main one run in sequence, as Pigeonhole
+	// runs sieve_before scripts and the personal one; like sieve-test,
+	// nothing runs when one of them does not compile.
+	pipe := &delivery.Pipeline{
+		Source:    delivery.Files(append(append([]string{}, o.before...), o.script)),
+		Compiler:  newCompiler(settings, o.extensions, delivery.DirResolver(filepath.Dir(o.script)), nil),
+		Settings:  settings,
+		Responder: &vacation.Responder{Settings: vset, Dedup: delivery.StoreDedup{DB: state}, Now: now, Hostname: host},
+		Strict:    true,
+		Now:       now,
+	}
+	user := delivery.UserKey(env.To, settings.String("recipient_delimiter", ""))
+	res, err := pipe.Evaluate(ctx, &delivery.Request{User: user, Envelope: env, Message: msg, Trace: trace,
+		Duplicates: delivery.StoreDuplicates(state, user, now())})
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range res.CompileErrors {
+		out.compileErrors = append(out.compileErrors, compileErrorLines(o.script, e)...)
+	}
+	if out.compileErrors != nil {
+		return out, nil
+	}
+	out.actions = res.Actions()
+	out.implicitKeep = res.ImplicitKeep()
+	out.warnings = append(out.warnings, res.Run.Warnings...)
+	if res.RunErr != nil {
+		// A failed run performs none of its actions, only the implicit keep.
+		out.runtimeError = res.RunErr.Error()
+	}
+	for a, v := range res.Vacation {
+		out.vacations[a] = vacationOutcome{decision: v.Decision, reply: v.Reply}
+	}
+	if o.execute || o.data != "" {
+		// Count the replies as sent: record them for deduplication.
+		if err := state.Commit(ctx, res.Marks, nil); err != nil {
 			return nil, err
-		}
-		out.vacations[v] = vacationOutcome{decision: d, reply: rep}
-		if d.Send && record && !d.Expires.IsZero() {
-			if err := dedup.Mark(ctx, d.Key, d.Now, d.Expires); err != nil {
-				return nil, err
-			}
 		}
 	}
 	return out, nil
 }
 
-// expandSettingValue expands a setting's value as Dovecot expands the
-// values sieve-test reads from its configuration and -o: %% is a %. Any
-// other %-variable is refused, as sieve-test refuses the ones it does not
-// know (write %%{subject} for the subject template's %{subject}).
-func expandSettingValue(v string) (string, error) {
-	if !strings.Contains(v, "%") {
-		return v, nil
+// openTrace opens where -t sends the trace.
+func openTrace(o *testOptions, stdout, stderr io.Writer) (io.Writer, func(), error) {
+	switch o.trace {
+	case "":
+		return nil, func() {}, nil
+	case "-":
+		if o.json {
+			return stderr, func() {}, nil
+		}
+		return stdout, func() {}, nil
 	}
-	var b strings.Builder
-	for i := 0; i < len(v); i++ {
-		if v[i] != '%' {
-			b.WriteByte(v[i])
-			continue
-		}
-		if i+1 < len(v) && v[i+1] == '%' {
-			b.WriteByte('%')
-			i++
-			continue
-		}
-		name := v[i:]
-		if len(name) > 1 && name[1] == '{' {
-			if j := strings.IndexByte(name, '}'); j >= 0 {
-				name = name[:j+1]
-			}
-		} else if len(name) > 2 {
-			name = name[:2]
-		}
-		return "", fmt.Errorf("failed to expand %q: unknown variable %q (write %%%% for a %%)", v, name)
+	f, err := os.Create(o.trace)
+	if err != nil {
+		return nil, nil, fmt.Errorf("trace: %w", err)
 	}
-	return b.String(), nil
+	return f, func() { f.Close() }, nil
 }
 
 // stripMboxFrom drops an mbox "From " separator line in front of the

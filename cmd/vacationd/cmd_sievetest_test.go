@@ -225,27 +225,6 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-// TestExpandSettingValue checks the Dovecot expansion of -o values, which
-// sieve-test applies: %% is %, other variables are refused.
-func TestExpandSettingValue(t *testing.T) {
-	for in, want := range map[string]string{
-		"Re: %%{subject}": "Re: %{subject}",
-		"[OOO] %%$":       "[OOO] %$",
-		"100%%%%":         "100%%",
-		"plain":           "plain",
-	} {
-		got, err := expandSettingValue(in)
-		if err != nil || got != want {
-			t.Errorf("expandSettingValue(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"Re: %{subject}", "%$", "%u", "50%"} {
-		if got, err := expandSettingValue(in); err == nil {
-			t.Errorf("expandSettingValue(%q) = %q, want an error", in, got)
-		}
-	}
-}
-
 // TestTestRuntimeError checks that a failed run reports none of its
 // actions, only the implicit keep, as sieve-test performs it.
 func TestTestRuntimeError(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/vacationd/vacationd/delivery"
+	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/transport"
 	"github.com/vacationd/vacationd/vacation"
 )
@@ -16,7 +17,7 @@ import (
 // delivery service (see swapDeliverer).
 var deliveryFlags = []string{
 	"scripts", "global-dir", "sieve-before", "sieve-after", "o", "recipient-delimiter",
-	"extensions", "fileinto-detail", "hostname",
+	"extensions", "fileinto-detail", "hostname", "script-source",
 }
 
 // hostname is --hostname, or the machine's name.
@@ -30,11 +31,12 @@ func hostname(o *serveOptions) string {
 
 // newDeliveryService builds the per-recipient pipeline from the options.
 // It is called at start and on every reload; a reload uses the new
-// service for messages that arrive after it.
-func newDeliveryService(o *serveOptions, db delivery.State, down delivery.Downstream, m *delivery.Metrics, log *slog.Logger) (*delivery.Service, error) {
-	settings, err := parseSettings(o.settings)
+// service for messages that arrive after it. A script source that cannot
+// be used fails it, so a typo stops the start (or the reload).
+func newDeliveryService(o *serveOptions, db store.State, down delivery.Downstream, m *delivery.Metrics, log *slog.Logger) (*delivery.Service, error) {
+	settings, err := delivery.ParseSettings(o.settings)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("-o: %w", err)
 	}
 	if o.recipientDelim != "" {
 		settings["recipient_delimiter"] = o.recipientDelim
@@ -43,9 +45,14 @@ func newDeliveryService(o *serveOptions, db delivery.State, down delivery.Downst
 	if err != nil {
 		return nil, fmt.Errorf("settings: %w", err)
 	}
+	src, err := serveSource(o, db)
+	if err != nil {
+		return nil, err
+	}
 	return delivery.New(delivery.Config{
-		ScriptsDir: o.scripts, Before: o.before, After: o.after, GlobalDir: o.globalDir,
-		RecipientDelimiter: o.recipientDelim, Settings: settings, Extensions: o.extensions,
+		Source:             src,
+		Compiler:           newCompiler(settings, o.extensions, globalResolver(o.globalDir), log),
+		RecipientDelimiter: o.recipientDelim, Settings: settings,
 		Store:          db,
 		Responder:      &vacation.Responder{Settings: vs, Dedup: delivery.StoreDedup{DB: db}, Hostname: hostname(o)},
 		Downstream:     down,
@@ -54,6 +61,34 @@ func newDeliveryService(o *serveOptions, db delivery.State, down delivery.Downst
 		Logger:         log,
 		Metrics:        m,
 	})
+}
+
+// scriptSpec is --script-source, or dir:DIR for --scripts DIR.
+func scriptSpec(o *serveOptions) string {
+	if o.scripts != "" && o.scriptSource == "" {
+		return "dir:" + o.scripts
+	}
+	return o.scriptSource
+}
+
+// serveSource is the script source of serve: --script-source, or
+// --scripts DIR as its short form, between --sieve-before and
+// --sieve-after scripts.
+func serveSource(o *serveOptions, db store.Scripts) (delivery.Source, error) {
+	switch {
+	case o.scriptSource != "" && o.scripts != "":
+		return nil, fmt.Errorf("--scripts and --script-source both given: --scripts DIR is short for --script-source dir:DIR")
+	case scriptSpec(o) == "":
+		return nil, fmt.Errorf("no script source: give --script-source (dir:PATH, dovecot-home:TEMPLATE or store) or --scripts DIR")
+	}
+	personal, err := scriptSource(scriptSpec(o), db)
+	if err != nil {
+		if o.scripts != "" {
+			return nil, fmt.Errorf("--scripts: %w", err)
+		}
+		return nil, fmt.Errorf("--script-source: %w", err)
+	}
+	return scriptAround(personal, o.before, o.after)
 }
 
 // swapDeliverer is the LMTP server's Deliverer: it passes each message to

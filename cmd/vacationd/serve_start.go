@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -25,43 +24,6 @@ func checkStart(o *serveOptions) error {
 	}
 	if _, err := parseSocketMode(o.lmtpSocketMode); err != nil {
 		return fmt.Errorf("--lmtp-socket-mode: %w", err)
-	}
-	return checkScriptsSource(o)
-}
-
-// checkScriptsSource makes sure the scripts directory and the before and
-// after scripts can be read, so a typo stops the start (or a reload)
-// instead of keeping every message without a reply.
-func checkScriptsSource(o *serveOptions) error {
-	if o.scripts != "" {
-		fi, err := os.Stat(o.scripts)
-		if err != nil {
-			return fmt.Errorf("--scripts: %w", err)
-		}
-		if !fi.IsDir() {
-			return fmt.Errorf("--scripts %s: not a directory", o.scripts)
-		}
-		f, err := os.Open(o.scripts)
-		if err != nil {
-			return fmt.Errorf("--scripts: %w", err)
-		}
-		_, err = f.Readdirnames(1)
-		f.Close()
-		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("--scripts %s: %w", o.scripts, err)
-		}
-	}
-	for _, l := range []struct {
-		name  string
-		paths []string
-	}{{"--sieve-before", o.before}, {"--sieve-after", o.after}} {
-		for _, p := range l.paths {
-			f, err := os.Open(p)
-			if err != nil {
-				return fmt.Errorf("%s: %w", l.name, err)
-			}
-			f.Close()
-		}
 	}
 	return nil
 }

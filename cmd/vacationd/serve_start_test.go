@@ -18,12 +18,12 @@ func TestServeStartChecks(t *testing.T) {
 	}{
 		{nil, "no --relay: replies and redirects would queue forever"},
 		{[]string{"--relay", "127.0.0.1:1", "--no-relay"}, "--relay and --no-relay"},
-		{[]string{"--no-relay", "--scripts", filepath.Join(dir, "missing")}, "--scripts: stat " + filepath.Join(dir, "missing")},
+		{[]string{"--no-relay", "--scripts", filepath.Join(dir, "missing")}, "--scripts: scripts directory: open " + filepath.Join(dir, "missing")},
 		{[]string{"--no-relay", "--scripts", file}, "not a directory"},
-		{[]string{"--no-relay", "--sieve-before", filepath.Join(dir, "before.sieve")}, "--sieve-before: open"},
+		{[]string{"--no-relay", "--script-source", "store", "--sieve-before", filepath.Join(dir, "before.sieve")}, "--sieve-before: script " + filepath.Join(dir, "before.sieve")},
 		{[]string{"--no-relay", "--lmtp-socket-mode", "0999"}, "want octal permissions"},
 		{[]string{"--no-relay", "--log-level", "loud"}, `log level "loud"`},
-		{[]string{"--no-relay", "--lmtp", "unix:" + filepath.Join(dir, "s.sock"), "--lmtp-socket-owner", "no-such-user-here"}, "--lmtp-socket-owner"},
+		{[]string{"--no-relay", "--lmtp", "unix:" + filepath.Join(dir, "s.sock"), "--lmtp-socket-owner", "no-such-user-here", "--script-source", "store"}, "--lmtp-socket-owner"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
