@@ -20,15 +20,15 @@ var settingNames = map[string]bool{
 	"sieve_include_max_includes": true, "sieve_include_max_nesting_depth": true,
 	"sieve_editheader_max_header_size": true, "sieve_editheader_protected": true,
 	"sieve_editheader_forbid_add": true, "sieve_editheader_forbid_delete": true,
-	"sieve_editheader_header": true,
+	"sieve_editheader_header":        true,
 	"sieve_duplicate_default_period": true, "sieve_duplicate_max_period": true,
 	"sieve_notify_mailto_envelope_from": true,
-	"sieve_pipe_bin_dir": true, "sieve_filter_bin_dir": true, "sieve_execute_bin_dir": true,
+	"sieve_pipe_bin_dir":                true, "sieve_filter_bin_dir": true, "sieve_execute_bin_dir": true,
 	"sieve_pipe_socket_dir": true, "sieve_filter_socket_dir": true, "sieve_execute_socket_dir": true,
 	"sieve_pipe_exec_timeout": true, "sieve_filter_exec_timeout": true, "sieve_execute_exec_timeout": true,
 	"sieve_pipe_input_eol": true, "sieve_filter_input_eol": true, "sieve_execute_input_eol": true,
 	"sieve_filter_output_eol": true,
-	"recipient_delimiter": true, "postmaster_address": true, "hostname": true,
+	"recipient_delimiter":     true, "postmaster_address": true, "hostname": true,
 	"lda_mailbox_autocreate": true, "lda_mailbox_autosubscribe": true,
 }
 
