@@ -14,6 +14,7 @@ import (
 
 	"github.com/vacationd/vacationd/delivery"
 	"github.com/vacationd/vacationd/sieve"
+	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/vacation"
 )
 
@@ -208,8 +209,14 @@ func testScript(ctx context.Context, o *testOptions, stdout, stderr io.Writer) (
 		out.vacations[a] = vacationOutcome{decision: v.Decision, reply: v.Reply}
 	}
 	if o.execute || o.data != "" {
-		// Count the replies as sent: record them for deduplication.
-		if err := state.Commit(ctx, res.Marks, nil); err != nil {
+		// Count the replies as sent: record them for deduplication (the
+		// replies themselves are not queued).
+		marks := make([]store.Mark, len(res.Marks))
+		for i, m := range res.Marks {
+			m.Reply = nil
+			marks[i] = m
+		}
+		if err := state.Commit(ctx, marks, nil); err != nil {
 			return nil, err
 		}
 	}
