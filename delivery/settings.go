@@ -30,6 +30,11 @@ func ParseSettings(list []string) (sieve.Settings, error) {
 		if err != nil {
 			return nil, fmt.Errorf("setting %s: %w", name, err)
 		}
+		if name == "sieve_extensions" || name == "sieve_global_extensions" {
+			if err := sieve.CheckExtensions(nil, v); err != nil {
+				return nil, fmt.Errorf("setting %s: %w", name, err)
+			}
+		}
 		s[name] = v
 	}
 	return s, nil

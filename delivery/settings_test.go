@@ -41,6 +41,9 @@ func TestParseSettings(t *testing.T) {
 		{in: []string{"sieve_user_email"}, wantErr: "want NAME=VALUE"},
 		{in: []string{"=x"}, wantErr: "want NAME=VALUE"},
 		{in: []string{"sieve_vacation_default_subject_template=Re: %{subject}"}, wantErr: "sieve_vacation_default_subject_template"},
+		{in: []string{"sieve_extensions=+editheader -regex"}, want: map[string]string{"sieve_extensions": "+editheader -regex"}},
+		{in: []string{"sieve_extensions=+editheadr"}, wantErr: `"editheadr"`},
+		{in: []string{"plugin/sieve_global_extensions=+vnd.dovecot.nope"}, wantErr: `"vnd.dovecot.nope"`},
 	}
 	for _, tc := range tests {
 		got, err := ParseSettings(tc.in)

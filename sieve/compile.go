@@ -1,6 +1,7 @@
 package sieve
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -168,7 +169,7 @@ func newChecker(name string, o *Options, errs *errorSink) *checker {
 		opts:    o,
 		reg:     reg,
 		errs:    errs,
-		enabled: enabledSet(reg, o.Extensions),
+		enabled: enabledSet(reg, o),
 		unknown: map[string]bool{},
 		state:   map[string]any{},
 	}
@@ -183,9 +184,18 @@ func newChecker(name string, o *Options, errs *errorSink) *checker {
 	return c
 }
 
-// enabledSet applies a sieve_extensions style specification to the default
-// extension set.
-func enabledSet(reg *registry, spec string) map[string]bool {
+// enabledSet is the set of capabilities a script may require: the
+// default set (every extension not marked defaultOff, which is
+// Pigeonhole's default) changed by o.Extensions, or by the
+// sieve_extensions setting when o.Extensions is empty, and for global
+// scripts widened by sieve_global_extensions. Unknown names are ignored
+// here, as Pigeonhole's LDA ignores them; commands reject them up front
+// with CheckExtensions.
+func enabledSet(reg *registry, o *Options) map[string]bool {
+	spec := o.Extensions
+	if strings.TrimSpace(spec) == "" {
+		spec = o.Settings.String("sieve_extensions", "")
+	}
 	on := map[string]bool{}
 	fields := strings.Fields(spec)
 	replace := false
@@ -211,11 +221,30 @@ func enabledSet(reg *registry, spec string) map[string]bool {
 			on[f] = true
 		}
 	}
+	if o.Location == Global {
+		for _, f := range strings.Fields(o.Settings.String("sieve_global_extensions", "")) {
+			on[strings.TrimLeft(f, "+")] = true
+		}
+	}
 	// The core comparators are always there.
 	on["comparator-i;octet"] = true
 	on["comparator-i;ascii-casemap"] = true
 	on["comparator-i;unicode-casemap"] = true
 	return on
+}
+
+// CheckExtensions reports the first name in spec (a sieve_extensions
+// value: "+name", "-name" or "name", space-separated) that the registry
+// (nil: the engine's own) does not know, in an error that names it.
+func CheckExtensions(reg *Registry, spec string) error {
+	known := reg.registry().exts
+	for _, f := range strings.Fields(spec) {
+		name := strings.TrimLeft(f, "+-")
+		if _, ok := known[name]; !ok || name == "" {
+			return fmt.Errorf("unknown Sieve extension %q (in %q)", name, spec)
+		}
+	}
+	return nil
 }
 
 func (c *checker) errorf(p Position, format string, args ...any) {

@@ -27,7 +27,7 @@ const (
 )
 
 func editheaderExtension() *extension {
-	return &extension{name: "editheader", defaultOff: true, specs: []*spec{
+	return &extension{name: "editheader", specs: []*spec{
 		{name: "addheader", tags: []tagSpec{{name: "last"}},
 			args: []argType{tString, tString}, argNames: []string{"field name", "value"},
 			check: checkAddHeader, exec: execAddHeader},

@@ -8,8 +8,7 @@ import (
 // enotify (RFC 5435) with the mailto method (RFC 5436): the notify
 // command, the valid_notify_method and notify_method_capability tests.
 // The engine records a [Notify] action; sending it is the caller's job.
-// Like Pigeonhole with enotify disabled, it is off unless enabled
-// (Options.Extensions "+enotify"); the testsuite enables it.
+// It is on by default, as in Pigeonhole.
 //
 // (The :encodeurl modifier of set is declared with the variables
 // extension, gated by this capability.)
@@ -29,7 +28,7 @@ func (a *Notify) Kind() string  { return "notify" }
 func (a *Notify) Pos() Position { return a.At }
 
 func enotifyExtension() *extension {
-	return &extension{name: "enotify", defaultOff: true, specs: []*spec{
+	return &extension{name: "enotify", specs: []*spec{
 		{
 			name: "notify",
 			tags: []tagSpec{

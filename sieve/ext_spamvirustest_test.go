@@ -59,7 +59,7 @@ func TestSpamVirusTest(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			src := `require ["spamtestplus", "virustest", "variables", "fileinto"];
 if ` + tc.test + ` :matches "*" { fileinto "${0}"; }`
-			s, err := Compile("t", []byte(src), nil)
+			s, err := Compile("t", []byte(src), scoreOpts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +79,12 @@ func TestSpamtestRelational(t *testing.T) {
 	msg := ParseMessage([]byte("X-Spam-Level: ********\r\n\r\n"))
 	src := `require ["spamtest", "relational", "comparator-i;ascii-numeric", "fileinto"];
 if spamtest :value "ge" :comparator "i;ascii-numeric" "5" { fileinto "yes"; }`
-	if !sxYes(t, src, &Env{Message: msg, Settings: set}) {
+	s, err := Compile("test", []byte(src), scoreOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Run(context.Background(), &Env{Message: msg, Settings: set})
+	if err != nil || len(res.Actions) != 1 || res.Actions[0].(*FileInto).Mailbox != "yes" {
 		t.Errorf("spamtest :value ge 5 did not hold for a maximal score")
 	}
 }
@@ -92,7 +97,7 @@ func TestSpamtestErrors(t *testing.T) {
 		{`if spamtest "3" {}`, "unknown test 'spamtest'"},
 	}
 	for _, tc := range tests {
-		_, err := Compile("t", []byte(tc.src), nil)
+		_, err := Compile("t", []byte(tc.src), scoreOpts)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.src, err, tc.want)
 		}
@@ -113,6 +118,18 @@ func TestParseDecimal(t *testing.T) {
 		got, err := parseDecimal(tc.in)
 		if (err == nil) != tc.ok || (tc.ok && got != tc.want) {
 			t.Errorf("parseDecimal(%q) = %v, %v; want %v ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+// scoreOpts enables the score tests, which are off by default as in
+// Pigeonhole.
+var scoreOpts = &Options{Extensions: "+spamtest +spamtestplus +virustest"}
+
+func TestScoreTestsOffByDefault(t *testing.T) {
+	for _, ext := range []string{"spamtest", "spamtestplus", "virustest"} {
+		if _, err := Compile("t", []byte(`require "`+ext+`";`), nil); err == nil {
+			t.Errorf("%s is on by default; Pigeonhole needs it enabled", ext)
 		}
 	}
 }

@@ -26,7 +26,7 @@ func vacationExtension() *extension {
 }
 
 func vacationSecondsExtension() *extension {
-	return &extension{name: "vacation-seconds", implies: []string{"vacation"}, defaultOff: true}
+	return &extension{name: "vacation-seconds", implies: []string{"vacation"}}
 }
 
 // vacationData is computed at compile time.

@@ -333,3 +333,16 @@ func (a *Notify) MailtoMessages(msg *Message, env Envelope) ([]*SentMessage, err
 // replaces control characters, as Dovecot's str_sanitize does for names
 // quoted in error messages.
 func Sanitize(s string, max int) string { return sanitize(s, max) }
+
+// Names lists every capability the registry knows, enabled by default or
+// not, sorted.
+func (g *Registry) Names() []string {
+	var out []string
+	for name := range g.registry().exts {
+		if name != "" {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -13,8 +13,8 @@ type extension struct {
 	specs []*spec
 	// implies lists capabilities that requiring this one also requires.
 	implies []string
-	// defaultOff extensions are known but disabled unless configured, as in
-	// Pigeonhole (vacation-seconds, vnd.dovecot.debug).
+	// defaultOff extensions are known but disabled unless configured;
+	// offByDefault (extensions.go) sets it for the engine's own.
 	defaultOff bool
 	// namespaces are the variable namespaces (e.g. "tst" in "${tst.x}")
 	// that scripts requiring the capability may use.
@@ -42,6 +42,7 @@ func newRegistry(exts ...*extension) *registry {
 // add registers more extensions (while the registry is being built).
 func (r *registry) add(exts ...*extension) {
 	for _, e := range exts {
+		e.defaultOff = e.defaultOff || defaultOff(e.name)
 		r.exts[e.name] = e
 		for _, s := range e.specs {
 			s.ext = e.name

@@ -46,15 +46,19 @@ type Report struct {
 	Tests []Outcome
 }
 
-// The extensions every .svtest file may require besides the default set,
-// as Pigeonhole's testsuite enables them.
-const (
-	suiteExtensions = "+vacation-seconds +editheader +vnd.dovecot.debug +enotify"
-	// subExtensions is the default for scripts a test compiles, unless
-	// the test set sieve_extensions.
-	subExtensions = "+vacation-seconds +editheader +enotify"
-	testsuiteName = "vnd.dovecot.testsuite"
-)
+const testsuiteName = "vnd.dovecot.testsuite"
+
+// allExtensions enables every extension the registry knows, those off by
+// default included: like Pigeonhole's testsuite, test files and the
+// scripts they compile require what they test (unless a test sets
+// sieve_extensions).
+func allExtensions(reg *sieve.Registry) string {
+	var b strings.Builder
+	for _, name := range reg.Names() {
+		b.WriteString(" +" + name)
+	}
+	return b.String()
+}
 
 // suiteEnvironment is the environment of testsuite runs: Pigeonhole's
 // suite checks the implementation's name and that its testsuite runs at
@@ -68,6 +72,7 @@ func suiteEnvironment() map[string]string {
 type suite struct {
 	hooks    *Hooks
 	reg      *sieve.Registry
+	all      string // allExtensions(reg)
 	current  *Outcome
 	report   *Report
 	errors   []string // messages from the last compile or run
@@ -94,9 +99,9 @@ func RunFile(ctx context.Context, name string, src []byte, hooks *Hooks, setting
 	if err != nil {
 		return nil, err
 	}
-	ts.reg = reg
+	ts.reg, ts.all = reg, allExtensions(reg)
 	s, err := sieve.Compile(name, src, &sieve.Options{Registry: reg, Resolver: hooks.Resolver, Settings: settings,
-		Extensions: suiteExtensions + " +" + testsuiteName})
+		Extensions: ts.all})
 	if err != nil {
 		return nil, err
 	}
@@ -306,7 +311,7 @@ func (ts *suite) evalMessage(c *sieve.Call) (bool, error) {
 func (ts *suite) compileOptions(c *sieve.Call) *sieve.Options {
 	settings := c.Env().Settings
 	return &sieve.Options{Settings: settings, Resolver: ts.hooks.Resolver, Registry: ts.reg,
-		Extensions: settings.String("sieve_extensions", subExtensions) + " +" + testsuiteName}
+		Extensions: settings.String("sieve_extensions", ts.all) + " +" + testsuiteName}
 }
 
 func (ts *suite) loadAndCompile(c *sieve.Call, path string) (*sieve.Script, error) {

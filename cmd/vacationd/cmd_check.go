@@ -40,6 +40,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	if err := sieve.CheckExtensions(nil, *ext); err != nil {
+		fmt.Fprintf(stderr, "vacationd check: -x: %v\n", err)
+		return 2
+	}
 	set, err := delivery.ParseSettings(settings)
 	if err != nil {
 		fmt.Fprintf(stderr, "vacationd check: -o: %v\n", err)

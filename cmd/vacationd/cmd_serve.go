@@ -20,6 +20,7 @@ import (
 	"github.com/vacationd/vacationd/delivery"
 	"github.com/vacationd/vacationd/metrics"
 	"github.com/vacationd/vacationd/relay"
+	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/transport"
 )
@@ -137,7 +138,8 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 		return err
 	})
 	fs.StringVar(&o.recipientDelim, "recipient-delimiter", "", "detail delimiter(s) in local parts, e.g. +")
-	fs.StringVar(&o.extensions, "extensions", "", "Sieve extensions to enable or disable, as sieve_extensions: \"+vacation-seconds -regex\" (default: Pigeonhole's)")
+	checked(fs, &o.extensions, "extensions", "", "Sieve extensions changed from Pigeonhole's default set, as sieve_extensions: \"+vacation-seconds +editheader\"",
+		func(v string) error { return sieve.CheckExtensions(nil, v) })
 	fs.Int64Var(&o.maxMessageSize, "max-message-size", 50<<20, "largest message accepted (SIZE)")
 	fs.IntVar(&o.maxConns, "max-conns", 256, "LMTP connections served at once")
 	fs.DurationVar(&o.readTimeout, "read-timeout", 5*time.Minute, "LMTP read timeout")

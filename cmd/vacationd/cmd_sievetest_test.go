@@ -230,7 +230,7 @@ func TestCheck(t *testing.T) {
 func TestTestRuntimeError(t *testing.T) {
 	dir := t.TempDir()
 	script := filepath.Join(dir, "s.sieve")
-	src := "require [\"vacation\", \"ereject\"];\nereject \"no\";\nvacation \"gone\";\n"
+	src := "require [\"vacation\", \"reject\"];\nreject \"no\";\nvacation \"gone\";\n"
 	if err := os.WriteFile(script, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
