@@ -56,7 +56,8 @@ func ParseLMTPTarget(target string) (network, addr string, err error) {
 
 // Forwarder delivers messages to a downstream LMTP server (Dovecot's
 // lmtp) and maps its per-recipient replies back. It reuses connections
-// (RSET between transactions) and is safe for concurrent use.
+// (RSET only after a transaction that did not end), pipelines MAIL, RCPT
+// and DATA when offered, and is safe for concurrent use.
 type Forwarder struct {
 	cfg     ForwarderConfig
 	network string
@@ -161,6 +162,21 @@ func (f *Forwarder) forward(ctx context.Context, from string, to []Recipient, re
 	}
 
 	c := f.pool.get(ctx)
+	if c != nil {
+		// A session the downstream closed just as it was taken fails
+		// before any reply; the transaction then goes on a new one.
+		stop := c.watch(ctx)
+		ok, early := f.transact(c, from, to, received, msg, st, set, lost)
+		if stop() && ok {
+			f.pool.put(c)
+			return f.finish(st, set, lost)
+		}
+		c.close()
+		if early == nil || ctx.Err() != nil {
+			return f.finish(st, set, lost)
+		}
+		c = nil
+	}
 	if c == nil {
 		var err error
 		if c, err = f.dial(ctx); err != nil {
@@ -170,24 +186,41 @@ func (f *Forwarder) forward(ctx context.Context, from string, to []Recipient, re
 		}
 	}
 	stop := c.watch(ctx)
-	usable := f.transact(c.cl, from, to, received, msg, st, set, lost)
+	usable, early := f.transact(c, from, to, received, msg, st, set, lost)
+	if early != nil {
+		fill(lost("MAIL FROM failed", early))
+	}
 	if !stop() || !usable {
 		c.close()
 	} else {
-		f.pool.put(c) // RSET when it is taken again
+		f.pool.put(c)
 	}
+	return f.finish(st, set, lost)
+}
+
+// finish gives recipients left without a reply 451.
+func (f *Forwarder) finish(st []Status, set []bool, lost func(string, error) Status) []Status {
 	for i := range set {
 		if !set[i] {
-			return fill(lost("session ended", errors.New("no reply")))
+			s := lost("session ended", errors.New("no reply"))
+			for j := range st {
+				if !set[j] {
+					st[j], set[j] = s, true
+				}
+			}
+			break
 		}
 	}
 	return st
 }
 
-// transact runs MAIL, RCPT, DATA on cl, setting st for every recipient it
-// got a reply for. It reports whether the session is still usable.
-func (f *Forwarder) transact(cl *smtp.Client, from string, to []Recipient, received string, msg []byte,
-	st []Status, set []bool, lost func(string, error) Status) bool {
+// transact runs MAIL, RCPT, DATA on c (pipelined when the downstream
+// offers PIPELINING, as Dovecot does), setting st for every recipient it
+// got a reply for. It reports whether the session is still usable; early
+// is the error that broke it before any reply (nothing can have been
+// delivered then, and no status is set).
+func (f *Forwarder) transact(c *client, from string, to []Recipient, received string, msg []byte,
+	st []Status, set []bool, lost func(string, error) Status) (usable bool, early error) {
 	fillAll := func(s Status) {
 		for i := range st {
 			if !set[i] {
@@ -195,93 +228,82 @@ func (f *Forwarder) transact(cl *smtp.Client, from string, to []Recipient, recei
 			}
 		}
 	}
-	opts := &smtp.MailOptions{Size: int64(len(received) + len(msg))}
 	utf8 := !isASCII(from)
 	for _, r := range to {
 		utf8 = utf8 || !isASCII(r.Addr)
 	}
 	if utf8 {
-		if ok, _ := cl.Extension("SMTPUTF8"); !ok {
+		if ok, _ := c.cl.Extension("SMTPUTF8"); !ok {
 			fillAll(Status{Code: 553, Enhanced: [3]int{5, 6, 7}, Message: "Downstream does not support SMTPUTF8"})
-			return true
+			return true, nil
 		}
-		opts.UTF8 = true
-	}
-	if err := cl.Mail(from, opts); err != nil {
-		if !connUsable(err) {
-			fillAll(lost("MAIL FROM failed", err))
-			return false
-		}
-		fillAll(fromSMTPError(err))
-		return true
-	}
-	dsn, _ := cl.Extension("DSN")
-	var accepted []int
-	for i, r := range to {
-		if set[i] {
-			continue
-		}
-		var ropts *smtp.RcptOptions
-		if dsn && r.ORCPT != "" && !hasControl(r.ORCPT) { // ORCPT is optional; a bad one is dropped
-			ropts = &smtp.RcptOptions{OriginalRecipient: r.ORCPT, OriginalRecipientType: smtp.DSNAddressTypeRFC822}
-			if !isASCII(r.ORCPT) {
-				ropts.OriginalRecipientType = smtp.DSNAddressTypeUTF8
-			}
-		}
-		if err := cl.Rcpt(r.Addr, ropts); err != nil {
-			if !connUsable(err) {
-				fillAll(lost("RCPT TO failed", err))
-				return false
-			}
-			st[i], set[i] = fromSMTPError(err), true
-			continue
-		}
-		accepted = append(accepted, i)
-	}
-	if len(accepted) == 0 {
-		return true
-	}
-	w, err := cl.Data()
-	if err != nil {
-		if !connUsable(err) {
-			fillAll(lost("DATA failed", err))
-			return false
-		}
-		fillAll(fromSMTPError(err))
-		return true
 	}
 	if received != "" && !strings.HasSuffix(received, "\r\n") {
 		received = strings.TrimRight(received, "\r\n") + "\r\n"
 	}
-	if _, err := w.Write([]byte(received)); err == nil {
-		_, err = w.Write(msg)
+	dsn, _ := c.cl.Extension("DSN")
+	t := &txn{mail: mailCommand(c.cl, from, len(received)+len(msg), utf8), header: received, body: msg}
+	var sent []int // index in to of each RCPT sent
+	for i, r := range to {
+		if set[i] {
+			continue
+		}
+		params := ""
+		if dsn && r.ORCPT != "" && !hasControl(r.ORCPT) { // ORCPT is optional; a bad one is dropped
+			params = orcptParam(r.ORCPT, utf8)
+		}
+		t.rcpts = append(t.rcpts, rcptCommand(r.Addr, params))
+		sent = append(sent, i)
 	}
-	if err != nil {
-		w.Close()
-		fillAll(lost("connection lost during DATA", err))
-		return false
+	if len(sent) == 0 {
+		return true, nil
 	}
-	resp, err := w.CloseWithLMTPResponse()
-	var lerr smtp.LMTPDataError
-	errors.As(err, &lerr)
-	for _, i := range accepted {
-		addr := to[i].Addr
-		if r, ok := resp[addr]; ok {
-			ec, text := parseReplyText(r.StatusText)
-			if ec[0] != 2 {
-				ec = [3]int{2, 0, 0}
-			}
-			st[i], set[i] = Status{Code: 250, Enhanced: ec, Message: text}, true
-		} else if se, ok := lerr[addr]; ok {
-			st[i], set[i] = fromSMTPError(se), true
+	res, err := c.s.run(t)
+	var te *txnError
+	if errors.As(err, &te) && te.op == "MAIL FROM" && res.mail == nil {
+		return false, te.err
+	}
+	if res.mail != nil {
+		fillAll(fromSMTPError(res.mail))
+		return err == nil, nil
+	}
+	var accepted []int
+	for k, e := range res.rcpt {
+		switch {
+		case e == nil:
+			accepted = append(accepted, sent[k])
+		case e != errNotSent:
+			st[sent[k]], set[sent[k]] = fromSMTPError(e), true
 		}
 	}
-	if err != nil && !errors.As(err, &lerr) || len(resp)+len(lerr) < len(accepted) {
-		// The replies stopped before every recipient had one.
-		fillAll(lost("connection lost after DATA", err))
-		return false
+	if err == nil && res.data != nil {
+		fillAll(fromSMTPError(res.data))
+		return true, nil
 	}
-	return true
+	for k, e := range res.final {
+		i := accepted[k]
+		if e != nil {
+			st[i], set[i] = fromSMTPError(e), true
+			continue
+		}
+		ec, text := parseReplyText(res.finalText[k])
+		if ec[0] != 2 {
+			ec = [3]int{2, 0, 0}
+		}
+		st[i], set[i] = Status{Code: 250, Enhanced: ec, Message: text}, true
+	}
+	if err != nil {
+		what := "connection lost after DATA"
+		switch {
+		case strings.HasPrefix(te.op, "RCPT"):
+			what = "RCPT TO failed"
+		case te.op == "DATA" && res.data == nil && res.final == nil:
+			what = "connection lost during DATA"
+		}
+		fillAll(lost(what, te.err))
+		return false, nil
+	}
+	return true, nil
 }
 
 // fromSMTPError maps a downstream reply to a Status.
@@ -336,5 +358,5 @@ func (f *Forwarder) dial(ctx context.Context) (*client, error) {
 		raw.Close()
 		return nil, fmt.Errorf("LHLO: %w", err)
 	}
-	return &client{cl: cl, raw: raw}, nil
+	return &client{cl: cl, raw: raw, s: newSession(raw, cl, true, f.cfg.CommandTimeout, f.cfg.DataTimeout)}, nil
 }

@@ -11,8 +11,9 @@ import (
 
 // client is an open SMTP or LMTP session kept for reuse.
 type client struct {
-	cl    *smtp.Client
-	raw   net.Conn // the socket, closed to interrupt the session
+	cl    *smtp.Client   // setup and QUIT
+	s     *clientSession // the transactions
+	raw   net.Conn       // the socket, closed to interrupt the session
 	since time.Time
 }
 
@@ -31,8 +32,12 @@ func (c *client) watch(ctx context.Context) (stop func() bool) {
 	return context.AfterFunc(ctx, func() { c.raw.Close() })
 }
 
-// pool keeps idle sessions. A session taken from the pool is checked with
-// RSET before use; sessions idle longer than idleTimeout are closed.
+// pool keeps idle sessions. A session whose last transaction finished is
+// reused as it is (RFC 5321 section 4.1.4: the end of DATA resets the
+// state); one whose transaction did not finish is reset with RSET, which
+// also checks it is alive. Sessions idle longer than idleTimeout are
+// closed; a server that closed an idle session makes the next transaction
+// on it fail before DATA, and the caller dials again.
 type pool struct {
 	maxIdle     int
 	idleTimeout time.Duration
@@ -57,8 +62,15 @@ func (p *pool) get(ctx context.Context) *client {
 			c.close() // the peer has probably timed it out already
 			continue
 		}
+		if !c.s.dirty {
+			if alive(c.raw) {
+				return c
+			}
+			c.close()
+			continue
+		}
 		stop := c.watch(ctx)
-		err := c.cl.Reset()
+		err := c.s.reset()
 		stopped := stop()
 		if err != nil || !stopped {
 			c.close()

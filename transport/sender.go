@@ -148,9 +148,10 @@ type SenderConfig struct {
 }
 
 // Sender submits messages to one SMTP relay. It reuses connections across
-// messages (RSET between transactions, a fresh connection after an error)
-// and is safe for concurrent use; each concurrent Send uses its own
-// connection.
+// messages (without RSET after a transaction that ended, a fresh
+// connection after an error), pipelines MAIL, RCPT and DATA when the relay
+// offers PIPELINING (RFC 2920), and is safe for concurrent use; each
+// concurrent Send uses its own connection.
 type Sender struct {
 	cfg  SenderConfig
 	tls  *tls.Config
@@ -214,6 +215,7 @@ func (s *Sender) Send(ctx context.Context, from string, to []string, msg []byte)
 		return err
 	}
 	c := s.pool.get(ctx)
+	reused := c != nil
 	if c == nil {
 		var err error
 		if c, err = s.dial(ctx); err != nil {
@@ -221,8 +223,20 @@ func (s *Sender) Send(ctx context.Context, from string, to []string, msg []byte)
 		}
 	}
 	stop := c.watch(ctx)
-	err := s.transact(c.cl, from, to, msg)
-	if !stop() {
+	err := s.transact(c, from, to, msg)
+	watched := stop()
+	if reused && watched && unanswered(err) {
+		// The relay closed the idle session just as it was taken: nothing
+		// of this transaction was answered, so it is sent on a new one.
+		c.close()
+		if c, err = s.dial(ctx); err != nil {
+			return err
+		}
+		stop = c.watch(ctx)
+		err = s.transact(c, from, to, msg)
+		watched = stop()
+	}
+	if !watched {
 		// ctx ended and the connection is being closed. A message the relay
 		// already accepted stays sent: reporting a failure would send it twice.
 		c.close()
@@ -235,11 +249,19 @@ func (s *Sender) Send(ctx context.Context, from string, to []string, msg []byte)
 	case err == nil:
 		s.pool.put(c)
 	case connUsable(err) || errors.Is(err, ErrNoSMTPUTF8):
-		s.pool.put(c) // the RSET when it is taken again ends the transaction
+		s.pool.put(c) // RSET when it is taken again, if the transaction did not end
 	default:
 		c.close()
 	}
 	return err
+}
+
+// unanswered reports whether err is a broken session before any reply to
+// the transaction (MAIL FROM's is the first), when it cannot have been
+// delivered.
+func unanswered(err error) bool {
+	var se *SendError
+	return errors.As(err, &se) && se.Op == "MAIL FROM" && !connUsable(err) && !errors.Is(err, ErrNoSMTPUTF8)
 }
 
 // ErrNoSMTPUTF8 is wrapped by the permanent [SendError] of a message with
@@ -272,41 +294,47 @@ func (s *Sender) checkEnvelope(from string, to []string) error {
 	return nil
 }
 
-func (s *Sender) transact(cl *smtp.Client, from string, to []string, msg []byte) error {
-	opts := &smtp.MailOptions{Size: int64(len(msg))}
+// transact runs the transaction on c (pipelined when the relay offers
+// PIPELINING) and maps the first refusal to a *SendError. The error is a
+// *txnError when the session is unusable.
+func (s *Sender) transact(c *client, from string, to []string, msg []byte) error {
 	utf8 := !isASCII(from)
 	for _, r := range to {
 		utf8 = utf8 || !isASCII(r)
 	}
 	if utf8 {
-		if ok, _ := cl.Extension("SMTPUTF8"); !ok {
+		if ok, _ := c.cl.Extension("SMTPUTF8"); !ok {
 			return &SendError{Relay: s.cfg.Addr, Op: "MAIL FROM", Message: ErrNoSMTPUTF8.Error(), Err: ErrNoSMTPUTF8}
 		}
-		opts.UTF8 = true
 	}
-	if err := cl.Mail(from, opts); err != nil {
-		return replyError(s.cfg.Addr, "MAIL FROM", err, false)
-	}
-	var ropts *smtp.RcptOptions
-	if ok, _ := cl.Extension("DSN"); ok {
+	params := ""
+	if ok, _ := c.cl.Extension("DSN"); ok {
 		// A reply must not cause a DSN (RFC 3834 section 3.2).
-		ropts = &smtp.RcptOptions{Notify: []smtp.DSNNotify{smtp.DSNNotifyNever}}
+		params = " NOTIFY=NEVER"
 	}
+	t := &txn{mail: mailCommand(c.cl, from, len(msg), utf8), allOrNothing: true, body: msg}
 	for _, r := range to {
-		if err := cl.Rcpt(r, ropts); err != nil {
-			return replyError(s.cfg.Addr, "RCPT TO <"+r+">", err, true)
+		t.rcpts = append(t.rcpts, rcptCommand(r, params))
+	}
+	res, err := c.s.run(t)
+	if err != nil {
+		var te *txnError
+		errors.As(err, &te)
+		return replyError(s.cfg.Addr, te.op, te.err, strings.HasPrefix(te.op, "RCPT") || te.op == "end of DATA")
+	}
+	if res.mail != nil {
+		return replyError(s.cfg.Addr, "MAIL FROM", res.mail, false)
+	}
+	for i, e := range res.rcpt {
+		if e != nil {
+			return replyError(s.cfg.Addr, "RCPT TO <"+to[i]+">", e, true)
 		}
 	}
-	w, err := cl.Data()
-	if err != nil {
-		return replyError(s.cfg.Addr, "DATA", err, false)
+	if res.data != nil {
+		return replyError(s.cfg.Addr, "DATA", res.data, false)
 	}
-	if _, err := w.Write(msg); err != nil {
-		w.Close()
-		return replyError(s.cfg.Addr, "DATA", err, false)
-	}
-	if err := w.Close(); err != nil {
-		return replyError(s.cfg.Addr, "end of DATA", err, true)
+	if len(res.final) == 1 && res.final[0] != nil {
+		return replyError(s.cfg.Addr, "end of DATA", res.final[0], true)
 	}
 	return nil
 }
@@ -375,7 +403,7 @@ func (s *Sender) setup(ctx context.Context, raw net.Conn) (*client, error) {
 			return nil, err
 		}
 	}
-	return &client{cl: cl, raw: raw}, nil
+	return &client{cl: cl, raw: raw, s: newSession(conn, cl, false, s.cfg.CommandTimeout, s.cfg.DataTimeout)}, nil
 }
 
 func (s *Sender) auth(cl *smtp.Client, secure bool) error {

@@ -219,7 +219,7 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 	reg := &metrics.Registry{}
 	var down delivery.Downstream
 	if o.deliverTo != "" {
-		fw, err := newDownstream(o.deliverTo, hostname(o), log)
+		fw, err := newDownstream(o.deliverTo, hostname(o), o.maxConns, log)
 		if err != nil {
 			return err
 		}

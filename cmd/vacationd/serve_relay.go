@@ -14,9 +14,11 @@ import (
 	"github.com/vacationd/vacationd/transport"
 )
 
-// newDownstream connects kept messages to the downstream LMTP server.
-func newDownstream(target, hostname string, log *slog.Logger) (*transport.Forwarder, error) {
-	f, err := transport.NewForwarder(transport.ForwarderConfig{Target: target, LHLOName: hostname, Logger: log})
+// newDownstream connects kept messages to the downstream LMTP server. Its
+// pool keeps as many idle sessions as LMTP sessions may forward at once
+// (--max-conns), so a busy front door never closes one to open another.
+func newDownstream(target, hostname string, sessions int, log *slog.Logger) (*transport.Forwarder, error) {
+	f, err := transport.NewForwarder(transport.ForwarderConfig{Target: target, LHLOName: hostname, MaxIdle: sessions, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("--deliver-to: %w", err)
 	}
