@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"net"
 	"sync"
@@ -109,6 +110,8 @@ type conn struct {
 	sniffErr  error
 	br        *bufio.Reader
 
+	guard lineGuard // bounds command lines (see lineGuard)
+
 	wmu  sync.Mutex
 	held []byte // replies not yet written (see Write)
 
@@ -196,12 +199,22 @@ func (c *conn) Read(b []byte) (int, error) {
 		}
 		if c.br != nil {
 			if c.br.Buffered() > 0 {
-				return c.br.Read(b)
+				n, err := c.br.Read(b)
+				return c.guarded(b[:n], err)
 			}
 			c.br = nil
 		}
 	}
-	return c.Conn.Read(b)
+	n, err := c.Conn.Read(b)
+	return c.guarded(b[:n], err)
+}
+
+// guarded passes what a read returned through the line guard.
+func (c *conn) guarded(b []byte, err error) (int, error) {
+	if gerr := c.guard.scan(b); gerr != nil {
+		return 0, gerr
+	}
+	return len(b), err
 }
 
 // Write holds replies until the next Read (or Close, or maxHeld bytes), so
@@ -211,6 +224,9 @@ func (c *conn) Read(b []byte) (int, error) {
 func (c *conn) Write(b []byte) (int, error) {
 	if err := c.header(); err != nil {
 		return 0, err
+	}
+	if bytes.HasPrefix(b, []byte("354 ")) {
+		c.guard.startData() // the client sends the content next
 	}
 	c.wmu.Lock()
 	c.held = append(c.held, b...)

@@ -125,6 +125,7 @@ func NewServer(cfg Config) (*Server, error) {
 	ss.Domain = cfg.Hostname
 	ss.MaxMessageBytes = cfg.MaxMessageBytes
 	ss.MaxRecipients = cfg.MaxRecipients
+	ss.MaxLineLength = 0 // command lines only: see lineGuard
 	ss.ReadTimeout = cfg.ReadTimeout
 	ss.WriteTimeout = cfg.WriteTimeout
 	ss.EnableSMTPUTF8 = true

@@ -38,6 +38,9 @@ var errShuttingDown = &smtp.SMTPError{
 }
 
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	if err := badAddress(from, 7, "sender"); err != nil {
+		return err
+	}
 	if s.conn != nil && !s.conn.begin() {
 		return errShuttingDown
 	}
@@ -50,6 +53,9 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	if err := badAddress(to, 3, "recipient"); err != nil {
+		return err
+	}
 	r := Recipient{Addr: to}
 	if opts != nil {
 		r.ORCPT = opts.OriginalRecipient
