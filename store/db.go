@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -46,6 +48,7 @@ var (
 	bucketScriptsActive = []byte("scripts_active")
 
 	keySchema = []byte("schema")
+	keyProbe  = []byte("health_probe") // written by Ping after a failed commit
 )
 
 // Options configure [Open].
@@ -181,8 +184,13 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// Ping reports whether the database answers: it runs a read transaction that
-// checks the buckets exist. For health checks.
+// Ping reports whether the database answers and takes writes, for health
+// checks: it runs a read transaction that checks the buckets exist, and
+// when the last commit failed (a full disk, an I/O error) it probes: the
+// file system must have room for the next growth of the file (bbolt's
+// AllocSize, reserved in a scratch file next to it and released), and a
+// small write must commit. Ping fails until a commit succeeds again,
+// whether the probe's or anyone else's.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -190,12 +198,46 @@ func (db *DB) Ping(ctx context.Context) error {
 	if db.w.isClosed() {
 		return ErrClosed
 	}
-	return db.view(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketOutbox) == nil || tx.Bucket(bucketDedup) == nil {
 			return errors.New("buckets missing")
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	if db.w.lastCommitErr() == nil {
+		return nil
+	}
+	if err := db.room(); err != nil {
+		return fmt.Errorf("%s: commits fail: %w", db.path, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err = db.w.do(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyProbe, []byte(time.Now().UTC().Format(time.RFC3339Nano)))
+	})
+	if err != nil {
+		return fmt.Errorf("%s: commits fail: %w", db.path, err)
+	}
+	return nil
+}
+
+// room checks that the file system has room for the file to grow by
+// bbolt's allocation step: a commit that needs the file to grow fails
+// without it, while one that fits in free pages still passes.
+func (db *DB) room() error {
+	f, err := os.CreateTemp(filepath.Dir(db.path), ".vacationd-room-*")
+	if err != nil {
+		return fmt.Errorf("room check: %w", err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if err := reserve(f, int64(db.bolt.AllocSize)); err != nil {
+		return fmt.Errorf("room check: no room for %d more bytes: %w", db.bolt.AllocSize, err)
+	}
+	return nil
 }
 
 // view runs fn in a read-only transaction, mapping bbolt's closed error.

@@ -46,6 +46,24 @@ type writer struct {
 	stopped chan struct{} // closed when the loop exits
 
 	txs, writes, failed atomic.Uint64
+
+	healthMu  sync.Mutex
+	commitErr error // the last commit's failure; nil once one succeeds
+}
+
+// setCommitErr records the outcome of a commit.
+func (w *writer) setCommitErr(err error) {
+	w.healthMu.Lock()
+	w.commitErr = err
+	w.healthMu.Unlock()
+}
+
+// lastCommitErr returns the failure of the last commit, nil if it
+// succeeded.
+func (w *writer) lastCommitErr() error {
+	w.healthMu.Lock()
+	defer w.healthMu.Unlock()
+	return w.commitErr
 }
 
 // WriterStats counts the group committer's work since Open. Writes divided
@@ -216,12 +234,14 @@ func (w *writer) run(batch []*writeReq) {
 		case err == nil:
 			w.txs.Add(1)
 			w.writes.Add(uint64(len(batch)))
+			w.setCommitErr(nil)
 		case errors.Is(err, berrors.ErrDatabaseNotOpen):
 			err = ErrClosed
 			w.failed.Add(uint64(len(batch)))
 		default:
 			err = fmt.Errorf("commit: %w", err)
 			w.failed.Add(uint64(len(batch)))
+			w.setCommitErr(err)
 		}
 		for _, r := range batch {
 			r.done <- err
