@@ -51,6 +51,7 @@ type testOptions struct {
 	data       string
 	script     string
 	message    string
+	compat     sieveTestCompat // sieve-test's other flags
 }
 
 func parseTestFlags(args []string, stderr io.Writer) (*testOptions, bool) {
@@ -71,9 +72,12 @@ func parseTestFlags(args []string, stderr io.Writer) (*testOptions, bool) {
 	fs.Var(&o.settings, "o", "`NAME=VALUE` Pigeonhole setting, e.g. sieve_vacation_min_period=0 (repeatable)")
 	fs.StringVar(&o.now, "now", "", "run at this `RFC3339` time instead of the clock")
 	fs.StringVar(&o.data, "data", "", "keep vacation dedup records between runs in `DIR`/vacationd.db, the service's store")
+	o.compat.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: vacationd test [--json] [-e] [-t FILE] [-s BEFORE-SCRIPT]... [-f SENDER] [-r RECIPIENT] [-a ORIG-RECIPIENT]")
-		fmt.Fprintln(stderr, "                      [-x EXTENSIONS] [-o NAME=VALUE]... [--now RFC3339] [--data DIR] SCRIPT MESSAGE")
+		fmt.Fprintln(stderr, "                      [-x EXTENSIONS] [-o NAME=VALUE]... [--now RFC3339] [--data DIR] [-m MAILBOX]")
+		fmt.Fprintln(stderr, "                      [-T TRACE-OPTION] [-c FILE] [-C] [-D] [-d FILE] [-l LOCATION] [-P PLUGIN] [-u USER] SCRIPT MESSAGE")
+		fmt.Fprintln(stderr, "exit status as sieve-test's: 0 ran, 1 the script failed at run time, 64 bad usage, 89 the script does not compile or a file cannot be read")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -83,6 +87,10 @@ func parseTestFlags(args []string, stderr io.Writer) (*testOptions, bool) {
 		fs.Usage()
 		return nil, false
 	}
+	if err := sieve.CheckExtensions(nil, o.extensions); err != nil {
+		fmt.Fprintf(stderr, "vacationd test: -x: %v\n", err)
+		return nil, false
+	}
 	o.script, o.message = fs.Arg(0), fs.Arg(1)
 	return o, true
 }
@@ -90,28 +98,33 @@ func parseTestFlags(args []string, stderr io.Writer) (*testOptions, bool) {
 func runTest(args []string, stdout, stderr io.Writer) int {
 	o, ok := parseTestFlags(args, stderr)
 	if !ok {
-		return 2
+		return exitUsage
 	}
+	o.compat.report(stderr)
 	out, err := testScript(context.Background(), o, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "vacationd test: %v\n", err)
-		return 1
+		return exitFatal
 	}
+	out.mailbox = o.compat.mailbox
 	if o.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(out.doc()); err != nil {
 			fmt.Fprintf(stderr, "vacationd test: %v\n", err)
-			return 1
+			return exitFatal
 		}
 	} else {
 		out.print(stdout, stderr)
 	}
-	if out.compileErrors != nil || out.runtimeError != "" {
-		return 1
+	switch {
+	case out.compileErrors != nil:
+		return exitFatal
+	case out.runtimeError != "":
+		return exitFailure
 	}
-	return 0
+	return exitOK
 }
 
 // testOutcome is everything vacationd test reports.
@@ -123,6 +136,15 @@ type testOutcome struct {
 	warnings      []string
 	vacations     map[*sieve.Vacation]vacationOutcome
 	envelope      vacation.Envelope
+	mailbox       string // where keep stores (-m), "" for INBOX
+}
+
+// keepMailbox is where keep and the implicit keep store.
+func (t *testOutcome) keepMailbox() string {
+	if t.mailbox == "" {
+		return "INBOX"
+	}
+	return t.mailbox
 }
 
 type vacationOutcome struct {
@@ -317,6 +339,9 @@ func (t *testOutcome) doc() map[string]any {
 			if len(a.Flags) > 0 {
 				m["flags"] = a.Flags
 			}
+			if t.keepMailbox() != "INBOX" {
+				m["mailbox"] = t.keepMailbox()
+			}
 		case *sieve.FileInto:
 			m["mailbox"] = a.Mailbox
 			if len(a.Flags) > 0 {
@@ -403,7 +428,7 @@ func (t *testOutcome) print(w, errw io.Writer) {
 			if a.Implicit {
 				continue
 			}
-			fmt.Fprintf(w, " * store message in folder: INBOX%s\n", flagsSuffix(a.Flags))
+			fmt.Fprintf(w, " * store message in folder: %s%s\n", t.keepMailbox(), flagsSuffix(a.Flags))
 		case *sieve.FileInto:
 			fmt.Fprintf(w, " * store message in folder: %s%s\n", a.Mailbox, flagsSuffix(a.Flags))
 		case *sieve.Redirect:
@@ -436,7 +461,7 @@ func (t *testOutcome) print(w, errw io.Writer) {
 	fmt.Fprintln(w, "Implicit keep:")
 	fmt.Fprintln(w)
 	if t.implicitKeep {
-		fmt.Fprintln(w, " * store message in folder: INBOX")
+		fmt.Fprintf(w, " * store message in folder: %s\n", t.keepMailbox())
 	} else {
 		fmt.Fprintln(w, "  (none)")
 	}

@@ -131,7 +131,7 @@ func TestTestCompileError(t *testing.T) {
 		t.Fatalf("want compile errors, got %+v", d)
 	}
 	rc, out, errs := runCLI(t, "test", cliData+"broken.sieve", cliData+"message.eml")
-	if rc != 1 || out != "" || !strings.Contains(errs, "broken.sieve:2:") {
+	if rc != exitFatal || out != "" || !strings.Contains(errs, "broken.sieve:2:") {
 		t.Fatalf("rc=%d stdout=%q stderr=%q", rc, out, errs)
 	}
 }

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestTestSieveTestFlags: every flag of sieve-test is accepted; the ones
+// without meaning here are reported once each, and -m names where keep
+// stores.
+func TestTestSieveTestFlags(t *testing.T) {
+	rc, out, errs := runCLI(t, "test", "-c", "/etc/dovecot/dovecot.conf", "-C", "-D", "-d", "-", "-l", "maildir:~/Maildir",
+		"-P", "sieve_extprograms", "-P", "sieve_imapsieve", "-u", "bob", "-T", "level=matching", "-T", "debug", "-m", "Archive",
+		"-f", "alice@example.org", "-r", "bob@example.com", cliData+"keep.sieve", cliData+"message.eml")
+	if rc != exitOK {
+		t.Fatalf("rc=%d stderr=%s", rc, errs)
+	}
+	for _, f := range []string{"-c", "-C", "-D", "-d", "-l", "-P", "-u", "-T"} {
+		if n := strings.Count(errs, "vacationd test: "+f+" ignored"); n != 1 {
+			t.Errorf("%s reported %d times, want once:\n%s", f, n, errs)
+		}
+	}
+	if !strings.Contains(out, " * store message in folder: Archive\n") {
+		t.Errorf("-m Archive: keep does not store there:\n%s", out)
+	}
+}
+
+// TestTestExitStatus: vacationd test exits as sieve-test does.
+func TestTestExitStatus(t *testing.T) {
+	msg := cliData + "message.eml"
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"ok", []string{cliData + "away.sieve", msg}, exitOK},
+		{"unknown flag", []string{"-Z", cliData + "away.sieve", msg}, exitUsage},
+		{"missing message argument", []string{cliData + "away.sieve"}, exitUsage},
+		{"unknown extension", []string{"-x", "+vacation-second", cliData + "away.sieve", msg}, exitUsage},
+		{"unknown trace option", []string{"-T", "level=bogus", cliData + "away.sieve", msg}, exitUsage},
+		{"compile error", []string{cliData + "broken.sieve", msg}, exitFatal},
+		{"missing script", []string{cliData + "missing.sieve", msg}, exitFatal},
+		{"missing message", []string{cliData + "away.sieve", cliData + "missing.eml"}, exitFatal},
+		{"runtime error", []string{cliData + "conflict.sieve", msg}, exitFailure},
+	} {
+		rc, _, errs := runCLI(t, append([]string{"test"}, tc.args...)...)
+		if rc != tc.want {
+			t.Errorf("%s: rc=%d, want %d (stderr %q)", tc.name, rc, tc.want, errs)
+		}
+	}
+	_, _, errs := runCLI(t, "test", "-x", "+vacation-second", cliData+"away.sieve", msg)
+	if !strings.Contains(errs, `"vacation-second"`) {
+		t.Errorf("unknown extension not named: %q", errs)
+	}
+}
