@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vacationd/vacationd/metrics"
 	"github.com/vacationd/vacationd/store"
 )
@@ -64,16 +65,13 @@ type Metrics struct {
 	Errors  *metrics.Counter // relay errors by class: temporary, permanent, refusing
 }
 
-// NewMetrics registers the relay metrics in r (private when nil).
-func NewMetrics(r *metrics.Registry) *Metrics {
-	if r == nil {
-		r = &metrics.Registry{}
-	}
+// NewMetrics registers the relay metrics in r (nowhere when nil).
+func NewMetrics(r prometheus.Registerer) *Metrics {
 	return &Metrics{
-		Sent:    r.NewCounter("vacationd_outbox_sent_total", "Outbox messages accepted by the relay, by kind.", "kind"),
-		Retried: r.NewCounter("vacationd_outbox_retried_total", "Outbox deliveries postponed after a temporary failure, by kind.", "kind"),
-		Dropped: r.NewCounter("vacationd_outbox_dropped_total", "Outbox messages dropped, by cause.", "cause"),
-		Errors:  r.NewCounter("vacationd_relay_errors_total", "Relay errors by class.", "class"),
+		Sent:    metrics.NewCounter(r, "vacationd_outbox_sent_total", "Outbox messages accepted by the relay, by kind.", "kind"),
+		Retried: metrics.NewCounter(r, "vacationd_outbox_retried_total", "Outbox deliveries postponed after a temporary failure, by kind.", "kind"),
+		Dropped: metrics.NewCounter(r, "vacationd_outbox_dropped_total", "Outbox messages dropped, by cause.", "cause"),
+		Errors:  metrics.NewCounter(r, "vacationd_relay_errors_total", "Relay errors by class.", "class"),
 	}
 }
 

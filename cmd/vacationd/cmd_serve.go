@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/vacationd/vacationd/delivery"
-	"github.com/vacationd/vacationd/metrics"
 	"github.com/vacationd/vacationd/relay"
 	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/store"
@@ -216,7 +215,7 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 	}
 	defer db.Close()
 
-	reg := &metrics.Registry{}
+	reg := newRegistry()
 	var down delivery.Downstream
 	if o.deliverTo != "" {
 		fw, err := newDownstream(o.deliverTo, hostname(o), o.maxConns, log)
@@ -356,34 +355,4 @@ loop:
 	cancelBG()
 	wg.Wait()
 	return failed
-}
-
-func registerServiceMetrics(reg *metrics.Registry, srv *transport.Server, db *store.DB) {
-	reg.NewCounterFunc("vacationd_lmtp_connections_total", "LMTP connections accepted.", "", func() map[string]uint64 {
-		return map[string]uint64{"": srv.Stats().Accepted}
-	})
-	reg.NewCounterFunc("vacationd_lmtp_connections_refused_total", "LMTP connections refused because --max-conns were open.", "", func() map[string]uint64 {
-		return map[string]uint64{"": srv.Stats().Busy}
-	})
-	reg.NewGaugeFunc("vacationd_lmtp_connections_active", "LMTP connections open now.", func() float64 {
-		return float64(srv.Stats().Active)
-	})
-	reg.NewCounterFunc("vacationd_lmtp_messages_total", "LMTP messages received.", "", func() map[string]uint64 {
-		return map[string]uint64{"": srv.Stats().Messages}
-	})
-	reg.NewCounterFunc("vacationd_proxy_rejected_total", "Connections closed during PROXY header processing, by cause.", "cause", func() map[string]uint64 {
-		out := map[string]uint64{}
-		for c, n := range srv.Stats().ProxyRejected {
-			out[c] = n
-		}
-		return out
-	})
-	reg.NewGaugeFunc("vacationd_outbox_depth", "Messages waiting in the outbox.", func() float64 {
-		n, _, _ := db.OutboxStats(time.Now())
-		return float64(n)
-	})
-	reg.NewGaugeFunc("vacationd_outbox_oldest_seconds", "Age of the oldest outbox message.", func() float64 {
-		_, age, _ := db.OutboxStats(time.Now())
-		return age.Seconds()
-	})
 }

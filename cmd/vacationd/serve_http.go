@@ -8,13 +8,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vacationd/vacationd/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/vacationd/vacationd/store"
 )
 
 // httpHandler serves the operator endpoints of vacationd serve:
 // /healthz, /metrics, /dedup and /outbox.
-func httpHandler(reg *metrics.Registry, db *store.DB, maxAge time.Duration) http.Handler {
+func httpHandler(reg prometheus.Gatherer, db *store.DB, maxAge time.Duration) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := db.Ping(r.Context()); err != nil {
@@ -110,9 +112,6 @@ func httpHandler(reg *metrics.Registry, db *store.DB, maxAge time.Duration) http
 	// lease would let a second worker send it too.
 	mux.HandleFunc("/outbox/retry", outboxOp(func(id uint64) error { return db.RescheduleIdle(id, time.Now()) }))
 	mux.HandleFunc("/outbox/drop", outboxOp(func(id uint64) error { return db.Drop(id, "dropped by operator") }))
-	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		reg.Write(w)
-	})
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return mux
 }

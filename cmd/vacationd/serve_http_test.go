@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vacationd/vacationd/metrics"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vacationd/vacationd/store"
 )
 
@@ -22,8 +22,8 @@ func TestHTTPEndpoints(t *testing.T) {
 	if err := db.Commit(context.Background(), []store.Mark{mark}, []*store.OutboxRecord{rec}); err != nil {
 		t.Fatal(err)
 	}
-	reg := &metrics.Registry{}
-	reg.NewGaugeFunc("vacationd_test_gauge", "A gauge.", func() float64 { return 1 })
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vacationd_test_gauge", Help: "A gauge."}, func() float64 { return 1 }))
 	srv := httptest.NewServer(httpHandler(reg, db, time.Hour))
 	defer srv.Close()
 
@@ -72,7 +72,7 @@ func TestHealthzFailsOnOldOutbox(t *testing.T) {
 	if err := db.Commit(context.Background(), nil, []*store.OutboxRecord{rec}); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpHandler(&metrics.Registry{}, db, time.Hour))
+	srv := httptest.NewServer(httpHandler(prometheus.NewRegistry(), db, time.Hour))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/healthz")
 	if err != nil {
@@ -97,7 +97,7 @@ func TestHTTPRetryLeavesARecordBeingSentAlone(t *testing.T) {
 	if recs, err := db.Claim(context.Background(), time.Now(), 0, 0); err != nil || len(recs) != 1 {
 		t.Fatalf("Claim = %v, %v", recs, err)
 	}
-	srv := httptest.NewServer(httpHandler(&metrics.Registry{}, db, time.Hour))
+	srv := httptest.NewServer(httpHandler(prometheus.NewRegistry(), db, time.Hour))
 	defer srv.Close()
 	resp, err := http.Post(srv.URL+"/outbox/retry?id=1", "", nil)
 	if err != nil {

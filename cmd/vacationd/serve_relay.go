@@ -8,7 +8,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/vacationd/vacationd/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vacationd/vacationd/relay"
 	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/transport"
@@ -27,7 +28,7 @@ func newDownstream(target, hostname string, sessions int, log *slog.Logger) (*tr
 
 // newRelay builds the outbox relay from the flags; the returned Sender is
 // shared by the workers and closed by the caller after the relay stopped.
-func newRelay(o *serveOptions, db *store.DB, reg *metrics.Registry, log *slog.Logger) (*relay.Relay, *transport.Sender, error) {
+func newRelay(o *serveOptions, db *store.DB, reg prometheus.Registerer, log *slog.Logger) (*relay.Relay, *transport.Sender, error) {
 	tlsMode, err := transport.ParseTLSMode(o.relayTLS)
 	if err != nil {
 		return nil, nil, err
