@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vacationd/vacationd/metrics"
 )
 
@@ -48,15 +50,15 @@ type MailuConfig struct {
 
 // MailuMetrics are the admin lookup metrics published on /metrics.
 type MailuMetrics struct {
-	Lookups *metrics.Counter   // by outcome: cached, script, none, error, breaker-open
-	Latency *metrics.Histogram // seconds per request to the admin
+	Lookups *metrics.Counter     // by outcome: cached, script, none, error, breaker-open
+	Latency prometheus.Histogram // seconds per request to the admin
 }
 
 // NewMailuMetrics registers the admin lookup metrics in r.
-func NewMailuMetrics(r *metrics.Registry) *MailuMetrics {
+func NewMailuMetrics(r prometheus.Registerer) *MailuMetrics {
 	return &MailuMetrics{
-		Lookups: r.NewCounter("vacationd_mailu_lookups_total", "Script lookups at Mailu's admin by outcome.", "outcome"),
-		Latency: r.NewHistogram("vacationd_mailu_lookup_seconds", "Latency of requests to Mailu's admin.",
+		Lookups: metrics.NewCounter(r, "vacationd_mailu_lookups_total", "Script lookups at Mailu's admin by outcome.", "outcome"),
+		Latency: metrics.NewHistogram(r, "vacationd_mailu_lookup_seconds", "Latency of requests to Mailu's admin.",
 			[]float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}),
 	}
 }

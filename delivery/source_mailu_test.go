@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/vacationd/vacationd/internal/mailutest"
-	"github.com/vacationd/vacationd/metrics"
 	"github.com/vacationd/vacationd/sieve"
 )
 
@@ -39,7 +38,7 @@ func (c *fakeClock) Add(d time.Duration) {
 func newMailuTest(t *testing.T, url string, tune func(*MailuConfig)) (*MailuSource, *fakeClock, *MailuMetrics) {
 	t.Helper()
 	clk := &fakeClock{t: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
-	mm := NewMailuMetrics(&metrics.Registry{})
+	mm := NewMailuMetrics(nil)
 	cfg := MailuConfig{URL: url, Now: clk.Now, Metrics: mm, Timeout: 2 * time.Second}
 	if tune != nil {
 		tune(&cfg)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vacationd/vacationd/metrics"
 	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/store"
@@ -68,8 +70,8 @@ type SubmissionMetrics struct {
 }
 
 // NewSubmissionMetrics registers the submission metrics in r.
-func NewSubmissionMetrics(r *metrics.Registry) *SubmissionMetrics {
-	return &SubmissionMetrics{Messages: r.NewCounter("vacationd_submission_messages_total",
+func NewSubmissionMetrics(r prometheus.Registerer) *SubmissionMetrics {
+	return &SubmissionMetrics{Messages: metrics.NewCounter(r, "vacationd_submission_messages_total",
 		"Messages submitted to the submission listener by outcome (dropped: a duplicate of a vacation reply vacationd decided).", "outcome")}
 }
 
@@ -97,7 +99,7 @@ func NewSubmission(cfg SubmissionConfig) (*Submission, error) {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Metrics == nil {
-		cfg.Metrics = NewSubmissionMetrics(&metrics.Registry{})
+		cfg.Metrics = NewSubmissionMetrics(nil)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vacationd/vacationd/metrics"
 	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/transport"
@@ -47,7 +46,7 @@ func newSubmissionFixture(t *testing.T, state State, allowed string) *submission
 	if state == nil {
 		state = db
 	}
-	f := &submissionFixture{db: db, metrics: NewSubmissionMetrics(&metrics.Registry{})}
+	f := &submissionFixture{db: db, metrics: NewSubmissionMetrics(nil)}
 	sub, err := NewSubmission(SubmissionConfig{
 		State: state, Allowed: []netip.Prefix{netip.MustParsePrefix(allowed)},
 		RecipientDelimiter: "+-", Metrics: f.metrics,

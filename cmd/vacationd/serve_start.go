@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/user"
 	"strconv"
 	"strings"
 
@@ -32,70 +31,11 @@ func checkStart(o *serveOptions) error {
 // owner and group of --lmtp-socket-*, so Postfix's lmtp client (user
 // postfix) can connect.
 func listenLMTP(o *serveOptions) (net.Listener, error) {
-	ln, err := transport.Listen(o.lmtp)
-	if err != nil {
-		return nil, err
-	}
-	path, ok := strings.CutPrefix(o.lmtp, "unix:")
-	if !ok {
-		return ln, nil
-	}
-	if err := setSocketPerms(path, o); err != nil {
-		ln.Close()
-		return nil, err
-	}
-	return ln, nil
-}
-
-func setSocketPerms(path string, o *serveOptions) error {
 	mode, err := parseSocketMode(o.lmtpSocketMode)
 	if err != nil {
-		return fmt.Errorf("--lmtp-socket-mode: %w", err)
+		return nil, fmt.Errorf("--lmtp-socket-mode: %w", err)
 	}
-	uid, gid := -1, -1
-	if o.lmtpSocketOwner != "" {
-		if uid, err = lookupID(o.lmtpSocketOwner, func(n string) (string, error) {
-			u, err := user.Lookup(n)
-			if err != nil {
-				return "", err
-			}
-			return u.Uid, nil
-		}); err != nil {
-			return fmt.Errorf("--lmtp-socket-owner: %w", err)
-		}
-	}
-	if o.lmtpSocketGroup != "" {
-		if gid, err = lookupID(o.lmtpSocketGroup, func(n string) (string, error) {
-			g, err := user.LookupGroup(n)
-			if err != nil {
-				return "", err
-			}
-			return g.Gid, nil
-		}); err != nil {
-			return fmt.Errorf("--lmtp-socket-group: %w", err)
-		}
-	}
-	if uid != -1 || gid != -1 {
-		if err := os.Lchown(path, uid, gid); err != nil {
-			return fmt.Errorf("lmtp socket: %w", err)
-		}
-	}
-	if err := os.Chmod(path, mode); err != nil {
-		return fmt.Errorf("lmtp socket: %w", err)
-	}
-	return nil
-}
-
-// lookupID resolves a user or group name, or takes a number as it is.
-func lookupID(name string, lookup func(string) (string, error)) (int, error) {
-	if n, err := strconv.Atoi(name); err == nil && n >= 0 {
-		return n, nil
-	}
-	id, err := lookup(name)
-	if err != nil {
-		return 0, err
-	}
-	return strconv.Atoi(id)
+	return transport.ListenWith(o.lmtp, transport.ListenOptions{Mode: mode, Owner: o.lmtpSocketOwner, Group: o.lmtpSocketGroup})
 }
 
 // parseSocketMode reads an octal permission like 0660.

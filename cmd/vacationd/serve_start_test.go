@@ -23,7 +23,7 @@ func TestServeStartChecks(t *testing.T) {
 		{[]string{"--no-relay", "--script-source", "store", "--sieve-before", filepath.Join(dir, "before.sieve")}, "--sieve-before: script " + filepath.Join(dir, "before.sieve")},
 		{[]string{"--no-relay", "--lmtp-socket-mode", "0999"}, "want octal permissions"},
 		{[]string{"--no-relay", "--log-level", "loud"}, `log level "loud"`},
-		{[]string{"--no-relay", "--lmtp", "unix:" + filepath.Join(dir, "s.sock"), "--lmtp-socket-owner", "no-such-user-here", "--script-source", "store"}, "--lmtp-socket-owner"},
+		{[]string{"--no-relay", "--lmtp", "unix:" + filepath.Join(dir, "s.sock"), "--lmtp-socket-owner", "no-such-user-here", "--script-source", "store"}, `socket owner "no-such-user-here"`},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
