@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // comparator is a collation (RFC 4790) used by matching tests.
@@ -16,6 +18,9 @@ type comparator struct {
 	fold func(string) string
 	// order compares two strings: <0, 0, >0 (for :value, :count).
 	order func(a, b string) int
+	// decompose, when set, rewrites a value and a key before :matches
+	// compares them rune by rune with runeEq.
+	decompose func(string) string
 }
 
 var (
@@ -33,9 +38,10 @@ var (
 	}
 	cmpUnicodeCase = &comparator{
 		name: "i;unicode-casemap", substring: true,
-		runeEq: func(a, b rune) bool { return a == b || unicodeFoldRune(a) == unicodeFoldRune(b) },
-		fold:   unicodeFold,
-		order:  func(a, b string) int { return strings.Compare(unicodeFold(a), unicodeFold(b)) },
+		runeEq:    func(a, b rune) bool { return a == b || unicodeFoldRune(a) == unicodeFoldRune(b) },
+		fold:      unicodeFold,
+		order:     func(a, b string) int { return strings.Compare(unicodeFold(a), unicodeFold(b)) },
+		decompose: decompose,
 	}
 	cmpNumeric = &comparator{
 		name:   "i;ascii-numeric",
@@ -113,7 +119,24 @@ func unicodeFoldRune(r rune) rune {
 	return min
 }
 
+// decompose is the full (compatibility) decomposition RFC 5051 asks for:
+// NFKD, so composed and decomposed forms, and ligatures such as "ﬁ"
+// against "fi", compare equal.
+func decompose(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return norm.NFKD.String(s)
+		}
+	}
+	return s // ASCII is its own decomposition
+}
+
+// unicodeFold is the canonical form of i;unicode-casemap (RFC 5051 §2):
+// the string decomposed (NFKD) and each character case-mapped, the
+// mapping applied after the decomposition so that the characters a
+// decomposition yields are mapped too ("ﬁ" -> "fi" -> "FI").
 func unicodeFold(s string) string {
+	s = decompose(s)
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {

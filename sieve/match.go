@@ -272,13 +272,17 @@ func (r *run) match(n *node, values []string, keys []string) (bool, error) {
 					return true, nil
 				}
 			case mtMatches:
+				mv, mk := v, k
+				if d := n.cmp.decompose; d != nil {
+					mv, mk = d(v), d(k)
+				}
 				if wantCaps {
 					var caps []string
-					if globMatch(k, v, n.cmp.runeEq, &caps) {
-						r.setMatch(append([]string{v}, caps...))
+					if globMatch(mk, mv, n.cmp.runeEq, &caps) {
+						r.setMatch(append([]string{mv}, caps...))
 						return true, nil
 					}
-				} else if globMatch(k, v, n.cmp.runeEq, nil) {
+				} else if globMatch(mk, mv, n.cmp.runeEq, nil) {
 					return true, nil
 				}
 			case mtRegex:
