@@ -122,17 +122,21 @@ func IsSetting(name string) bool {
 	return !errors.Is(s.Set(name, ""), ErrUnknownSetting)
 }
 
-// ParseSettings starts from [DefaultSettings], applies every vacation
-// setting in m (names that are not vacation settings are ignored, so the
-// same map can carry the Sieve engine's settings) and validates the result.
+// ParseSettings reads the responder's settings from m (names that are not
+// vacation settings are ignored, so the same map can carry the Sieve
+// engine's settings) exactly as [ParseSettingsLenient] reads them, as
+// Pigeonhole does, except that what Pigeonhole would ignore with a
+// warning is an error naming the setting: the service refuses a
+// configuration that would not do what it says.
 func ParseSettings(m map[string]string) (Settings, error) {
-	s := DefaultSettings()
-	for name, value := range m {
-		if err := s.Set(name, value); err != nil && !errors.Is(err, ErrUnknownSetting) {
-			return s, err
-		}
+	s, warn, err := ParseSettingsLenient(m)
+	if err != nil {
+		return s, err
 	}
-	return s, s.Validate()
+	if len(warn) > 0 {
+		return s, errors.New(warn[0])
+	}
+	return s, nil
 }
 
 // ParseSettingsLenient is [ParseSettings] as Pigeonhole loads the

@@ -42,8 +42,8 @@ func TestParseSettings(t *testing.T) {
 		"sieve_vacation_default_period":            "1h",
 		"sieve_vacation_use_original_recipient":    "yes",
 		"sieve_vacation_check_recipient":           "no",
-		"sieve_vacation_send_from_recipient":       "true",
-		"sieve_vacation_to_header_ignore_envelope": "y",
+		"sieve_vacation_send_from_recipient":       "yes",
+		"sieve_vacation_to_header_ignore_envelope": "YES",
 		"sieve_vacation_default_subject":           "Away",
 		"sieve_vacation_default_subject_template":  "Re: %{subject}",
 		"sieve_user_email":                         "<bob@example.com>",
@@ -75,6 +75,8 @@ func TestSettingsErrors(t *testing.T) {
 	for _, m := range []map[string]string{
 		{"sieve_vacation_min_period": "soon"},
 		{"sieve_vacation_dont_check_recipient": "perhaps"},
+		{"sieve_vacation_dont_check_recipient": "true"}, // Pigeonhole knows yes and no only
+		{"sieve_vacation_send_from_recipient": "1"},
 		{"sieve_vacation_min_period": "10d"},                                       // over default 7d
 		{"sieve_vacation_max_period": "1d", "sieve_vacation_min_period": "2d"},     // min > max
 		{"sieve_vacation_default_period": "90d"},                                   // over max 60d
