@@ -143,3 +143,14 @@ func NormalizePath(s string) (path string, ok bool) {
 	}
 	return a.smtpString(), true
 }
+
+// QuoteAddress writes addr, whose local part a parser may have unquoted
+// (go-smtp hands `"a b"@x` over as `a b@x`), as the envelope carries it:
+// the local part quoted unless it is a dot-atom. "" stays "".
+func QuoteAddress(addr string) string {
+	i := strings.LastIndexByte(addr, '@')
+	if addr == "" || i < 0 {
+		return addr
+	}
+	return mailAddress{local: addr[:i], domain: addr[i+1:]}.smtpString()
+}

@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/vacationd/vacationd/sieve"
 )
 
 // backend is the go-smtp Backend of a Server.
@@ -46,7 +48,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	}
 	env := s.client
 	env.ClientHost = s.sc.Hostname() // the latest LHLO
-	env.From = from
+	env.From = sieve.QuoteAddress(from) // go-smtp unquotes a quoted local part
 	env.UTF8 = opts != nil && opts.UTF8
 	s.env = &env
 	return nil
@@ -56,7 +58,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if err := badAddress(to, 3, "recipient"); err != nil {
 		return err
 	}
-	r := Recipient{Addr: to}
+	r := Recipient{Addr: sieve.QuoteAddress(to)}
 	if opts != nil {
 		r.ORCPT = opts.OriginalRecipient
 	}
