@@ -47,7 +47,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		return errShuttingDown
 	}
 	env := s.client
-	env.ClientHost = s.sc.Hostname() // the latest LHLO
+	env.ClientHost = s.sc.Hostname()    // the latest LHLO
 	env.From = sieve.QuoteAddress(from) // go-smtp unquotes a quoted local part
 	env.UTF8 = opts != nil && opts.UTF8
 	s.env = &env
