@@ -23,6 +23,7 @@ func commands() []command {
 		outboxCommand(),
 		testCommand(),
 		checkCommand(),
+		healthCommand(),
 		configCommand(),
 		versionCommand(),
 		manCommand(),
