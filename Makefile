@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.linkVersion=$(VERSION) -X main.linkCommit=$(COMMIT)
 
-.PHONY: all build test vet fmt-check run e2e bench svtest fuzz difftest difftest-local clean
+.PHONY: all build test vet fmt-check run e2e bench svtest fuzz difftest difftest-local image clean
 
 all: build
 
@@ -46,6 +46,14 @@ e2e: build
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	./bench/lmtp.sh ./$(BIN)
+
+# Container image localhost/vacationd:latest (Containerfile; podman, or
+# CONTAINER=docker). PODMAN_FLAGS e.g. "--runtime runc".
+CONTAINER ?= podman
+IMAGE ?= localhost/vacationd:latest
+image:
+	GO=$(GO) ./deploy/image/stage.sh bin/image
+	$(CONTAINER) $(PODMAN_FLAGS) build $(if $(filter podman,$(CONTAINER)),--format docker) -t $(IMAGE) -f Containerfile bin/image
 
 clean:
 	rm -rf bin data
