@@ -45,6 +45,12 @@ type Config struct {
 	Downstream Downstream
 	// FileintoDetail forwards fileinto "X" as local+X@domain.
 	FileintoDetail bool
+	// NoReceived forwards messages without vacationd's Received field,
+	// byte for byte as received.
+	NoReceived bool
+	// Shadow, when not nil, is for a downstream that runs the same
+	// scripts again (Mailu's Dovecot): see [Shadow].
+	Shadow *Shadow
 	// MaxRedirectHops is the loop guard: a message that already carries
 	// this many X-Sieve-Redirected-From fields is not redirected again.
 	MaxRedirectHops int
@@ -171,10 +177,14 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 	lock := s.lock(user, env.From)
 	defer lock.release()
 
+	seen := msg
+	if s.cfg.Shadow != nil {
+		seen = s.cfg.Shadow.view(env, rc, msg)
+	}
 	res, err := s.pipe.Evaluate(ctx, &Request{
 		User:        user,
 		Envelope:    sieve.Envelope{From: env.From, To: rc.Addr, OrigTo: rc.ORCPT},
-		Message:     msg,
+		Message:     seen,
 		Environment: s.environment(env),
 		Duplicates:  storeDuplicates{db: s.cfg.Store, user: user, now: s.cfg.Now()},
 	})
@@ -182,6 +192,9 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 		return s.evaluationFailed(rc, err)
 	}
 	s.logRun(rc, res)
+	if s.cfg.Shadow != nil {
+		s.cfg.Shadow.effects(res, user, env.From, msg, s.cfg.Now())
+	}
 	if len(res.Marks) == 0 {
 		// Nothing to deduplicate (no reply, or one with no period such as
 		// :seconds 0): the commit need not hold the lock, so messages from
@@ -189,10 +202,14 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 		lock.release()
 	}
 	err = s.commit(ctx, res)
-	o := s.plan(rc, msg, res)
+	o := s.plan(rc, seen, res)
 	if err != nil {
 		s.log.Error("store commit", "rcpt", rc.Addr, "error", err)
 		return outcome{status: transport.StatusTempFail("Temporary failure storing the auto-reply"), action: o.action, reason: o.reason}
+	}
+	if s.cfg.Shadow != nil {
+		// The downstream performs the other actions itself.
+		o.status, o.deliver = transport.Status{}, []delivery{{to: rc}}
 	}
 	if o.status.Code != 0 { // rejected: nothing is delivered
 		o.deliver = nil
@@ -412,7 +429,10 @@ func (s *Service) forward(ctx context.Context, env *transport.Envelope, raw []by
 			groups[d.msg] = append(groups[d.msg], ref{i, j})
 		}
 	}
-	received := s.received(env)
+	received := ""
+	if !s.cfg.NoReceived {
+		received = s.received(env)
+	}
 	for _, m := range order {
 		refs := groups[m]
 		rcpts := make([]transport.Recipient, len(refs))

@@ -55,7 +55,8 @@ type SubmissionConfig struct {
 	// State holds the decision marks and the outbox. Required.
 	State State
 	// Allowed are the client networks that may submit (Mailu's SUBNET
-	// and the trusted networks); unix socket peers are always allowed.
+	// and the trusted networks); unix socket peers are always allowed,
+	// and with none given no TCP client is.
 	Allowed []netip.Prefix
 	// RecipientDelimiter cuts the detail from the reply's sender.
 	RecipientDelimiter string
@@ -110,23 +111,7 @@ func NewSubmission(cfg SubmissionConfig) (*Submission, error) {
 var errNotAllowed = transport.Status{Code: 554, Enhanced: [3]int{5, 7, 1}, Message: "Relay access denied: client not in the allowed networks"}
 
 // allowed reports whether a client may submit.
-func (s *Submission) allowed(a net.Addr) bool {
-	ta, ok := a.(*net.TCPAddr)
-	if !ok {
-		return true // a unix socket: its permissions guard it
-	}
-	ip, ok := netip.AddrFromSlice(ta.IP)
-	if !ok {
-		return false
-	}
-	ip = ip.Unmap()
-	for _, p := range s.cfg.Allowed {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
+func (s *Submission) allowed(a net.Addr) bool { return transport.Allowed(a, s.cfg.Allowed) }
 
 // CheckRcpt implements transport.RcptChecker: clients outside the allowed
 // networks cannot name a recipient.

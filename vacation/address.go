@@ -83,10 +83,36 @@ func parseMailbox(s string) (a mail.Address, ok bool) {
 		return a, false
 	}
 	a.Address = addr
-	if p, err := mail.ParseAddress(s); err == nil && strings.EqualFold(p.Address, addr) {
+	if name, ok := rawQuotedName(s); ok {
+		a.Name = name
+	} else if p, err := mail.ParseAddress(s); err == nil && strings.EqualFold(p.Address, addr) {
 		a.Name = p.Name
 	}
 	return a, true
+}
+
+// rawQuotedName reads a display name written between quotes without
+// escaping the quotes or backslashes inside, as Mailu's template writes
+// :from "\"{{ displayed_name }}\" <{{ email }}>": "Alice "Ali" \ x"
+// <alice@example.test> is the name Alice "Ali" \ x, which the From field
+// then quotes properly. A name that is one valid quoted string is not
+// such a name (ok false): the ordinary parser reads its escapes.
+func rawQuotedName(s string) (name string, ok bool) {
+	phrase, _, found := strings.Cut(s, "<")
+	phrase = strings.TrimSpace(phrase)
+	if !found || len(phrase) < 2 || phrase[0] != '"' || phrase[len(phrase)-1] != '"' {
+		return "", false
+	}
+	inner := phrase[1 : len(phrase)-1]
+	for i := 0; i < len(inner); i++ {
+		switch inner[i] {
+		case '\\':
+			i++
+		case '"':
+			return inner, true // an unescaped quote: not one quoted string
+		}
+	}
+	return "", false
 }
 
 // parseAddressList extracts the addresses of a header field value the way

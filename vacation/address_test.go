@@ -90,6 +90,11 @@ func TestParseMailbox(t *testing.T) {
 		"a@example.com, b@example.com":  "invalid",
 		"bob":                           "invalid",
 		"bob@example.com\r\nBcc: x@y.z": "invalid",
+		// Mailu's template: the name inside quotes, its own quotes and
+		// backslashes unescaped; a valid quoted string keeps its escapes.
+		`"Alice "Ali" $Doe \ test" <alice@example.test>`: `Alice "Ali" $Doe \ test|alice@example.test`,
+		`"Bob \"B\" Smith" <bob@example.com>`:            `Bob "B" Smith|bob@example.com`,
+		`"Bob, Jr." <bob@example.com>`:                   `Bob, Jr.|bob@example.com`,
 	} {
 		got := "invalid"
 		if a, ok := parseMailbox(in); ok {

@@ -59,6 +59,7 @@ type serveOptions struct {
 	maxMessageSize                        int64
 	maxConns                              int
 	readTimeout, writeTimeout, sweepEvery time.Duration
+	mailuOptions
 }
 
 // defaultDataDir is where an installed vacationd keeps its database;
@@ -76,7 +77,7 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.lmtpSocketGroup, "lmtp-socket-group", "", "group (name or gid) of the --lmtp unix socket, e.g. postfix (empty: unchanged)")
 	fs.StringVar(&o.http, "http", "", "HTTP address for /healthz, /metrics and the admin API; a bare :PORT binds loopback (empty: off)")
 	fs.StringVar(&o.data, "data", defaultDataDir, "data directory (holds vacationd.db)")
-	fs.StringVar(&o.scriptSource, "script-source", "", "where users' scripts come from: dir:PATH, dovecot-home:TEMPLATE or store")
+	fs.StringVar(&o.scriptSource, "script-source", "", "where users' scripts come from: dir:PATH, dovecot-home:TEMPLATE, store or mailu:URL")
 	fs.StringVar(&o.scripts, "scripts", "", "short for --script-source dir:`DIR` (DIR/<domain>/<local>.sieve or DIR/<address>.sieve)")
 	fs.StringVar(&o.globalDir, "global-dir", "", "directory for :global includes")
 	fs.Var(&o.before, "sieve-before", "script run before the user's (repeatable)")
@@ -144,6 +145,7 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.readTimeout, "read-timeout", 5*time.Minute, "LMTP read timeout")
 	fs.DurationVar(&o.writeTimeout, "write-timeout", time.Minute, "LMTP write timeout")
 	fs.DurationVar(&o.sweepEvery, "sweep-every", 10*time.Minute, "how often expired dedup records are deleted")
+	o.mailuOptions.flags(fs)
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -262,6 +264,15 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 	if err != nil {
 		return err
 	}
+	sub, err := newSubmissionListener(o, db, reg, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer sub.close()
+	if ln, err = allowLMTP(ln, o, log); err != nil {
+		return err
+	}
 	registerServiceMetrics(reg, srv, db)
 
 	// Every listener is up before any background work starts, so a failed
@@ -323,8 +334,10 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 	}
 	log.Info("vacationd serving", "version", buildVersion().Version, "lmtp", o.lmtp, "http", o.http, "data", o.data, "scripts", scriptSpec(o),
 		"proxy", mode.String(), "relay", o.relay, "deliver_to", o.deliverTo, "config", o.config)
-	serveErr := make(chan error, 1)
+	logMailu(o, os.Environ(), log)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
+	sub.serve(serveErr)
 	var failed error
 loop:
 	for {
@@ -349,6 +362,7 @@ loop:
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("lmtp shutdown", "error", err)
 	}
+	sub.shutdown(sctx)
 	if hs != nil {
 		hs.Shutdown(sctx)
 	}

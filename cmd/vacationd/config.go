@@ -81,6 +81,9 @@ func loadConfig(args, environ []string, out io.Writer) (*config, error) {
 			c.sources[name] = source(o.config)
 		}
 	}
+	if err := applyMailu(c, environ); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

@@ -30,6 +30,7 @@ func newCompiler(settings sieve.Settings, extensions string, global sieve.Script
 //	dir:PATH              PATH/<domain>/<local>.sieve, else PATH/<address>.sieve
 //	dovecot-home:TEMPLATE Dovecot's ~/.dovecot.sieve under a home template (/var/vmail/%d/%n)
 //	store                 the active script stored by ManageSieve or `vacationd script`
+//	mailu:URL             the script Mailu's admin at URL renders for Dovecot's sieve_before
 //
 // A source that cannot be used (a directory that does not exist or
 // cannot be read) is an error, so the service does not start without it.
@@ -48,8 +49,10 @@ func scriptSource(spec string, scripts store.Scripts) (delivery.Source, error) {
 			return nil, fmt.Errorf("%q: store takes no argument", spec)
 		}
 		return delivery.StoreSource{Store: scripts}, nil
+	case "mailu":
+		return delivery.NewMailuSource(delivery.MailuConfig{URL: arg})
 	}
-	return nil, fmt.Errorf("%q: unknown source (want dir:PATH, dovecot-home:TEMPLATE or store)", spec)
+	return nil, fmt.Errorf("%q: unknown source (want dir:PATH, dovecot-home:TEMPLATE, store or mailu:URL)", spec)
 }
 
 // scriptAround wraps a personal source with sieve_before and sieve_after

@@ -17,7 +17,7 @@ import (
 // delivery service (see swapDeliverer).
 var deliveryFlags = []string{
 	"scripts", "global-dir", "sieve-before", "sieve-after", "o", "recipient-delimiter",
-	"extensions", "fileinto-detail", "hostname", "script-source",
+	"extensions", "fileinto-detail", "hostname", "script-source", "mailu", "mailu-admin",
 }
 
 // hostname is --hostname, or the machine's name.
@@ -57,6 +57,8 @@ func newDeliveryService(o *serveOptions, db store.State, down delivery.Downstrea
 		Responder:      &vacation.Responder{Settings: vs, Dedup: delivery.StoreDedup{DB: db}, Hostname: hostname(o)},
 		Downstream:     down,
 		FileintoDetail: o.fileintoDetail,
+		NoReceived:     o.mailu,
+		Shadow:         mailuShadow(o),
 		Hostname:       hostname(o),
 		Logger:         log,
 		Metrics:        m,
