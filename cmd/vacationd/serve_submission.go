@@ -6,8 +6,9 @@ import (
 	"log/slog"
 	"net"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vacationd/vacationd/delivery"
-	"github.com/vacationd/vacationd/metrics"
 	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/transport"
 )
@@ -35,7 +36,7 @@ type submissionListener struct {
 }
 
 // newSubmissionListener opens --submission; nil when it is not set.
-func newSubmissionListener(o *serveOptions, db store.State, reg *metrics.Registry, log *slog.Logger) (*submissionListener, error) {
+func newSubmissionListener(o *serveOptions, db store.State, reg prometheus.Registerer, log *slog.Logger) (*submissionListener, error) {
 	if o.submission == "" {
 		return nil, nil
 	}
