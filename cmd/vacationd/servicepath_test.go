@@ -480,3 +480,63 @@ func TestServicePathAgreesWithTest(t *testing.T) {
 	}
 	t.Logf("%d of %d cases agree between the service and test --json; serve refuses the settings of %d, naming them", agree, len(dirs), refused)
 }
+
+// TestCheckAndServeAcceptTheSameScripts: under the same -x/--extensions
+// and -o, `vacationd check` accepts a script exactly when the service
+// compiles and runs it.
+func TestCheckAndServeAcceptTheSameScripts(t *testing.T) {
+	scripts := map[string]string{
+		"plain":      "require \"vacation\";\nvacation \"away\";\n",
+		"seconds":    "require [\"vacation\", \"vacation-seconds\"];\nvacation :seconds 0 \"away\";\n",
+		"editheader": "require [\"editheader\", \"vacation\"];\naddheader \"X-A\" \"b\";\nvacation \"away\";\n",
+		"enotify":    "require [\"enotify\", \"vacation\"];\nvacation \"away\";\n",
+		"spamtest":   "require [\"spamtest\", \"relational\", \"comparator-i;ascii-numeric\", \"vacation\"];\nif spamtest :value \"lt\" :comparator \"i;ascii-numeric\" \"5\" { vacation \"away\"; }\n",
+		"broken":     "require \"vacation\";\nvacation :days \"x\" \"away\";\n",
+	}
+	for _, tc := range []struct{ ext, setting string }{
+		{"", ""},
+		{"+vacation-seconds +editheader", ""},
+		{"", "sieve_extensions=+spamtest +vacation-seconds"},
+		{"-enotify", ""},
+	} {
+		for name, src := range scripts {
+			t.Run(name+" "+tc.ext+" "+tc.setting, func(t *testing.T) {
+				dir := t.TempDir()
+				path := filepath.Join(dir, "example.com", "bob.sieve")
+				os.MkdirAll(filepath.Dir(path), 0o755)
+				if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				args := []string{"check"}
+				o := &serveOptions{scripts: dir, extensions: tc.ext, hostname: "mx.example.com"}
+				if tc.ext != "" {
+					args = append(args, "-x", tc.ext)
+				}
+				if tc.setting != "" {
+					args = append(args, "-o", tc.setting)
+					o.settings = listFlag{tc.setting}
+				}
+				var stdout, stderr bytes.Buffer
+				checked := run(append(args, path), &stdout, &stderr) == 0
+
+				var logs syncLog
+				log := slog.New(slog.NewJSONHandler(&logs, nil))
+				db, err := store.Open(filepath.Join(t.TempDir(), "vacationd.db"), store.Options{NoSync: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				svc, err := newDeliveryService(o, db, nil, delivery.NewMetrics(nil), log)
+				if err != nil {
+					t.Fatal(err)
+				}
+				env := &transport.Envelope{From: "alice@example.org", Recipients: []transport.Recipient{{Addr: "bob@example.com"}}}
+				svc.Deliver(context.Background(), env, []byte("From: alice@example.org\r\nTo: bob@example.com\r\nSubject: x\r\n\r\nhi\r\n"))
+				served := !strings.Contains(logs.take(), "does not compile")
+				if checked != served {
+					t.Errorf("check accepts: %v (%s), the service compiles it: %v", checked, strings.TrimSpace(stderr.String()), served)
+				}
+			})
+		}
+	}
+}
