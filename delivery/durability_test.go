@@ -135,7 +135,7 @@ type okDedup struct{}
 func (okDedup) Seen(context.Context, vacation.Key, time.Time) (bool, error)    { return false, nil }
 func (okDedup) Mark(context.Context, vacation.Key, time.Time, time.Time) error { return nil }
 
-// A reply is counted as sent (decision "sent", queued) only once it is
+// A reply is counted (decision "queued") only once it is
 // stored: a commit that fails answers 451 and the retry decides again.
 func TestReplyCountedOnlyWhenStored(t *testing.T) {
 	f := newFixture(t, map[string]string{"example.com/bob.sieve": vacationScript}, nil)
@@ -155,7 +155,7 @@ func TestReplyCountedOnlyWhenStored(t *testing.T) {
 	if !st[0].Temporary() {
 		t.Fatalf("status = %v, want a temporary failure", st)
 	}
-	if n := m.Decisions.Value("sent"); n != 0 {
+	if n := m.Decisions.Value("queued"); n != 0 {
 		t.Errorf("decisions{reason=sent} = %d after a failed commit, want 0", n)
 	}
 	if n := m.Queued.Value("vacation"); n != 0 {

@@ -9,7 +9,7 @@ import (
 // Metrics are the delivery counters published on /metrics.
 type Metrics struct {
 	Recipients *metrics.Counter     // by outcome: delivered, tempfail, rejected
-	Decisions  *metrics.Counter     // vacation decisions by reason ("sent" when replying)
+	Decisions  *metrics.Counter     // vacation decisions by reason ("queued" when replying)
 	Queued     *metrics.Counter     // outbox records by kind
 	Latency    prometheus.Histogram // per-message processing seconds
 }

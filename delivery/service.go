@@ -145,19 +145,12 @@ func (s *Service) Deliver(ctx context.Context, env *transport.Envelope, raw []by
 			outcomeName = "rejected"
 		}
 		s.metrics.Recipients.Inc(outcomeName)
-		s.log.Info("recipient",
-			"client", addrString(env.ClientAddr), "from", env.From, "rcpt", env.Recipients[i].Addr,
-			"actions", o.action, "vacation", o.reason, "status", o.status.String())
+		s.log.Info("recipient", append(logFields(env, msg, len(raw)),
+			"from", env.From, "rcpt", env.Recipients[i].Addr,
+			"actions", o.action, "vacation", logReason(o.reason), "status", o.status.String())...)
 	}
 	s.metrics.Latency.Observe(s.cfg.Now().Sub(start).Seconds())
 	return statuses
-}
-
-func addrString(a net.Addr) string {
-	if a == nil {
-		return ""
-	}
-	return a.String()
 }
 
 // lockSender is sender as the dedup key has it (lower case, a quoted local
@@ -358,7 +351,7 @@ func (s *Service) commit(ctx context.Context, res *Result) error {
 			v.Reason = string(vacation.Duplicate)
 			res.Vacation[a] = v
 		}
-		s.metrics.Decisions.Inc(v.Reason) // counted once the reply is stored, or not
+		s.metrics.Decisions.Inc(logReason(v.Reason)) // counted once the reply is stored, or not
 	}
 	return nil
 }

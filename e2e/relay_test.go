@@ -197,7 +197,7 @@ func TestRelayRetryAfter452(t *testing.T) {
 		t.Errorf("retried %v times, want 1", n)
 	}
 	v.waitLog("relay failed temporarily", "452")
-	v.waitLog("relayed", "attempts=2")
+	v.waitLog("outbox=sent", "attempts=2")
 }
 
 // TestRelay550Drops: a 5xx from the relay drops the reply at once with a

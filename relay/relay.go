@@ -267,7 +267,7 @@ func (r *Relay) deliver(ctx context.Context, s Sender, rec store.OutboxRecord, s
 	case err == nil:
 		r.accept(rec.ID)
 		r.cfg.Metrics.Sent.Inc(rec.Kind)
-		r.log.Info("relayed", "id", rec.ID, "kind", rec.Kind, "from", rec.From, "to", rec.To, "attempts", rec.Attempts+1)
+		r.log.Info("sent: the relay accepted it", "outbox", "sent", "id", rec.ID, "kind", rec.Kind, "from", rec.From, "to", rec.To, "attempts", rec.Attempts+1)
 		settling.Add(1)
 		go func() {
 			defer settling.Done()
@@ -286,7 +286,7 @@ func (r *Relay) deliver(ctx context.Context, s Sender, rec store.OutboxRecord, s
 			r.cfg.Metrics.Errors.Inc("permanent")
 			r.cfg.Metrics.Dropped.Inc(cause)
 			r.log.Warn("relay refused message permanently; dropped (no bounce for auto-replies)",
-				"id", rec.ID, "kind", rec.Kind, "to", rec.To, "cause", cause, "error", err)
+				"outbox", "dropped", "id", rec.ID, "kind", rec.Kind, "to", rec.To, "cause", cause, "error", err)
 			if derr := r.cfg.DB.Drop(rec.ID, cause+": "+err.Error()); derr != nil {
 				r.log.Error("outbox drop", "id", rec.ID, "error", derr)
 			}
@@ -309,7 +309,7 @@ func (r *Relay) deliver(ctx context.Context, s Sender, rec store.OutboxRecord, s
 func (r *Relay) retry(rec store.OutboxRecord, now time.Time, err error, msg, cause string) bool {
 	if now.Sub(rec.Queued) >= r.cfg.MaxAge {
 		r.cfg.Metrics.Dropped.Inc("expired")
-		r.log.Warn("outbox record too old; dropped", "id", rec.ID, "kind", rec.Kind, "to", rec.To, "queued", rec.Queued, "error", err)
+		r.log.Warn("outbox record too old; dropped", "outbox", "dropped", "id", rec.ID, "kind", rec.Kind, "to", rec.To, "queued", rec.Queued, "error", err)
 		if derr := r.cfg.DB.Drop(rec.ID, "expired: "+err.Error()); derr != nil {
 			r.log.Error("outbox drop", "id", rec.ID, "error", derr)
 		}
@@ -318,7 +318,7 @@ func (r *Relay) retry(rec store.OutboxRecord, now time.Time, err error, msg, cau
 	}
 	next := now.Add(r.backoff(rec.Attempts))
 	r.cfg.Metrics.Retried.Inc(rec.Kind)
-	r.log.Warn(msg, "id", rec.ID, "to", rec.To, "attempt", rec.Attempts+1, "next", next, "cause", cause, "error", err)
+	r.log.Warn(msg, "outbox", "retried", "id", rec.ID, "to", rec.To, "attempt", rec.Attempts+1, "next", next, "cause", cause, "error", err)
 	if derr := r.cfg.DB.Retry(rec.ID, next, err.Error()); derr != nil {
 		r.log.Error("outbox retry", "id", rec.ID, "error", derr)
 	}

@@ -33,7 +33,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			continue
 		}
 		l.srv.accepted.Add(1)
-		return &countedConn{Conn: c, srv: l.srv}, nil
+		return &countedConn{Conn: withPeer(c), srv: l.srv}, nil
 	}
 }
 

@@ -23,6 +23,9 @@ type Envelope struct {
 	Proxied bool
 	// UTF8 is set when the client sent MAIL FROM with SMTPUTF8.
 	UTF8 bool
+	// SessionID identifies the LMTP session in logs; every transaction
+	// of one connection shares it.
+	SessionID string
 }
 
 // Recipient is one RCPT TO.

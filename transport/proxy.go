@@ -140,7 +140,7 @@ func classifyHeaderErr(err error) RejectCause {
 // sockets are trusted: the socket's file permissions decide who connects.
 func (s *Server) trusted(a net.Addr) bool {
 	switch a := a.(type) {
-	case *net.UnixAddr:
+	case *net.UnixAddr, *UnixPeer:
 		return true
 	case *net.TCPAddr:
 		ip, ok := netip.AddrFromSlice(a.IP)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -145,8 +146,12 @@ func TestLMTPGoSMTPClient(t *testing.T) {
 		t.Fatalf("no success for x: %v", resp)
 	}
 	env, _ := rec.last(t)
-	if _, ok := env.ClientAddr.(*net.UnixAddr); !ok {
-		t.Errorf("ClientAddr %T %v, want a unix address", env.ClientAddr, env.ClientAddr)
+	// The client of a unix socket is named by its process.
+	if p, ok := env.ClientAddr.(*UnixPeer); !ok || p.PID != os.Getpid() || p.UID != os.Getuid() || p.Path != sock {
+		t.Errorf("ClientAddr %T %v, want this process's credentials on %s", env.ClientAddr, env.ClientAddr, sock)
+	}
+	if env.SessionID == "" {
+		t.Error("no session id")
 	}
 	// A second Listen on the live socket must not steal it.
 	if _, err := Listen("unix:" + sock); err == nil {

@@ -17,7 +17,7 @@ type backend struct{ srv *Server }
 func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	s := &session{srv: b.srv, sc: c}
 	s.conn, _ = c.Conn().(*conn)
-	s.client = Envelope{ClientAddr: c.Conn().RemoteAddr()}
+	s.client = Envelope{ClientAddr: c.Conn().RemoteAddr(), SessionID: newSessionID()}
 	if s.conn != nil {
 		s.client.Proxied = s.conn.proxied
 	}

@@ -1,0 +1,59 @@
+package delivery
+
+import (
+	"net"
+	"strings"
+
+	"github.com/vacationd/vacationd/sieve"
+	"github.com/vacationd/vacationd/transport"
+)
+
+// logFields are the attributes of the per-recipient log line that tie it
+// to the client's and the downstream's logs: the LMTP session, the
+// message's Message-ID and size, and the client's queue id.
+func logFields(env *transport.Envelope, msg *sieve.Message, size int) []any {
+	mid := ""
+	if v := msg.Header("Message-ID"); len(v) > 0 {
+		mid = strings.TrimSpace(v[0])
+	}
+	return []any{
+		"session", env.SessionID, "client", addrString(env.ClientAddr), "helo", env.ClientHost,
+		"queue_id", clientQueueID(msg), "message_id", mid, "size", size,
+	}
+}
+
+// clientQueueID is the queue id the client gave the message: the "id"
+// clause of the topmost Received field, which Postfix writes as
+// "... with ESMTP id 4F1Bc2Yq3Tz9 for <bob@example.com>; date" and logs
+// under the same id. "" when there is none.
+func clientQueueID(msg *sieve.Message) string {
+	rcv := msg.Header("Received")
+	if len(rcv) == 0 {
+		return ""
+	}
+	top, _, _ := strings.Cut(rcv[0], ";") // the date follows the ';'
+	words := strings.Fields(top)
+	for i := 0; i+1 < len(words); i++ {
+		if strings.EqualFold(words[i], "id") {
+			return strings.Trim(words[i+1], "<>,")
+		}
+	}
+	return ""
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+// logReason is the vacation decision as logged and counted: a reply the
+// pipeline decided to send is only queued here; the relay logs and
+// counts "sent" once the relay answered 250.
+func logReason(reason string) string {
+	if reason == "sent" {
+		return "queued"
+	}
+	return reason
+}
