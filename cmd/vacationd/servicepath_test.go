@@ -334,14 +334,14 @@ func (sp *servicePath) run(c *diffCase) (vacationFacets, error) {
 	case len(replies) > 1:
 		return vacationFacets{}, fmt.Errorf("%d replies reached the relay", len(replies))
 	case len(replies) == 1:
-		if reason != "sent" {
+		if reason != "queued" {
 			return vacationFacets{}, fmt.Errorf("a reply reached the relay, but the log says vacation=%s", reason)
 		}
 		return replyFacets(replies[0].from, strings.Join(replies[0].to, ","), replies[0].msg), nil
 	case reason == "-" || reason == "" || reason == "error":
 		return vacationFacets{Outcome: "none"}, nil
-	case reason == "sent":
-		return vacationFacets{}, fmt.Errorf("the log says vacation=sent, but no reply reached the relay")
+	case reason == "queued":
+		return vacationFacets{}, fmt.Errorf("the log says vacation=queued, but no reply reached the relay")
 	}
 	return vacationFacets{Outcome: "suppressed:" + reason}, nil
 }
