@@ -32,9 +32,19 @@ func StartProc(t testing.TB, name string, out *SyncBuffer, env []string, path st
 		out = &SyncBuffer{}
 	}
 	cmd := exec.Command(path, args...)
-	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return StartCmd(t, name, out, cmd)
+}
+
+// StartCmd is StartProc for a prepared command (one that runs as another
+// user, say); its output goes to out (nil for a fresh buffer).
+func StartCmd(t testing.TB, name string, out *SyncBuffer, cmd *exec.Cmd) *Proc {
+	t.Helper()
+	if out == nil {
+		out = &SyncBuffer{}
+	}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
