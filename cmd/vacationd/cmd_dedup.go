@@ -1,13 +1,10 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -20,19 +17,20 @@ import (
 func dedupCommand() command {
 	return command{
 		name:  "dedup",
-		usage: "list|forget [--data DIR] USER [SENDER]: show or reset who already got a reply",
+		usage: "list|forget [--data DIR | --state URL] USER [SENDER]: show or reset who already got a reply",
 		run:   runDedup,
 	}
 }
 
-const dedupUsage = `usage: vacationd dedup list [--data DIR] USER [SENDER]
-       vacationd dedup forget [--data DIR] USER [SENDER]
+const dedupUsage = `usage: vacationd dedup list [--data DIR | --state URL] USER [SENDER]
+       vacationd dedup forget [--data DIR | --state URL] USER [SENDER]
 
 list shows USER's reply dedup records (only SENDER's if given): who already
 got a vacation reply and until when no other will be sent. forget deletes
 them, so the next message from SENDER (or anyone) gets a reply again.
-The database is DIR/vacationd.db; it cannot be opened while vacationd serve
-runs on it.
+The state is DIR/vacationd.db, which cannot be opened while vacationd serve
+runs on it, or with --state the PostgreSQL database the replicas share,
+which can (use the HTTP endpoints on a running bbolt service).
 `
 
 func runDedup(args []string, stdout, stderr io.Writer) int {
@@ -45,7 +43,7 @@ func runDedup(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vacationd dedup: unknown subcommand %q\n%s", sub, dedupUsage)
 		return 2
 	}
-	dir, pos, err := parseStoreArgs("dedup "+sub, args[1:], stderr)
+	where, pos, err := parseStoreArgs("dedup "+sub, args[1:], stderr)
 	if err != nil {
 		return 2
 	}
@@ -57,7 +55,7 @@ func runDedup(args []string, stdout, stderr io.Writer) int {
 	if len(pos) == 2 {
 		sender = pos[1]
 	}
-	db, err := openStoreCLI(dir)
+	db, err := openStoreCLI(where)
 	if err != nil {
 		fmt.Fprintf(stderr, "vacationd dedup %s: %v\n", sub, err)
 		return 1
@@ -104,41 +102,40 @@ func runDedup(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// parseStoreArgs parses the --data flag wherever it appears among args
-// (the flag package stops at the first positional argument) and returns the
-// positional arguments. Its default is $VACATIOND_DATA or serve's default.
-func parseStoreArgs(name string, args []string, stderr io.Writer) (dir string, pos []string, err error) {
+// storeArgs say which state an operator command works on.
+type storeArgs struct{ dir, state string }
+
+// parseStoreArgs parses the --data and --state flags wherever they appear
+// among args (the flag package stops at the first positional argument)
+// and returns the positional arguments. Their defaults are
+// $VACATIOND_DATA (or ./data) and $VACATIOND_STATE.
+func parseStoreArgs(name string, args []string, stderr io.Writer) (where storeArgs, pos []string, err error) {
 	fset := flag.NewFlagSet("vacationd "+name, flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	def := os.Getenv("VACATIOND_DATA")
 	if def == "" {
-		def = defaultDataDir
+		def = "./data"
 	}
-	fset.StringVar(&dir, "data", def, "data directory holding vacationd.db (env VACATIOND_DATA)")
+	fset.StringVar(&where.dir, "data", def, "data directory holding vacationd.db (env VACATIOND_DATA)")
+	fset.StringVar(&where.state, "state", os.Getenv("VACATIOND_STATE"), "shared state: postgres://... (env VACATIOND_STATE); overrides --data")
 	for {
 		if err := fset.Parse(args); err != nil {
-			return "", nil, err
+			return storeArgs{}, nil, err
 		}
 		args = fset.Args()
 		if len(args) == 0 {
-			return dir, pos, nil
+			return where, pos, nil
 		}
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
 }
 
-// openStoreCLI opens DIR/vacationd.db for an operator command. Unlike the
-// service it refuses to create a missing database, since that would only
-// hide a wrong --data.
-func openStoreCLI(dir string) (*store.DB, error) {
-	path := filepath.Join(dir, "vacationd.db")
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no database at %s (wrong --data?)", path)
-	} else if err != nil {
-		return nil, err
-	}
-	return store.Open(path, store.Options{Timeout: 500 * time.Millisecond})
+// openStoreCLI opens the state for an operator command: PostgreSQL with
+// --state (the service may be running), else DIR/vacationd.db, which it
+// refuses to create, since that would only hide a wrong --data.
+func openStoreCLI(where storeArgs) (store.State, error) {
+	return openState(where.state, where.dir, false, 500*time.Millisecond, nil)
 }
 
 // cliTime formats t for operator tables in local time.

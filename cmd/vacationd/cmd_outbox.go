@@ -14,22 +14,23 @@ import (
 func outboxCommand() command {
 	return command{
 		name:  "outbox",
-		usage: "list|show|retry|drop|dropped [--data DIR] [ID]: inspect and manage queued replies",
+		usage: "list|show|retry|drop|dropped [--data DIR | --state URL] [ID]: inspect and manage queued replies",
 		run:   runOutbox,
 	}
 }
 
-const outboxUsage = `usage: vacationd outbox list [--data DIR]
-       vacationd outbox show [--data DIR] ID
-       vacationd outbox retry [--data DIR] ID
-       vacationd outbox drop [--data DIR] ID
-       vacationd outbox dropped [--data DIR]
+const outboxUsage = `usage: vacationd outbox list [--data DIR | --state URL]
+       vacationd outbox show [--data DIR | --state URL] ID
+       vacationd outbox retry [--data DIR | --state URL] ID
+       vacationd outbox drop [--data DIR | --state URL] ID
+       vacationd outbox dropped [--data DIR | --state URL]
 
 list shows the replies and redirects waiting to be relayed; show prints one
 with its message; retry makes one due now (without counting an attempt);
 drop deletes one unsent; dropped lists the most recently dropped records and
-why. The database is DIR/vacationd.db; it cannot be opened while vacationd
-serve runs on it.
+why. The state is DIR/vacationd.db, which cannot be opened while vacationd
+serve runs on it, or with --state the PostgreSQL database the replicas
+share, which can: retry then leaves a record a relay is sending alone.
 `
 
 func runOutbox(args []string, stdout, stderr io.Writer) int {
@@ -44,7 +45,7 @@ func runOutbox(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vacationd outbox: unknown subcommand %q\n%s", sub, outboxUsage)
 		return 2
 	}
-	dir, pos, err := parseStoreArgs("outbox "+sub, args[1:], stderr)
+	where, pos, err := parseStoreArgs("outbox "+sub, args[1:], stderr)
 	if err != nil {
 		return 2
 	}
@@ -63,7 +64,7 @@ func runOutbox(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vacationd outbox %s: unexpected argument %q\n%s", sub, pos[0], outboxUsage)
 		return 2
 	}
-	db, err := openStoreCLI(dir)
+	db, err := openStoreCLI(where)
 	if err != nil {
 		fmt.Fprintf(stderr, "vacationd outbox %s: %v\n", sub, err)
 		return 1
@@ -78,8 +79,9 @@ func runOutbox(args []string, stdout, stderr io.Writer) int {
 	case "show":
 		err = outboxShow(db, id, stdout)
 	case "retry":
-		if err = db.Reschedule(id, time.Now()); err == nil {
-			fmt.Fprintf(stdout, "outbox record %d is due now; vacationd serve will send it when started\n", id)
+		// RescheduleIdle: with shared state a relay may be sending it.
+		if err = db.RescheduleIdle(id, time.Now()); err == nil {
+			fmt.Fprintf(stdout, "outbox record %d is due now; vacationd serve sends it\n", id)
 		}
 	case "drop":
 		var r store.OutboxRecord
@@ -97,7 +99,7 @@ func runOutbox(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func outboxList(db *store.DB, w io.Writer) error {
+func outboxList(db store.State, w io.Writer) error {
 	recs, err := db.ListOutbox()
 	if err != nil {
 		return err
@@ -120,7 +122,7 @@ func outboxList(db *store.DB, w io.Writer) error {
 	return nil
 }
 
-func outboxDropped(db *store.DB, w io.Writer) error {
+func outboxDropped(db store.State, w io.Writer) error {
 	recs, err := db.ListDropped()
 	if err != nil {
 		return err
@@ -140,7 +142,7 @@ func outboxDropped(db *store.DB, w io.Writer) error {
 	return tw.Flush()
 }
 
-func outboxShow(db *store.DB, id uint64, w io.Writer) error {
+func outboxShow(db store.State, id uint64, w io.Writer) error {
 	r, err := db.Get(id)
 	if err != nil {
 		return err

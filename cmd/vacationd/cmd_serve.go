@@ -12,7 +12,6 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -20,7 +19,6 @@ import (
 	"github.com/vacationd/vacationd/delivery"
 	"github.com/vacationd/vacationd/relay"
 	"github.com/vacationd/vacationd/sieve"
-	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/transport"
 )
 
@@ -60,6 +58,7 @@ type serveOptions struct {
 	maxConns                              int
 	readTimeout, writeTimeout, sweepEvery time.Duration
 	mailuOptions
+	stateOptions
 }
 
 // defaultDataDir is where an installed vacationd keeps its database;
@@ -146,6 +145,7 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.writeTimeout, "write-timeout", time.Minute, "LMTP write timeout")
 	fs.DurationVar(&o.sweepEvery, "sweep-every", 10*time.Minute, "how often expired dedup records are deleted")
 	o.mailuOptions.flags(fs)
+	o.stateOptions.flags(fs)
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -208,10 +208,7 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 	if err != nil {
 		return fmt.Errorf("--proxy-trusted: %w", err)
 	}
-	if err := os.MkdirAll(o.data, 0o750); err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
-	db, err := store.Open(filepath.Join(o.data, "vacationd.db"), store.Options{Logger: log})
+	db, err := openState(o.state, o.data, true, 0, log)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ import (
 
 // httpHandler serves the operator endpoints of vacationd serve:
 // /healthz, /metrics, /dedup and /outbox.
-func httpHandler(reg prometheus.Gatherer, db *store.DB, maxAge time.Duration) http.Handler {
+func httpHandler(reg prometheus.Gatherer, db store.State, maxAge time.Duration) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := db.Ping(r.Context()); err != nil {

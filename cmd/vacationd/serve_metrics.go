@@ -28,7 +28,7 @@ func newRegistry() *prometheus.Registry {
 
 // registerServiceMetrics publishes the counters the LMTP server and the
 // store keep themselves, read at scrape time.
-func registerServiceMetrics(reg prometheus.Registerer, srv *transport.Server, db *store.DB) {
+func registerServiceMetrics(reg prometheus.Registerer, srv *transport.Server, db store.State) {
 	counter := func(name, help string, f func() uint64) {
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f()) }))
 	}
@@ -57,9 +57,13 @@ func registerServiceMetrics(reg prometheus.Registerer, srv *transport.Server, db
 		_, age, _ := db.OutboxStats(time.Now())
 		return age.Seconds()
 	})
-	counter("vacationd_store_transactions_total", "Store write transactions committed (one fsync each).", func() uint64 { return db.WriterStats().Transactions })
-	counter("vacationd_store_writes_total", "Store writes committed; writes/transactions is the group commit factor.", func() uint64 { return db.WriterStats().Writes })
-	counter("vacationd_store_commit_failures_total", "Store writes that failed to commit (full disk, I/O error): each is a 4xx to the client.", func() uint64 { return db.WriterStats().Failed })
+	bolt, ok := db.(*store.DB)
+	if !ok {
+		return // PostgreSQL keeps its own statistics (pg_stat_database)
+	}
+	counter("vacationd_store_transactions_total", "Store write transactions committed (one fsync each).", func() uint64 { return bolt.WriterStats().Transactions })
+	counter("vacationd_store_writes_total", "Store writes committed; writes/transactions is the group commit factor.", func() uint64 { return bolt.WriterStats().Writes })
+	counter("vacationd_store_commit_failures_total", "Store writes that failed to commit (full disk, I/O error): each is a 4xx to the client.", func() uint64 { return bolt.WriterStats().Failed })
 }
 
 // labelledCounterFunc is a counter with one label whose values are read

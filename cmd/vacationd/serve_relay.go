@@ -28,7 +28,7 @@ func newDownstream(target, hostname string, sessions int, log *slog.Logger) (*tr
 
 // newRelay builds the outbox relay from the flags; the returned Sender is
 // shared by the workers and closed by the caller after the relay stopped.
-func newRelay(o *serveOptions, db *store.DB, reg prometheus.Registerer, log *slog.Logger) (*relay.Relay, *transport.Sender, error) {
+func newRelay(o *serveOptions, db store.State, reg prometheus.Registerer, log *slog.Logger) (*relay.Relay, *transport.Sender, error) {
 	tlsMode, err := transport.ParseTLSMode(o.relayTLS)
 	if err != nil {
 		return nil, nil, err
@@ -64,7 +64,7 @@ func newRelay(o *serveOptions, db *store.DB, reg prometheus.Registerer, log *slo
 	}
 	r, err := relay.New(relay.Config{
 		DB: db, NewSender: func() relay.Sender { return sharedSender{s} }, IsTemporary: transport.IsTemporary, Cause: transport.FailureCause,
-		Workers: o.relayWorkers, RetryMin: o.retryMin, RetryMax: o.retryMax, MaxAge: o.maxQueueAge,
+		Workers: o.relayWorkers, RetryMin: o.retryMin, RetryMax: o.retryMax, MaxAge: o.maxQueueAge, Lease: o.relayLease,
 		Logger: log, Metrics: relay.NewMetrics(reg),
 	})
 	if err != nil {
