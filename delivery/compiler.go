@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
+	"github.com/vacationd/vacationd/metrics"
 	"github.com/vacationd/vacationd/sieve"
 )
 
@@ -22,6 +24,10 @@ type Compiler struct {
 
 	mu      sync.Mutex
 	entries map[string]*compiled // by Script.Name
+
+	// failures counts script versions that do not compile (the service's
+	// metrics; nil outside a service).
+	failures atomic.Pointer[metrics.Counter]
 }
 
 type compiled struct {
@@ -78,6 +84,9 @@ func (c *Compiler) Load(sc Script) (*sieve.Script, error) {
 	c.mu.Unlock()
 	if err != nil {
 		c.logErrors(sc.Name, err)
+		if f := c.failures.Load(); f != nil {
+			f.Inc("")
+		}
 	}
 	return s, err
 }

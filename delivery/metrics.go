@@ -12,6 +12,9 @@ type Metrics struct {
 	Decisions  *metrics.Counter     // vacation decisions by reason ("queued" when replying)
 	Queued     *metrics.Counter     // outbox records by kind
 	Latency    prometheus.Histogram // per-message processing seconds
+	// CompileFailures counts script versions that failed to compile
+	// (each is logged once and delivered with implicit keep).
+	CompileFailures *metrics.Counter
 }
 
 // NewMetrics registers the delivery metrics in r (nowhere when r is nil).
@@ -19,7 +22,9 @@ func NewMetrics(r prometheus.Registerer) *Metrics {
 	return &Metrics{
 		Recipients: metrics.NewCounter(r, "vacationd_lmtp_recipients_total", "LMTP recipients by outcome.", "outcome"),
 		Decisions:  metrics.NewCounter(r, "vacationd_vacation_decisions_total", "Vacation decisions by reason.", "reason"),
-		Queued:     metrics.NewCounter(r, "vacationd_outbox_queued_total", "Messages queued in the outbox by kind.", "kind"),
+		CompileFailures: metrics.NewCounter(r, "vacationd_script_compile_failures_total",
+			"Script versions that failed to compile; their users' mail is kept without a reply.", ""),
+		Queued: metrics.NewCounter(r, "vacationd_outbox_queued_total", "Messages queued in the outbox by kind.", "kind"),
 		Latency: metrics.NewHistogram(r, "vacationd_message_seconds", "Per-message processing latency.",
 			[]float64{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}),
 	}

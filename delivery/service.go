@@ -90,6 +90,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Compiler == nil {
 		cfg.Compiler = NewCompiler(sieve.Options{Settings: cfg.Settings}, cfg.Logger)
 	}
+	cfg.Compiler.failures.Store(cfg.Metrics.CompileFailures)
 	pipe := &Pipeline{
 		Source: cfg.Source, Compiler: cfg.Compiler, Settings: cfg.Settings, Responder: cfg.Responder,
 		MaxRedirectHops: cfg.MaxRedirectHops, Logger: cfg.Logger, Now: cfg.Now,
