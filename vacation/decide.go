@@ -31,6 +31,10 @@ const (
 
 	NullRecipient Reason = "null-recipient" // envelope recipient <> (a warning)
 	InvalidFrom   Reason = "invalid-from"   // expanded :from is no address (a warning)
+
+	// RateLimited: the Responder's Limiter refused the reply (a
+	// backscatter limit, which Pigeonhole does not have).
+	RateLimited Reason = "rate-limited"
 )
 
 // listHeaders mark mailing-list traffic (RFC 2369, RFC 2919).
@@ -112,6 +116,9 @@ type Responder struct {
 	// Hostname is the right-hand side of generated Message-IDs; "" means
 	// "localhost".
 	Hostname string
+	// Limiter, when not nil, is asked last, once a reply is otherwise due;
+	// a refusal stops it with [RateLimited].
+	Limiter Limiter
 }
 
 func (r *Responder) now() time.Time {
@@ -268,6 +275,11 @@ func (r *Responder) Decide(ctx context.Context, in *Input) (*Decision, error) {
 			"specified :from address %q is invalid for vacation action", sanitizeLog(invalidFrom)))
 		return d.stop(InvalidFrom, fmt.Sprintf(
 			"discarding vacation response: expanded :from %q is not a valid address", sanitizeLog(invalidFrom))), nil
+	}
+	if r.Limiter != nil {
+		if ok, why := r.Limiter.Allow(rawSender, d.Now); !ok {
+			return d.stop(RateLimited, fmt.Sprintf("not sending vacation response to <%s>: rate-limited: %s", sender, why)), nil
+		}
 	}
 	d.Send = true
 	d.RcptTo = rawSender

@@ -52,14 +52,24 @@ type Settings struct {
 	// PostmasterAddress is the From of last resort (postmaster_address;
 	// empty means postmaster@ the recipient's domain).
 	PostmasterAddress string
+
+	// MaxRepliesPerAddress and MaxRepliesPerMinute are the backscatter
+	// limits of a [RateLimit], which Pigeonhole does not have: replies per
+	// destination address per hour, across all users
+	// (sieve_vacation_max_replies_per_address, 10), and replies per minute
+	// in all (sieve_vacation_max_replies_per_minute, 1000); 0 is no limit.
+	MaxRepliesPerAddress int
+	MaxRepliesPerMinute  int
 }
 
 // DefaultSettings returns Pigeonhole's defaults.
 func DefaultSettings() Settings {
 	return Settings{
-		MinPeriod:     24 * time.Hour,
-		MaxPeriod:     60 * 24 * time.Hour,
-		DefaultPeriod: 7 * 24 * time.Hour,
+		MinPeriod:            24 * time.Hour,
+		MaxPeriod:            60 * 24 * time.Hour,
+		DefaultPeriod:        7 * 24 * time.Hour,
+		MaxRepliesPerAddress: 10,
+		MaxRepliesPerMinute:  1000,
 	}
 }
 
@@ -103,6 +113,10 @@ func (s *Settings) Set(name, value string) error {
 		var n uint64
 		n, err = strconv.ParseUint(value, 10, 31)
 		s.MaxSubjectCodePoints = int(n)
+	case "sieve_vacation_max_replies_per_address":
+		s.MaxRepliesPerAddress, err = parseCount(value)
+	case "sieve_vacation_max_replies_per_minute":
+		s.MaxRepliesPerMinute, err = parseCount(value)
 	case "sieve_user_email":
 		s.UserEmail = trimAngle(value)
 	case "postmaster_address":
@@ -294,6 +308,18 @@ func ParseDuration(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("invalid duration %q: too large", v)
 	}
 	return time.Duration(n) * unit, nil
+}
+
+// parseCount reads a non-negative count; "" is 0.
+func parseCount(v string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 31)
+	if err != nil {
+		return 0, fmt.Errorf("invalid count %q: want a non-negative integer", v)
+	}
+	return int(n), nil
 }
 
 func parseBool(v string) (bool, error) {

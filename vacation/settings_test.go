@@ -58,6 +58,7 @@ func TestParseSettings(t *testing.T) {
 		UseOriginalRecipient: true, DontCheckRecipient: true, SendFromRecipient: true,
 		ToHeaderIgnoreEnvelope: true, DefaultSubject: "Away", DefaultSubjectTemplate: "Re: %{subject}",
 		UserEmail: "bob@example.com", PostmasterAddress: "pm@example.com",
+		MaxRepliesPerAddress: 10, MaxRepliesPerMinute: 1000,
 	}
 	if s != want {
 		t.Errorf("got %+v\nwant %+v", s, want)

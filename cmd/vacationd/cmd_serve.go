@@ -20,6 +20,7 @@ import (
 	"github.com/vacationd/vacationd/relay"
 	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/transport"
+	"github.com/vacationd/vacationd/vacation"
 )
 
 func serveCommand() command {
@@ -234,8 +235,9 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 	})
 	deliverer := &swapDeliverer{}
 	dm := delivery.NewMetrics(reg)
+	counts := vacation.NewRateCounts() // kept across reloads
 	newService := func(c *config) (*delivery.Service, error) {
-		return newDeliveryService(c.opts, db, down, dm, log)
+		return newDeliveryService(c.opts, db, down, dm, counts, log)
 	}
 	svc, err := newService(cfg)
 	if err != nil {

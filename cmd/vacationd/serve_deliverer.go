@@ -33,7 +33,8 @@ func hostname(o *serveOptions) string {
 // It is called at start and on every reload; a reload uses the new
 // service for messages that arrive after it. A script source that cannot
 // be used fails it, so a typo stops the start (or the reload).
-func newDeliveryService(o *serveOptions, db store.State, down delivery.Downstream, m *delivery.Metrics, log *slog.Logger) (*delivery.Service, error) {
+// counts are the backscatter limits' counts, shared by every service.
+func newDeliveryService(o *serveOptions, db store.State, down delivery.Downstream, m *delivery.Metrics, counts *vacation.RateCounts, log *slog.Logger) (*delivery.Service, error) {
 	settings, err := delivery.ParseSettings(o.settings)
 	if err != nil {
 		return nil, fmt.Errorf("-o: %w", err)
@@ -53,8 +54,10 @@ func newDeliveryService(o *serveOptions, db store.State, down delivery.Downstrea
 		Source:             src,
 		Compiler:           newCompiler(settings, o.extensions, globalResolver(o.globalDir), log),
 		RecipientDelimiter: o.recipientDelim, Settings: settings,
-		Store:          db,
-		Responder:      &vacation.Responder{Settings: vs, Dedup: delivery.StoreDedup{DB: db}, Hostname: hostname(o)},
+		Store: db,
+		Responder: &vacation.Responder{Settings: vs, Dedup: delivery.StoreDedup{DB: db}, Hostname: hostname(o),
+			Limiter: vacation.RateLimit{PerAddress: vs.MaxRepliesPerAddress, PerMinute: vs.MaxRepliesPerMinute,
+				Delimiters: o.recipientDelim, Counts: counts}},
 		Downstream:     down,
 		FileintoDetail: o.fileintoDetail,
 		NoReceived:     o.mailu,

@@ -1,0 +1,119 @@
+package vacation
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Limiter bounds the replies sent across all users, beyond the per-user
+// dedup that RFC 5230 asks for: one forged message to a thousand users, or
+// messages from victim+1@, victim+2@, ..., each pass dedup and would make
+// a reply each to one victim. Pigeonhole has no such limit.
+type Limiter interface {
+	// Allow reports whether a reply to the address to may be sent at now,
+	// and counts it when it may; otherwise it says which limit was hit.
+	Allow(to string, now time.Time) (ok bool, why string)
+}
+
+// RateLimit is the in-memory [Limiter] of one process: at most PerAddress
+// replies per destination address per hour
+// (sieve_vacation_max_replies_per_address) and at most PerMinute replies
+// per minute in all (sieve_vacation_max_replies_per_minute); 0 turns a
+// limit off. The address is counted lowercased, with its detail (after
+// the first of Delimiters, "" meaning "+") removed. The counts live in
+// Counts, which a reload hands to the RateLimit of the new configuration.
+//
+// The counts live in memory: a restart forgets them, which admits at most
+// one more window's worth of replies, and replicas sharing a state store
+// each count their own replies, so N replicas admit up to N times the
+// limits. A limit that must hold across replicas needs a Limiter over the
+// shared store.
+type RateLimit struct {
+	PerAddress int
+	PerMinute  int
+	Delimiters string
+	Counts     *RateCounts
+}
+
+// RateCounts are the replies a [RateLimit] counted. Memory is bounded: an
+// address is remembered only for replies allowed, at most PerMinute a
+// minute, for an hour.
+type RateCounts struct {
+	mu     sync.Mutex
+	sent   map[string][]time.Time // address -> reply times in the last hour
+	minute []time.Time            // reply times in the last minute, oldest first
+	swept  time.Time
+}
+
+// NewRateCounts returns empty counts.
+func NewRateCounts() *RateCounts {
+	return &RateCounts{sent: map[string][]time.Time{}}
+}
+
+// Allow implements [Limiter].
+func (r RateLimit) Allow(to string, now time.Time) (bool, string) {
+	l := r.Counts
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.swept) > time.Minute {
+		l.sweep(now)
+	}
+	i := 0
+	for i < len(l.minute) && now.Sub(l.minute[i]) >= time.Minute {
+		i++
+	}
+	l.minute = l.minute[i:]
+	if r.PerMinute > 0 && len(l.minute) >= r.PerMinute {
+		return false, fmt.Sprintf("%d replies in the last minute (sieve_vacation_max_replies_per_minute)", len(l.minute))
+	}
+	delims := r.Delimiters
+	if delims == "" {
+		delims = "+"
+	}
+	key := limitKey(to, delims)
+	times := recent(l.sent[key], now)
+	if r.PerAddress > 0 && len(times) >= r.PerAddress {
+		l.sent[key] = times
+		return false, fmt.Sprintf("%d replies to %s in the last hour (sieve_vacation_max_replies_per_address)", len(times), key)
+	}
+	l.sent[key] = append(times, now)
+	l.minute = append(l.minute, now)
+	return true, ""
+}
+
+// sweep forgets addresses with no reply in the last hour.
+func (l *RateCounts) sweep(now time.Time) {
+	for k, times := range l.sent {
+		if times = recent(times, now); len(times) == 0 {
+			delete(l.sent, k)
+		} else {
+			l.sent[k] = times
+		}
+	}
+	l.swept = now
+}
+
+// recent drops the times an hour or more before now (times are in order).
+func recent(times []time.Time, now time.Time) []time.Time {
+	i := 0
+	for i < len(times) && now.Sub(times[i]) >= time.Hour {
+		i++
+	}
+	return times[i:]
+}
+
+// limitKey is the address the limits count: angle brackets removed,
+// lowercased, the local part cut at its first detail delimiter.
+func limitKey(addr, delims string) string {
+	addr = strings.ToLower(trimAngle(addr))
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return addr
+	}
+	if j := strings.IndexAny(addr[:at], delims); j > 0 {
+		return addr[:j] + addr[at:]
+	}
+	return addr
+}
