@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	proxyproto "github.com/pires/go-proxyproto"
@@ -27,31 +29,47 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if l.srv.active.Add(1) > int64(l.srv.cfg.MaxConns) {
 			l.srv.active.Add(-1)
 			l.srv.busy.Add(1)
-			l.srv.log.Warn("lmtp: connection limit reached, connection refused",
+			l.srv.warnRefusal("max-conns", "lmtp: connection limit reached, connection refused",
 				"peer", c.RemoteAddr().String(), "max_conns", l.srv.cfg.MaxConns)
-			go refuse(c, l.srv.cfg.Hostname)
+			go refuse(c, "421 4.3.2 "+l.srv.cfg.Hostname+" too many connections, try again later")
+			continue
+		}
+		ip, limited := l.srv.limitedIP(c.RemoteAddr())
+		if limited && !l.srv.perIP.add(ip, l.srv.cfg.MaxConnsPerIP) {
+			l.srv.active.Add(-1)
+			l.srv.busyIP.Add(1)
+			l.srv.warnRefusal("max-conns-per-ip", "lmtp: connection limit per client address reached, connection refused",
+				"peer", c.RemoteAddr().String(), "max_conns_per_ip", l.srv.cfg.MaxConnsPerIP)
+			go refuse(c, "421 4.7.0 "+l.srv.cfg.Hostname+" too many connections from your address, try again later")
 			continue
 		}
 		l.srv.accepted.Add(1)
-		return &countedConn{Conn: withPeer(c), srv: l.srv}, nil
+		return &countedConn{Conn: withPeer(c), srv: l.srv, ip: ip, limited: limited}, nil
 	}
 }
 
-func refuse(c net.Conn, host string) {
+func refuse(c net.Conn, reply string) {
 	c.SetWriteDeadline(time.Now().Add(time.Second))
-	fmt.Fprintf(c, "421 4.3.2 %s too many connections, try again later\r\n", host)
+	fmt.Fprintf(c, "%s\r\n", reply)
 	c.Close()
 }
 
-// countedConn gives its slot back when closed.
+// countedConn gives its slots back when closed.
 type countedConn struct {
 	net.Conn
-	srv  *Server
-	once sync.Once
+	srv     *Server
+	ip      netip.Addr // counted against MaxConnsPerIP when limited
+	limited bool
+	once    sync.Once
 }
 
 func (c *countedConn) Close() error {
-	c.once.Do(func() { c.srv.active.Add(-1) })
+	c.once.Do(func() {
+		c.srv.active.Add(-1)
+		if c.limited {
+			c.srv.perIP.done(c.ip)
+		}
+	})
 	return c.Conn.Close()
 }
 
@@ -68,7 +86,7 @@ func (l *trackListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		cn := &conn{Conn: c, srv: l.srv}
+		cn := &conn{Conn: c, srv: l.srv, born: time.Now()}
 		if pc, ok := c.(*proxyproto.Conn); ok {
 			cn.pc = pc
 		} else if l.srv.cfg.Proxy == ProxyOptional {
@@ -110,7 +128,9 @@ type conn struct {
 	sniffErr  error
 	br        *bufio.Reader
 
-	guard lineGuard // bounds command lines (see lineGuard)
+	guard lineGuard   // bounds command lines (see lineGuard)
+	born  time.Time   // accepted at
+	spoke atomic.Bool // the client has sent something
 
 	wmu  sync.Mutex
 	held []byte // replies not yet written (see Write)
@@ -128,6 +148,18 @@ func (c *conn) RemoteAddr() net.Addr {
 		return c.src
 	}
 	return c.Conn.RemoteAddr()
+}
+
+// SetReadDeadline is the socket's, except that until the client has sent
+// something the deadline is at most GreetTimeout after the connection was
+// accepted: connections that never speak are cut sooner than sessions.
+func (c *conn) SetReadDeadline(t time.Time) error {
+	if !t.IsZero() && !c.spoke.Load() {
+		if d := c.born.Add(c.srv.cfg.GreetTimeout); d.Before(t) {
+			t = d
+		}
+	}
+	return c.Conn.SetReadDeadline(t)
 }
 
 // peer is the socket's peer address (not the one a header carried).
@@ -211,6 +243,9 @@ func (c *conn) Read(b []byte) (int, error) {
 
 // guarded passes what a read returned through the line guard.
 func (c *conn) guarded(b []byte, err error) (int, error) {
+	if len(b) > 0 && !c.spoke.Load() {
+		c.spoke.Store(true)
+	}
 	if gerr := c.guard.scan(b); gerr != nil {
 		return 0, gerr
 	}

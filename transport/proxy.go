@@ -172,7 +172,7 @@ func (s *Server) proxyPolicy(o proxyproto.ConnPolicyOptions) (proxyproto.Policy,
 // rejectProxy counts and logs a connection closed during PROXY processing.
 func (s *Server) rejectProxy(peer net.Addr, cause RejectCause, err error) {
 	s.proxyRejected[cause].Add(1)
-	s.log.Warn("lmtp: PROXY header rejected, connection closed",
+	s.warnRefusal("proxy-"+cause.String(), "lmtp: PROXY header rejected, connection closed",
 		"peer", peer.String(), "cause", cause.String(), "err", err)
 }
 

@@ -29,6 +29,24 @@ type Config struct {
 	// MaxConns is the number of connections served at once; connections
 	// over the limit get "421 4.3.2" and are closed. Default 256.
 	MaxConns int
+	// MaxConnsPerIP is the number of connections served at once from one
+	// client address; more get "421 4.7.0" and are closed. Peers on unix
+	// sockets and, when PROXY headers are on, peers in ProxyTrusted (a
+	// proxy speaks for many clients) are not counted. Default 64; negative
+	// means no limit.
+	MaxConnsPerIP int
+	// MaxInflightBytes bounds the message bytes held in memory by all
+	// sessions at once (read from DATA or BDAT and not yet answered). A
+	// MAIL FROM whose SIZE would not fit, or any MAIL FROM while the budget
+	// is spent, gets "452 4.3.1"; a message that runs over it while being
+	// read gets 452 4.3.1 for each recipient, and the client retries later.
+	// Default 4×MaxMessageBytes; negative means no bound (memory is then
+	// bounded only by MaxConns×MaxMessageBytes).
+	MaxInflightBytes int64
+	// GreetTimeout bounds the wait for the first command of a connection,
+	// shorter than ReadTimeout so that connections that never speak do
+	// not hold slots; default 30 seconds.
+	GreetTimeout time.Duration
 	// ReadTimeout bounds the wait for each command line and for the whole
 	// message after DATA; default 5 minutes.
 	ReadTimeout time.Duration
@@ -76,6 +94,11 @@ type Server struct {
 	active        atomic.Int64
 	accepted      atomic.Uint64
 	busy          atomic.Uint64
+	busyIP        atomic.Uint64
+	perIP         perIPCounts
+	inflight      budget
+	overBudget    atomic.Uint64
+	refusalLog    logLimiter
 	messages      atomic.Uint64
 	proxyRejected [numRejectCauses]atomic.Uint64
 }
@@ -101,6 +124,15 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = 256
 	}
+	if cfg.MaxConnsPerIP == 0 {
+		cfg.MaxConnsPerIP = 64
+	}
+	if cfg.MaxInflightBytes == 0 {
+		cfg.MaxInflightBytes = 4 * cfg.MaxMessageBytes
+	}
+	if cfg.GreetTimeout <= 0 {
+		cfg.GreetTimeout = 30 * time.Second
+	}
 	if cfg.ReadTimeout <= 0 {
 		cfg.ReadTimeout = 5 * time.Minute
 	}
@@ -118,6 +150,7 @@ func NewServer(cfg Config) (*Server, error) {
 		log:   cfg.Logger,
 		conns: make(map[*conn]struct{}),
 	}
+	s.inflight.max = cfg.MaxInflightBytes
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
 	ss := smtp.NewServer(backend{s})
@@ -222,7 +255,14 @@ type Stats struct {
 	Accepted uint64 // connections accepted
 	Active   int64  // connections open now
 	Busy     uint64 // connections refused because MaxConns were open
-	Messages uint64 // messages handed to the Deliverer
+	// BusyPerIP counts connections refused because MaxConnsPerIP were
+	// open from their address.
+	BusyPerIP uint64
+	// OverBudget counts MAIL FROMs and messages refused with 452 because
+	// MaxInflightBytes were in flight; InflightBytes is the amount now.
+	OverBudget    uint64
+	InflightBytes int64
+	Messages      uint64 // messages handed to the Deliverer
 	// ProxyRejected counts connections closed during PROXY processing by
 	// cause: "untrusted", "missing", "malformed", "timeout" (every key is
 	// present), ready for a labelled counter.
@@ -235,6 +275,9 @@ func (s *Server) Stats() Stats {
 		Accepted:      s.accepted.Load(),
 		Active:        s.active.Load(),
 		Busy:          s.busy.Load(),
+		BusyPerIP:     s.busyIP.Load(),
+		OverBudget:    s.overBudget.Load(),
+		InflightBytes: s.inflight.used.Load(),
 		Messages:      s.messages.Load(),
 		ProxyRejected: make(map[string]uint64, numRejectCauses),
 	}

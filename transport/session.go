@@ -43,6 +43,16 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if err := badAddress(from, 7, "sender"); err != nil {
 		return err
 	}
+	size := int64(1)
+	if opts != nil && opts.Size > 0 {
+		size = opts.Size
+	}
+	if !s.srv.inflight.fits(size) {
+		s.srv.overBudget.Add(1)
+		s.srv.warnRefusal("inflight", "lmtp: message memory budget spent, MAIL FROM deferred",
+			"client", addrString(s.client.ClientAddr), "size", size, "max_inflight_bytes", s.srv.cfg.MaxInflightBytes)
+		return errOverBudget
+	}
 	if s.conn != nil && !s.conn.begin() {
 		return errShuttingDown
 	}
@@ -79,13 +89,22 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	return nil
 }
 
+// errOverBudget defers a transaction while the memory budget for
+// messages in flight (Config.MaxInflightBytes) is spent.
+var errOverBudget = &smtp.SMTPError{
+	Code:         452,
+	EnhancedCode: smtp.EnhancedCode{4, 3, 1},
+	Message:      "Insufficient system storage, try again later",
+}
+
 // LMTPData reads the message and answers per recipient.
 func (s *session) LMTPData(r io.Reader, sc smtp.StatusCollector) error {
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(r); err != nil {
-		return dataReadErr(err)
+	msg, held, err := s.read(r)
+	if err != nil {
+		return err
 	}
-	st := s.deliver(buf.Bytes())
+	defer s.srv.inflight.give(held)
+	st := s.deliver(msg)
 	for i, rc := range s.env.Recipients {
 		sc.SetStatus(rc.Addr, statusErr(st[i]))
 	}
@@ -95,16 +114,50 @@ func (s *session) LMTPData(r io.Reader, sc smtp.StatusCollector) error {
 // Data is the single-reply form go-smtp uses outside LMTP mode: the first
 // failure, or success when every recipient succeeded.
 func (s *session) Data(r io.Reader) error {
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(r); err != nil {
-		return dataReadErr(err)
+	msg, held, err := s.read(r)
+	if err != nil {
+		return err
 	}
-	for _, st := range s.deliver(buf.Bytes()) {
+	defer s.srv.inflight.give(held)
+	for _, st := range s.deliver(msg) {
 		if !st.OK() {
 			return statusErr(st)
 		}
 	}
 	return nil
+}
+
+// read reads the message into memory, reserving its bytes in the server's
+// budget as they come; held is what the caller gives back once the message
+// is answered. A message that runs over the budget is read to its end
+// without being kept (so DATA and BDAT stay in step) and answered with
+// errOverBudget.
+func (s *session) read(r io.Reader) (msg []byte, held int64, err error) {
+	var buf bytes.Buffer
+	chunk := make([]byte, 32<<10)
+	for {
+		n, rerr := r.Read(chunk)
+		if n > 0 {
+			if !s.srv.inflight.take(int64(n)) {
+				s.srv.inflight.give(held)
+				io.Copy(io.Discard, r)
+				s.srv.overBudget.Add(1)
+				s.srv.warnRefusal("inflight", "lmtp: message memory budget spent, message deferred",
+					"client", addrString(s.env.ClientAddr), "from", s.env.From, "read", held+int64(n),
+					"max_inflight_bytes", s.srv.cfg.MaxInflightBytes)
+				return nil, 0, errOverBudget
+			}
+			held += int64(n)
+			buf.Write(chunk[:n])
+		}
+		if rerr == io.EOF {
+			return buf.Bytes(), held, nil
+		}
+		if rerr != nil {
+			s.srv.inflight.give(held)
+			return nil, 0, dataReadErr(rerr)
+		}
+	}
 }
 
 func (s *session) Reset() {

@@ -57,6 +57,9 @@ type serveOptions struct {
 	extensions                            string
 	maxMessageSize                        int64
 	maxConns                              int
+	maxConnsPerIP                         int
+	maxInflightBytes                      int64
+	greetTimeout                          time.Duration
 	readTimeout, writeTimeout, sweepEvery time.Duration
 	mailuOptions
 	stateOptions
@@ -142,6 +145,9 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 		func(v string) error { return sieve.CheckExtensions(nil, v) })
 	fs.Int64Var(&o.maxMessageSize, "max-message-size", 50<<20, "largest message accepted (SIZE)")
 	fs.IntVar(&o.maxConns, "max-conns", 256, "LMTP connections served at once")
+	fs.IntVar(&o.maxConnsPerIP, "max-conns-per-ip", 64, "LMTP connections served at once from one client address (unix sockets and trusted PROXY peers are not counted; -1: no limit)")
+	fs.Int64Var(&o.maxInflightBytes, "max-inflight-bytes", 0, "message bytes held in memory by all LMTP sessions at once; past it MAIL and DATA get 452 (0: 4 x --max-message-size; -1: no bound)")
+	fs.DurationVar(&o.greetTimeout, "greet-timeout", 30*time.Second, "time a new LMTP connection has to send its first command (shorter than --read-timeout)")
 	fs.DurationVar(&o.readTimeout, "read-timeout", 5*time.Minute, "LMTP read timeout")
 	fs.DurationVar(&o.writeTimeout, "write-timeout", time.Minute, "LMTP write timeout")
 	fs.DurationVar(&o.sweepEvery, "sweep-every", 10*time.Minute, "how often expired dedup records are deleted")
@@ -253,6 +259,7 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 	})
 	srv, err := transport.NewServer(transport.Config{
 		Deliverer: deliverer, Hostname: hostname(o), MaxMessageBytes: o.maxMessageSize, MaxConns: o.maxConns,
+		MaxConnsPerIP: o.maxConnsPerIP, MaxInflightBytes: o.maxInflightBytes, GreetTimeout: o.greetTimeout,
 		ReadTimeout: o.readTimeout, WriteTimeout: o.writeTimeout,
 		Proxy: mode, ProxyTrusted: trusted, ProxyTimeout: o.proxyTimeout, Logger: log,
 	})

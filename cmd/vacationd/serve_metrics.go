@@ -37,6 +37,9 @@ func registerServiceMetrics(reg prometheus.Registerer, srv *transport.Server, db
 	}
 	counter("vacationd_lmtp_connections_total", "LMTP connections accepted.", func() uint64 { return srv.Stats().Accepted })
 	counter("vacationd_lmtp_connections_refused_total", "LMTP connections refused because --max-conns were open.", func() uint64 { return srv.Stats().Busy })
+	counter("vacationd_lmtp_connections_refused_per_ip_total", "LMTP connections refused because --max-conns-per-ip were open from their address.", func() uint64 { return srv.Stats().BusyPerIP })
+	counter("vacationd_lmtp_over_budget_total", "MAIL FROMs and messages answered 452 because --max-inflight-bytes were in flight.", func() uint64 { return srv.Stats().OverBudget })
+	gauge("vacationd_lmtp_inflight_bytes", "Message bytes held in memory by LMTP sessions now.", func() float64 { return float64(srv.Stats().InflightBytes) })
 	gauge("vacationd_lmtp_connections_active", "LMTP connections open now.", func() float64 { return float64(srv.Stats().Active) })
 	counter("vacationd_lmtp_messages_total", "LMTP messages received.", func() uint64 { return srv.Stats().Messages })
 	reg.MustRegister(&labelledCounterFunc{
