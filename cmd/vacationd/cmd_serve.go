@@ -34,30 +34,33 @@ func serveCommand() command {
 // below with a one-line call. Settings a reload applies are handled by a
 // reload hook (reload.go); all others take effect after a restart.
 type serveOptions struct {
-	config                                string
-	lmtp, http, data, scripts, globalDir  string
-	scriptSource                          string
-	lmtpSocketMode                        string
-	lmtpSocketOwner, lmtpSocketGroup      string
-	before, after, settings               listFlag
-	proxy, proxyTrusted                   string
-	proxyTimeout                          time.Duration
-	deliverTo                             string
-	fileintoDetail                        bool
-	relay, relayTLS, relayAuthUser        string
-	relayAuthPasswordFile, relayHelo      string
-	relayProxy, relayProxySource          string
-	relayTLSVerify                        bool
-	relayWorkers                          int
-	retryMin, retryMax, maxQueueAge       time.Duration
-	healthMaxOutboxAge                    time.Duration
-	noRelay                               bool
-	hostname, logFormat, recipientDelim   string
-	logLevel                              string
-	extensions                            string
-	maxMessageSize                        int64
-	maxConns                              int
-	maxConnsPerIP                         int
+	config                               string
+	lmtp, http, data, scripts, globalDir string
+	scriptSource                         string
+	lmtpSocketMode                       string
+	lmtpSocketOwner, lmtpSocketGroup     string
+	before, after, settings              listFlag
+	proxy, proxyTrusted                  string
+	proxyTimeout                         time.Duration
+	deliverTo                            string
+	fileintoDetail                       bool
+	relay, relayTLS, relayAuthUser       string
+	relayAuthPasswordFile, relayHelo     string
+	relayProxy, relayProxySource         string
+	relayTLSVerify                       bool
+	relayWorkers                         int
+	retryMin, retryMax, maxQueueAge      time.Duration
+	healthMaxOutboxAge                   time.Duration
+	noRelay                              bool
+	hostname, logFormat, recipientDelim  string
+	logLevel                             string
+	extensions                           string
+	maxMessageSize                       int64
+	maxConns                             int
+	maxConnsPerIP                        int
+	// rateCounts are the backscatter limits' counts, kept across reloads
+	// (set by serve, not a flag; nil means fresh counts).
+	rateCounts                            *vacation.RateCounts
 	maxInflightBytes                      int64
 	greetTimeout                          time.Duration
 	readTimeout, writeTimeout, sweepEvery time.Duration
@@ -243,7 +246,8 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 	dm := delivery.NewMetrics(reg)
 	counts := vacation.NewRateCounts() // kept across reloads
 	newService := func(c *config) (*delivery.Service, error) {
-		return newDeliveryService(c.opts, db, down, dm, counts, log)
+		c.opts.rateCounts = counts
+		return newDeliveryService(c.opts, db, down, dm, log)
 	}
 	svc, err := newService(cfg)
 	if err != nil {

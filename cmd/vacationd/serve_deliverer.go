@@ -33,8 +33,7 @@ func hostname(o *serveOptions) string {
 // It is called at start and on every reload; a reload uses the new
 // service for messages that arrive after it. A script source that cannot
 // be used fails it, so a typo stops the start (or the reload).
-// counts are the backscatter limits' counts, shared by every service.
-func newDeliveryService(o *serveOptions, db store.State, down delivery.Downstream, m *delivery.Metrics, counts *vacation.RateCounts, log *slog.Logger) (*delivery.Service, error) {
+func newDeliveryService(o *serveOptions, db store.State, down delivery.Downstream, m *delivery.Metrics, log *slog.Logger) (*delivery.Service, error) {
 	settings, err := delivery.ParseSettings(o.settings)
 	if err != nil {
 		return nil, fmt.Errorf("-o: %w", err)
@@ -45,6 +44,10 @@ func newDeliveryService(o *serveOptions, db store.State, down delivery.Downstrea
 	vs, err := vacation.ParseSettings(settings)
 	if err != nil {
 		return nil, fmt.Errorf("settings: %w", err)
+	}
+	counts := o.rateCounts
+	if counts == nil {
+		counts = vacation.NewRateCounts()
 	}
 	src, err := serveSource(o, db)
 	if err != nil {
