@@ -23,7 +23,9 @@ func TestParseAddressList(t *testing.T) {
 		{"carol, bob@example.com", []string{"|bob@example.com"}},
 		{"Carol <carol@example.net> garbage, bob@example.com", []string{"Carol|carol@example.net"}},
 		{"<bob@example.com", []string{"|bob@example.com"}},
-		{"x@y.z (comment, bob@example.com)", []string{"|x@y.z"}},
+		// A comment after an addr-spec is its display name (sieve-test
+		// replies To: "comment, bob@example.com" <x@y.z>).
+		{"x@y.z (comment, bob@example.com)", []string{"comment, bob@example.com|x@y.z"}},
 		{"Team: carol@example.net;, bob@example.com", []string{"|carol@example.net", "|bob@example.com"}},
 		{"undisclosed-recipients:;", nil},
 		{"bob@example.com;", []string{"|bob@example.com"}},
@@ -55,6 +57,19 @@ func TestParseAddressList(t *testing.T) {
 		{"carol@example.org, .bob@example.com", []string{"|carol@example.org", "|.bob@example.com"}},
 		{"\"q\" (unclosed(unclosed (c) \\", nil},
 		{"(\\", nil},
+		// A malformed element is skipped and the list goes on after the
+		// comma where the parse stopped, as Dovecot's message_address_parse
+		// (issue 10; each checked with sieve-test 2.3.19, testdata/difftest/addr-recover-*).
+		{"dave@x.example, garbage<, bob@example.com", []string{"|dave@x.example", "|bob@example.com"}},
+		{"dave@x.example, <garbage, bob@example.com", []string{"|dave@x.example", "|bob@example.com"}},
+		{"dave@x.example, garbage<x, bob@example.com", []string{"|dave@x.example", "|bob@example.com"}},
+		{`dave@x.example, "unbalanced" <, bob@example.com`, []string{"|dave@x.example", "|bob@example.com"}},
+		{"dave@x.example, G: <x, bob@example.com", []string{"|dave@x.example", "|bob@example.com"}},
+		{"dave@x.example, <>, bob@example.com", []string{"|dave@x.example", "|bob@example.com"}},
+		{"dave@x.example, garbage<@>, bob@example.com", []string{"|dave@x.example", "|bob@example.com"}},
+		{"dave@x.example, garbage<a@b, bob@example.com", []string{"|dave@x.example", "garbage|a@b", "|bob@example.com"}},
+		{"garbage<, bob@example.com", []string{"|bob@example.com"}},
+		{"<, bob@example.com", []string{"|bob@example.com"}},
 	} {
 		var got []string
 		for _, a := range parseAddressList(tc.in) {
