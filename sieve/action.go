@@ -3,7 +3,7 @@ package sieve
 import "time"
 
 // Action is one effect a script asked for. The concrete types are [Keep],
-// [FileInto], [Redirect], [Discard], [Reject], [Vacation] and [Notify].
+// [FileInto], [Redirect], [Discard], [Reject], [Vacation], [Notify] and [Report].
 type Action interface {
 	// Kind names the action as Sieve does: "keep", "fileinto", ...
 	Kind() string
@@ -29,6 +29,10 @@ type FileInto struct {
 	Flags   []string
 	Copy    bool // :copy (RFC 3894)
 	Create  bool // :create (RFC 5490)
+	// SpecialUse is :specialuse (RFC 8579): the message goes into the
+	// mailbox with this special-use flag when there is one, else into
+	// Mailbox.
+	SpecialUse string
 	// Message is the message to store, as it was (after editheader
 	// changes) when the action was executed.
 	Message *Message

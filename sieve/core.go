@@ -15,7 +15,7 @@ func coreExtension() *extension {
 		{name: "stop", exec: func(r *run, n *node) error { r.stopped = true; return nil }},
 		{name: "keep", tags: flagsTags(), exec: execKeep},
 		{name: "discard", exec: func(r *run, n *node) error { return r.addAction(&Discard{At: n.pos}) }},
-		{name: "redirect", tags: []tagSpec{{name: "copy", ext: "copy"}, {name: "list", arg: tString, ext: "extlists"}},
+		{name: "redirect", tags: []tagSpec{{name: "copy", ext: "copy"}, {name: "list", arg: tString, ext: "extlists", param: redirectListTag}},
 			args: []argType{tString}, argNames: []string{"address"}, check: checkRedirect, exec: execRedirect},
 
 		{name: "true", test: true, eval: func(r *run, n *node) (bool, error) { return true, nil }},

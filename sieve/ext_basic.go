@@ -7,9 +7,15 @@ import "strings"
 func fileintoExtension() *extension {
 	return &extension{name: "fileinto", specs: []*spec{{
 		name: "fileinto",
-		tags: append(flagsTags(), tagSpec{name: "copy", ext: "copy"}, tagSpec{name: "create", ext: "mailbox"}),
+		tags: append(flagsTags(), tagSpec{name: "copy", ext: "copy"}, tagSpec{name: "create", ext: "mailbox"},
+			tagSpec{name: "specialuse", arg: tString, ext: "special-use"}),
 		args: []argType{tString}, argNames: []string{"folder"},
 		check: func(c *checker, n *node) {
+			if v := n.tagValue("specialuse"); v != nil {
+				if f := v.strs[0]; f.parts == nil && !validSpecialUseFlag(f.lit) {
+					c.errorf(f.pos, "specialuse tag: invalid special-use flag '%s' specified", sanitize(f.lit, 64))
+				}
+			}
 			s := n.args[0].strs[0]
 			if s.parts == nil && !utf8Valid(s.lit) {
 				c.errorf(n.pos, "fileinto command: invalid folder name '%s' specified: invalid utf-8", sanitize(strings.ToValidUTF8(s.lit, "?"), 256))
@@ -20,7 +26,15 @@ func fileintoExtension() *extension {
 			if !utf8Valid(box) {
 				return r.errorf(n.pos, "fileinto command: invalid folder name '%s' specified: invalid utf-8", strings.ToValidUTF8(box, "?"))
 			}
-			return r.addAction(&FileInto{At: n.pos, Mailbox: box, Flags: r.actionFlags(n), Copy: n.has("copy"), Create: n.has("create")})
+			a := &FileInto{At: n.pos, Mailbox: box, Flags: r.actionFlags(n), Copy: n.has("copy"), Create: n.has("create")}
+			if v := n.tagValue("specialuse"); v != nil {
+				a.SpecialUse = r.string(v)
+				if !validSpecialUseFlag(a.SpecialUse) {
+					r.warnf(n.pos, "fileinto command: invalid special-use flag '%s' specified", sanitize(a.SpecialUse, 64))
+					a.SpecialUse = ""
+				}
+			}
+			return r.addAction(a)
 		},
 	}}}
 }

@@ -304,6 +304,10 @@ func (r *run) snapshotMessage(a Action) {
 		if a.Message == nil {
 			a.Message = r.msg
 		}
+	case *Pipe:
+		if a.Message == nil {
+			a.Message = r.msg
+		}
 	}
 }
 
@@ -317,6 +321,8 @@ func actionMessage(a Action, def *Message) *Message {
 	case *FileInto:
 		m = a.Message
 	case *Redirect:
+		m = a.Message
+	case *Pipe:
 		m = a.Message
 	}
 	if m == nil {

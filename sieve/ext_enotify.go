@@ -7,8 +7,9 @@ import (
 
 // enotify (RFC 5435) with the mailto method (RFC 5436): the notify
 // command, the valid_notify_method and notify_method_capability tests.
-// The engine records a [Notify] action; sending it is the caller's job.
-// It is on by default, as in Pigeonhole.
+// The engine records a [Notify] action with its URI parsed; composing and
+// sending the notification is the caller's job (package notify). Like
+// Pigeonhole, it is on by default.
 //
 // (The :encodeurl modifier of set is declared with the variables
 // extension, gated by this capability.)
@@ -16,16 +17,31 @@ import (
 // Notify asks for a notification through Method (a URI, e.g.
 // "mailto:alice@example.com").
 type Notify struct {
-	At         Position
-	Method     string
-	From       string   // :from, empty when absent
-	Importance int      // 1 high, 2 normal (default), 3 low
-	Options    []string // :options
-	Message    string   // :message, empty when absent
+	At     Position
+	Method string
+	// From is :from as written, "" when absent; FromAddress is its
+	// address (local@domain).
+	From, FromAddress string
+	Importance        int      // 1 high, 2 normal (default), 3 low
+	Options           []string // :options
+	// Message is :message; HasMessage says whether it was given.
+	Message    string
+	HasMessage bool
+	// Mailto is the parsed mailto: URI, its recipients already pruned of
+	// those an earlier notify action of the run notifies.
+	Mailto *Mailto
 }
 
 func (a *Notify) Kind() string  { return "notify" }
 func (a *Notify) Pos() Position { return a.At }
+
+// Settings of the notify limits, as in Pigeonhole.
+const (
+	defaultMaxNotifications = 10
+	defaultMailtoRecipients = 8
+	defaultMailtoHeaders    = 16
+	notifyProhibited        = "local policy prohibits the use of a notify action"
+)
 
 func enotifyExtension() *extension {
 	return &extension{name: "enotify", specs: []*spec{
@@ -43,7 +59,7 @@ func enotifyExtension() *extension {
 			args: []argType{tStringList}, argNames: []string{"notification-uris"},
 			eval: func(r *run, n *node) (bool, error) {
 				for _, uri := range r.strings(n.args[0]) {
-					if _, err := parseNotifyURI(uri); err != nil {
+					if _, _, err := r.settings().parseNotifyURI(uri); err != nil {
 						return false, nil
 					}
 				}
@@ -58,33 +74,15 @@ func enotifyExtension() *extension {
 	}}
 }
 
-// mailtoURI is a parsed mailto: URI.
-type mailtoURI struct {
-	to      []string
-	headers [][2]string
-	subject string
-	body    string
-}
-
-// reservedMailtoHeaders are header fields a mailto: URI may not set for a
-// notification (RFC 5436 §2.2); they are ignored.
-var reservedMailtoHeaders = map[string]bool{
-	"auto-submitted": true, "received": true, "message-id": true, "data": true,
-	"bcc": true, "in-reply-to": true, "references": true, "resent-date": true,
-	"resent-from": true, "resent-sender": true, "resent-to": true, "resent-cc": true,
-	"resent-bcc": true, "resent-msg-id": true, "from": true, "sender": true,
-}
-
-// parseNotifyURI checks a notification method URI; only mailto: is known.
-func parseNotifyURI(uri string) (*mailtoURI, error) {
+// notifyScheme splits a method URI into its scheme and body; ok is false
+// when it has no valid scheme (RFC 3986: ALPHA *(ALPHA / DIGIT / "+" /
+// "-" / ".")).
+func notifyScheme(uri string) (scheme, body string, ok bool) {
 	colon := strings.IndexByte(uri, ':')
 	if colon <= 0 || !validScheme(uri[:colon]) {
-		return nil, fmt.Errorf("invalid scheme part for method URI '%s'", sanitize(uri, 80))
+		return "", "", false
 	}
-	if scheme := strings.ToLower(uri[:colon]); scheme != "mailto" {
-		return nil, fmt.Errorf("invalid method '%s'", sanitize(scheme, 80))
-	}
-	return parseMailto(uri[colon+1:])
+	return strings.ToLower(uri[:colon]), uri[colon+1:], true
 }
 
 func validScheme(s string) bool {
@@ -97,86 +95,22 @@ func validScheme(s string) bool {
 	return s != ""
 }
 
-func parseMailto(s string) (*mailtoURI, error) {
-	u := &mailtoURI{}
-	path, query, _ := strings.Cut(s, "?")
-	addTo := func(list string) error {
-		for _, raw := range strings.Split(list, ",") {
-			if raw == "" {
-				continue
-			}
-			addr, err := pctDecode(raw)
-			if err != nil {
-				return err
-			}
-			a, ok := parseAddress(addr)
-			if !ok || a.local == "" || a.domain == "" {
-				return fmt.Errorf("invalid recipient '%s'", sanitize(addr, 80))
-			}
-			u.to = append(u.to, a.String())
-		}
-		return nil
+// parseNotifyURI parses a notification method URI; only mailto: is known.
+// Warnings are the URI's ignored parts.
+func (s Settings) parseNotifyURI(uri string) (*Mailto, []string, error) {
+	scheme, body, ok := notifyScheme(uri)
+	if !ok {
+		return nil, nil, fmt.Errorf("invalid scheme part for method URI '%s'", sanitize(uri, 80))
 	}
-	if err := addTo(path); err != nil {
-		return nil, err
+	if scheme != "mailto" {
+		return nil, nil, fmt.Errorf("invalid method '%s'", sanitize(scheme, 80))
 	}
-	if query != "" {
-		for _, hf := range strings.Split(query, "&") {
-			rawName, rawValue, _ := strings.Cut(hf, "=")
-			name, err := pctDecode(rawName)
-			if err != nil {
-				return nil, err
-			}
-			value, err := pctDecode(rawValue)
-			if err != nil {
-				return nil, err
-			}
-			if !validFieldName(name) {
-				return nil, fmt.Errorf("invalid header field name")
-			}
-			switch low := strings.ToLower(name); {
-			case low == "to":
-				if err := addTo(value); err != nil {
-					return nil, err
-				}
-			case low == "subject":
-				u.subject = value
-			case low == "body":
-				u.body = value
-			case !reservedMailtoHeaders[low]:
-				u.headers = append(u.headers, [2]string{name, value})
-			}
-		}
+	u, warns, err := parseMailto(body, int(s.Int("sieve_notify_mailto_max_recipients", defaultMailtoRecipients)),
+		int(s.Int("sieve_notify_mailto_max_headers", defaultMailtoHeaders)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("mailto URI: %w", err)
 	}
-	if len(u.to) == 0 {
-		return nil, fmt.Errorf("notification URI specifies no recipients")
-	}
-	return u, nil
-}
-
-// pctDecode decodes %XX escapes.
-func pctDecode(s string) (string, error) {
-	if !strings.Contains(s, "%") {
-		return s, nil
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '%' {
-			b.WriteByte(s[i])
-			continue
-		}
-		if i+2 >= len(s) {
-			return "", fmt.Errorf("invalid %% encoding")
-		}
-		hi, ok1 := unhex(s[i+1])
-		lo, ok2 := unhex(s[i+2])
-		if !ok1 || !ok2 {
-			return "", fmt.Errorf("invalid %% encoding")
-		}
-		b.WriteByte(hi<<4 | lo)
-		i += 2
-	}
-	return b.String(), nil
+	return u, warns, nil
 }
 
 func checkNotify(c *checker, n *node) {
@@ -185,29 +119,49 @@ func checkNotify(c *checker, n *node) {
 			c.errorf(s.pos, "invalid :importance value for notify command: %s", sanitize(s.lit, 80))
 		}
 	}
-	if v := n.tagValue("from"); v != nil {
-		if s := v.strs[0]; s.parts == nil {
-			if a, ok := parseAddress(s.lit); !ok || a.local == "" || a.domain == "" {
-				c.errorf(s.pos, "notify command: specified :from address '%s' is invalid for the mailto method", sanitize(s.lit, 128))
-			}
-		}
-	}
 	m := n.args[0].strs[0]
 	if m.parts != nil {
+		c.checkNotifyLimit(n)
 		return
 	}
-	if _, err := parseNotifyURI(m.lit); err != nil {
+	_, warns, err := c.opts.Settings.parseNotifyURI(m.lit)
+	if err != nil {
 		c.errorf(m.pos, "notify command: %v", err)
 		return
 	}
+	for _, w := range warns {
+		c.warnf(m.pos, "notify command: mailto URI: %s", w)
+	}
+	if v := n.tagValue("from"); v != nil {
+		if s := v.strs[0]; s.parts == nil {
+			if _, why := parseSieveAddress(s.lit); why != "" {
+				c.errorf(s.pos, "notify command: specified :from address '%s' is invalid for the mailto method: %s", sanitize(s.lit, 128), why)
+				return
+			}
+		}
+	}
 	if v := n.tagValue("options"); v != nil {
+		ok := true
 		for _, o := range v.strs {
 			if o.parts == nil {
 				if err := checkNotifyOption(o.lit); err != nil {
 					c.errorf(o.pos, "notify command: %v", err)
+					ok = false
 				}
 			}
 		}
+		if !ok {
+			return
+		}
+		c.warnf(v.pos, "notify command: method 'mailto' accepts no options")
+	}
+	c.checkNotifyLimit(n)
+}
+
+// checkNotifyLimit refuses notify when sieve_notify_max_notifications is 0.
+func (c *checker) checkNotifyLimit(n *node) {
+	if c.opts.Settings.Int("sieve_notify_max_notifications", defaultMaxNotifications) == 0 {
+		c.errorf(n.pos, "%s", notifyProhibited)
 	}
 }
 
@@ -216,8 +170,8 @@ func checkNotifyOption(o string) error {
 	if o == "" {
 		return fmt.Errorf("empty option specified")
 	}
-	name, _, ok := strings.Cut(o, "=")
-	if !ok || name == "" || !isAlpha(name[0]) {
+	name, value, ok := strings.Cut(o, "=")
+	if !ok || name == "" || !(isAlpha(name[0]) || isDigit(name[0])) {
 		return fmt.Errorf("invalid option name specified in option '%s'", sanitize(o, 80))
 	}
 	for i := 0; i < len(name); i++ {
@@ -225,14 +179,23 @@ func checkNotifyOption(o string) error {
 			return fmt.Errorf("invalid option name specified in option '%s'", sanitize(o, 80))
 		}
 	}
+	if strings.ContainsAny(value, "\r\n") {
+		return fmt.Errorf("notify command: invalid option value specified in option '%s'", sanitize(o, 80))
+	}
 	return nil
 }
 
 func execNotify(r *run, n *node) error {
 	a := &Notify{At: n.pos, Method: r.string(n.args[0]), Importance: 2}
-	if _, err := parseNotifyURI(a.Method); err != nil {
+	set := r.settings()
+	u, warns, err := set.parseNotifyURI(a.Method)
+	if err != nil {
 		return r.errorf(n.pos, "%v", err)
 	}
+	for _, w := range warns {
+		r.warnf(n.pos, "notify action: mailto URI: %s", w)
+	}
+	a.Mailto = u
 	if v := n.tagValue("importance"); v != nil {
 		switch r.string(v) {
 		case "1":
@@ -243,82 +206,70 @@ func execNotify(r *run, n *node) error {
 	}
 	if v := n.tagValue("from"); v != nil {
 		a.From = r.string(v)
-		if ad, ok := parseAddress(a.From); !ok || ad.local == "" || ad.domain == "" {
-			return r.errorf(n.pos, "specified :from address '%s' is invalid for the mailto method", sanitize(a.From, 128))
+		ad, why := parseSieveAddress(a.From)
+		if why != "" {
+			return r.errorf(n.pos, "specified :from address '%s' is invalid for the mailto method: %s", sanitize(a.From, 128), why)
 		}
+		a.FromAddress = ad.smtpString()
 	}
 	if v := n.tagValue("message"); v != nil {
-		a.Message = r.string(v)
+		a.Message, a.HasMessage = r.string(v), true
 	}
 	for _, o := range r.strings(n.tagValue("options")) {
 		if err := checkNotifyOption(o); err != nil {
-			return r.errorf(n.pos, "%v", err)
+			r.softErrorf(n.pos, "notify action: %v", err)
+			continue
 		}
 		a.Options = append(a.Options, o)
 	}
-	// Identical notifications are sent once.
+	max := set.Int("sieve_notify_max_notifications", defaultMaxNotifications)
+	if max == 0 {
+		return r.errorf(n.pos, "%s", notifyProhibited)
+	}
+	// Recipients an earlier notification already reaches are dropped;
+	// a notification left with none is not added (RFC 5435 §3.9).
+	count := 0
 	for _, o := range r.res.Actions {
-		if p, ok := o.(*Notify); ok && p.Method == a.Method && p.From == a.From && p.Message == a.Message && p.Importance == a.Importance {
+		p, ok := o.(*Notify)
+		if !ok {
+			continue
+		}
+		count++
+		if p.Mailto == nil {
+			continue
+		}
+		kept := a.Mailto.Recipients[:0:0]
+		for _, rc := range a.Mailto.Recipients {
+			dup := false
+			for _, prc := range p.Mailto.Recipients {
+				if sameSMTPAddress(rc.Address, prc.Address) {
+					dup = true
+					break
+				}
+			}
+			if !dup {
+				kept = append(kept, rc)
+			}
+		}
+		if len(kept) == 0 {
 			return nil
 		}
+		a.Mailto.Recipients = kept
+	}
+	if len(r.res.Actions) < r.root.limits.Actions && max > 0 && int64(count) >= max {
+		return r.errorf(n.pos, "number of notify actions exceeds policy limit (max %d)", max)
 	}
 	return r.addAction(a)
 }
 
-// evalNotifyCapability answers "online" for mailto: it cannot be known.
+// evalNotifyCapability answers "maybe" for "online": with mailto it
+// cannot be known.
 func evalNotifyCapability(r *run, n *node) (bool, error) {
-	if _, err := parseNotifyURI(r.string(n.args[0])); err != nil {
+	if _, _, err := r.settings().parseNotifyURI(r.string(n.args[0])); err != nil {
 		return false, nil
 	}
 	if !strings.EqualFold(r.string(n.args[1]), "online") {
 		return false, nil
 	}
 	return r.match(n, []string{"maybe"}, r.strings(n.args[2]))
-}
-
-// mailtoMessages composes the messages a mailto: notification sends, as
-// the testsuite captures them.
-func (a *Notify) mailtoMessages(msg *Message, env Envelope) ([]*SentMessage, error) {
-	u, err := parseNotifyURI(a.Method)
-	if err != nil {
-		return nil, err
-	}
-	subject := u.subject
-	if subject == "" {
-		subject = a.Message
-	}
-	if subject == "" {
-		subject = "Notification of new message"
-		if s := msg.HeaderDecoded("subject"); len(s) > 0 {
-			subject = "Notification of new message: " + s[0]
-		}
-	}
-	from := a.From
-	if from == "" {
-		from = "Postmaster <postmaster@invalid>"
-		if env.To != "" {
-			from = "<" + env.To + ">"
-		}
-	}
-	var out []*SentMessage
-	for _, to := range u.to {
-		var b strings.Builder
-		fmt.Fprintf(&b, "From: %s\r\nTo: <%s>\r\nSubject: %s\r\nAuto-Submitted: auto-notified\r\n", from, to, subject)
-		for _, h := range u.headers {
-			fmt.Fprintf(&b, "%s: %s\r\n", h[0], h[1])
-		}
-		switch a.Importance {
-		case 1:
-			b.WriteString("X-Priority: 1 (Highest)\r\nImportance: High\r\n")
-		case 3:
-			b.WriteString("X-Priority: 5 (Lowest)\r\nImportance: Low\r\n")
-		}
-		body := u.body
-		if body == "" {
-			body = a.Message
-		}
-		b.WriteString("\r\n" + body + "\r\n")
-		out = append(out, &SentMessage{From: "", To: to, Message: []byte(b.String())})
-	}
-	return out, nil
 }

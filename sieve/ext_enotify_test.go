@@ -15,17 +15,20 @@ func TestParseNotifyURI(t *testing.T) {
 		err     string
 	}{
 		{"mailto:alice@example.com", []string{"alice@example.com"}, "", ""},
-		{"MAILTO:a@example.com,b@example.org", []string{"a@example.com", "b@example.org"}, "", ""},
+		{"MAILTO:a@example.com%2Cb@example.org", []string{"a@example.com", "b@example.org"}, "", ""},
 		{"mailto:?to=a%40example.com&subject=hi%20there", []string{"a@example.com"}, "hi there", ""},
 		{"mailto:a@example.com?from=evil@example.com&x-y=1", []string{"a@example.com"}, "", ""},
+		{"mailto:a@example.com?cc=b@example.com&to=b@EXAMPLE.COM", []string{"a@example.com", "b@example.com"}, "", ""},
 		{"xmpp:a@example.com", nil, "", "invalid method 'xmpp'"},
 		{"no-scheme", nil, "", "invalid scheme part"},
-		{"mailto:", nil, "", "specifies no recipients"},
+		{"mailto:a@example.com,b@example.org", nil, "", "invalid character ',' in 'to' part"},
 		{"mailto:not-an-address", nil, "", "invalid recipient"},
 		{"mailto:a@example.com?subject=%zz", nil, "", "invalid % encoding"},
+		{"mailto:a@example.com?subject=%00", nil, "", "invalid % encoding"},
+		{"mailto:a@example.com?x=%0D%0Abcc:evil@example.com", nil, "", "invalid header field body"},
 	}
 	for _, tc := range tests {
-		u, err := parseNotifyURI(tc.uri)
+		u, _, err := Settings{}.parseNotifyURI(tc.uri)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("%s: error %v, want %q", tc.uri, err, tc.err)
@@ -36,10 +39,14 @@ func TestParseNotifyURI(t *testing.T) {
 			t.Errorf("%s: %v", tc.uri, err)
 			continue
 		}
-		if !reflect.DeepEqual(u.to, tc.to) || u.subject != tc.subject {
-			t.Errorf("%s: to %q subject %q, want %q %q", tc.uri, u.to, u.subject, tc.to, tc.subject)
+		var to []string
+		for _, r := range u.Recipients {
+			to = append(to, r.Address)
 		}
-		for _, h := range u.headers {
+		if !reflect.DeepEqual(to, tc.to) || u.Subject != tc.subject {
+			t.Errorf("%s: to %q subject %q, want %q %q", tc.uri, to, u.Subject, tc.to, tc.subject)
+		}
+		for _, h := range u.Headers {
 			if strings.EqualFold(h[0], "from") {
 				t.Errorf("%s: reserved header kept", tc.uri)
 			}
@@ -49,7 +56,7 @@ func TestParseNotifyURI(t *testing.T) {
 
 func notifyCompile(t *testing.T, src string) (*Script, error) {
 	t.Helper()
-	return Compile("t", []byte(src), &Options{Extensions: "+enotify"})
+	return Compile("t", []byte(src), nil)
 }
 
 func TestNotify(t *testing.T) {
@@ -67,8 +74,10 @@ if notify_method_capability "mailto:bob@example.com" "Online" "maybe" { notify "
 		t.Fatal(err)
 	}
 	want := []Action{
-		&Notify{At: Position{File: "t", Line: 2, Col: 1}, Method: "mailto:alice@example.com", Importance: 1, Options: []string{"a=b"}, Message: "new mail"},
-		&Notify{At: Position{File: "t", Line: 5, Col: 70}, Method: "mailto:carol@example.com", Importance: 2},
+		&Notify{At: Position{File: "t", Line: 2, Col: 1}, Method: "mailto:alice@example.com", Importance: 1, Options: []string{"a=b"}, Message: "new mail", HasMessage: true,
+			Mailto: &Mailto{Recipients: []MailtoRecipient{{Full: "alice@example.com", Address: "alice@example.com"}}}},
+		&Notify{At: Position{File: "t", Line: 5, Col: 70}, Method: "mailto:carol@example.com", Importance: 2,
+			Mailto: &Mailto{Recipients: []MailtoRecipient{{Full: "carol@example.com", Address: "carol@example.com"}}}},
 	}
 	if len(res.Actions) != 2 || !res.ImplicitKeep {
 		t.Fatalf("actions %v keep %v, want two notifications and the implicit keep", res.Actions, res.ImplicitKeep)
@@ -80,10 +89,6 @@ if notify_method_capability "mailto:bob@example.com" "Online" "maybe" { notify "
 		if !reflect.DeepEqual(got, w) {
 			t.Errorf("action %d = %+v, want %+v", i, got, w)
 		}
-	}
-	sent, err := res.Actions[0].(*Notify).mailtoMessages(ParseMessage([]byte("Subject: hi\r\n\r\n")), Envelope{To: "me@example.org"})
-	if err != nil || len(sent) != 1 || sent[0].To != "alice@example.com" || !strings.Contains(string(sent[0].Message), "Subject: new mail\r\n") {
-		t.Errorf("mailto message: %v %v", sent, err)
 	}
 }
 
@@ -101,7 +106,11 @@ func TestNotifyErrors(t *testing.T) {
 			t.Errorf("%s: error %v, want %q", tc.src, err, tc.want)
 		}
 	}
-	if _, err := Compile("t", []byte(`require "enotify";`), nil); err != nil {
-		t.Errorf("enotify is off by default; Pigeonhole has it on: %v", err)
+	if _, err := Compile("t", []byte(`require "enotify";`), &Options{Settings: Settings{"sieve_notify_max_notifications": "0"}}); err != nil {
+		t.Errorf("require enotify with notifications prohibited: %v", err)
+	}
+	_, err := Compile("t", []byte(`require "enotify"; notify "mailto:a@example.com";`), &Options{Settings: Settings{"sieve_notify_max_notifications": "0"}})
+	if err == nil || !strings.Contains(err.Error(), "local policy prohibits the use of a notify action") {
+		t.Errorf("notify with notifications prohibited: %v", err)
 	}
 }

@@ -1,5 +1,7 @@
 package sieve
 
+import "strings"
+
 // environment (RFC 5183): the environment test matches items describing
 // where the script runs. Items come from Env.Environment; name, version,
 // location and phase have defaults. Item names are case-sensitive, as in
@@ -35,6 +37,9 @@ func environmentExtension() *extension {
 
 // environmentItem returns the value of item name and whether it has one.
 func (r *run) environmentItem(name string) (string, bool) {
+	if strings.HasPrefix(name, "vnd.dovecot.") {
+		return r.vndEnvironmentItem(name)
+	}
 	known := false
 	for _, it := range environmentItems {
 		if it == name {

@@ -123,6 +123,10 @@ func execBreak(r *run, n *node) error {
 
 func execForEveryPart(r *run, n *node) error {
 	st := r.loopStack()
+	// Loops nested through include are only known at run time.
+	if len(st.loops) >= maxLoopDepth {
+		return r.errorf(n.pos, "new program loop exceeds the nesting limit (<= %d levels)", maxLoopDepth)
+	}
 	var parts []*mimePart
 	from, to := 0, 0
 	if outer := r.currentLoop(); outer != nil {

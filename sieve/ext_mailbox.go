@@ -19,21 +19,18 @@ func mailboxExtension() *extension {
 	}}}
 }
 
-// evalMailboxExists is true when every named mailbox exists. Like
-// Pigeonhole without a mail user, it is true when the environment has no
-// mailbox checker; a name that is not valid UTF-8 is a warning and makes
-// the test false.
+// evalMailboxExists is true when every named mailbox exists. Without a
+// mailbox source no mailbox exists (so a script's "fileinto :create"
+// branch is taken, as under Pigeonhole for a mailbox not yet created); a
+// name that is not valid UTF-8 is a warning and makes the test false.
 func evalMailboxExists(r *run, n *node) (bool, error) {
 	names := r.strings(n.args[0])
-	if r.env.Mailboxes == nil {
-		return true, nil
-	}
 	for _, name := range names {
 		if !validMailboxName(name) {
 			r.warnf(n.pos, "mailboxexists test: invalid mailbox name '%s' specified: %s", sanitize(strings.ToValidUTF8(name, "?"), 256), mailboxNameProblem(name))
 			return false, nil
 		}
-		if !r.env.Mailboxes.MailboxExists(name) {
+		if r.env.Mailboxes == nil || !r.env.Mailboxes.MailboxExists(name) {
 			return false, nil
 		}
 	}

@@ -210,7 +210,7 @@ func (r *run) modify(n *node, val string) string {
 		case "quoteregex":
 			val = regexp.QuoteMeta(val)
 		case "encodeurl":
-			val = encodeURL(val)
+			val = encodeURL(val, r.maxVarSize())
 		case "length":
 			val = strconv.Itoa(utf8.RuneCountInString(val))
 		}
@@ -257,18 +257,51 @@ func quoteWildcard(s string, max int) string {
 	return b.String()
 }
 
-// encodeURL percent-encodes everything but RFC 3986 unreserved characters.
-func encodeURL(s string) string {
+// encodeURL percent-encodes everything but RFC 3986 unreserved characters,
+// a UTF-8 character as a whole, stopping (like Pigeonhole) before the
+// result would exceed max bytes.
+func encodeURL(s string, max int) string {
 	var b strings.Builder
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s); {
 		c := s[i]
-		if isAlpha(c) || isDigit(c) || strings.IndexByte("-._~", c) >= 0 {
+		if c < 0x80 && (isAlpha(c) || isDigit(c) || strings.IndexByte("-._~", c) >= 0) {
+			if b.Len()+1 > max {
+				break
+			}
 			b.WriteByte(c)
+			i++
 			continue
 		}
-		b.WriteString("%" + strings.ToUpper(strconv.FormatInt(int64(c)|0x100, 16)[1:]))
+		n := 1
+		if c >= 0x80 {
+			_, n = utf8.DecodeRuneInString(s[i:])
+			if n == 1 {
+				n = utf8Len(c)
+			}
+			n = min(n, len(s)-i)
+		}
+		if b.Len()+3*n > max {
+			break
+		}
+		for _, c := range []byte(s[i : i+n]) {
+			b.WriteString("%" + strings.ToUpper(strconv.FormatInt(int64(c)|0x100, 16)[1:]))
+		}
+		i += n
 	}
 	return b.String()
+}
+
+// utf8Len is the length of the UTF-8 sequence that lead byte c starts.
+func utf8Len(c byte) int {
+	switch {
+	case c >= 0xf0:
+		return 4
+	case c >= 0xe0:
+		return 3
+	case c >= 0xc0:
+		return 2
+	}
+	return 1
 }
 
 func evalString(r *run, n *node) (bool, error) {

@@ -324,9 +324,13 @@ type SentMessage struct {
 	Message []byte
 }
 
-// MailtoMessages composes the messages a mailto: notification sends.
-func (a *Notify) MailtoMessages(msg *Message, env Envelope) ([]*SentMessage, error) {
-	return a.mailtoMessages(msg, env)
+// RevertMessage makes the message the run started with (before header
+// edits and filters) its message again.
+func (c *Call) RevertMessage() {
+	if st, ok := c.r.ext["editheader"].(*editState); ok {
+		delete(c.r.ext, "editheader")
+		c.SetMessage(st.orig)
+	}
 }
 
 // Sanitize shortens s to at most max bytes (ending in "..." when cut) and

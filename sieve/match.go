@@ -18,9 +18,10 @@ const (
 	mtRegex
 	mtValue
 	mtCount
+	mtList // extlists (RFC 6134)
 )
 
-var matchTypeNames = [...]string{"is", "contains", "matches", "regex", "value", "count"}
+var matchTypeNames = [...]string{"is", "contains", "matches", "regex", "value", "count", "list"}
 
 // relOp is a relational operator (RFC 5231).
 type relOp uint8
@@ -98,6 +99,7 @@ var matchTags = []tagSpec{
 	{name: "regex", group: "match-type", ext: "regex"},
 	{name: "value", arg: tString, group: "match-type", ext: "relational", param: checkRelOp},
 	{name: "count", arg: tString, group: "match-type", ext: "relational", param: checkRelOp},
+	{name: "list", group: "match-type", ext: "extlists"},
 }
 
 // addrPart selects the part of an address a test looks at.
@@ -161,6 +163,8 @@ func (c *checker) matching(n *node) bool {
 			n.mt = mtMatches
 		case "regex":
 			n.mt = mtRegex
+		case "list":
+			n.mt = mtList
 		case "value", "count":
 			n.mt = mtValue
 			if t.name == "count" {
@@ -193,6 +197,10 @@ func (c *checker) matching(n *node) bool {
 		}
 	}
 	if !ok {
+		return false
+	}
+	if n.mt == mtList && n.tagValue("comparator") != nil {
+		c.errorf(n.pos, "the :list match type does not allow a comparator")
 		return false
 	}
 	n.cmp = comparatorByName(cmpName)
@@ -249,6 +257,8 @@ func (r *run) match(n *node, values []string, keys []string) (bool, error) {
 			}
 		}
 		return false, nil
+	case mtList:
+		return r.matchList(n, values, keys)
 	}
 	var regexes []*regexp.Regexp
 	if n.mt == mtRegex {

@@ -40,8 +40,20 @@ type Env struct {
 	// Environment holds the environment extension's items (RFC 5183),
 	// e.g. "remote-ip", "remote-host", "domain", "host".
 	Environment map[string]string
-	Mailboxes   MailboxChecker
-	Duplicates  DuplicateChecker
+	// Mailboxes answers mailboxexists (and special-use when it is also
+	// a SpecialUseChecker); nil: no mailbox exists.
+	Mailboxes MailboxChecker
+	// Metadata answers the metadata tests; nil: no entry is set.
+	Metadata MetadataSource
+	// Lists answers extlists; nil: no list is known.
+	Lists ListSource
+	// Variables, when set, reads variables of namespaces extensions
+	// declare ("tst.path" for ${tst.path}); ok false: not known.
+	Variables func(name string) (value string, ok bool)
+	// Programs runs the programs of vnd.dovecot.pipe, filter and
+	// execute; nil: no program is found.
+	Programs   ProgramRunner
+	Duplicates DuplicateChecker
 	// Trace, when set, receives a line per test and action as they run.
 	Trace io.Writer
 }

@@ -116,12 +116,22 @@ func (r *run) expand(s *str) string {
 
 // maxVarSize is the largest value a variable may hold.
 func (r *run) maxVarSize() int {
-	return int(r.settings().Int("sieve_variables_max_variable_size", defaultMaxVarSize))
+	// sieve_variables_max_value_size is the newer name (Pigeonhole 2.4).
+	s := r.settings()
+	return int(s.Int("sieve_variables_max_value_size", s.Int("sieve_variables_max_variable_size", defaultMaxVarSize)))
 }
 
 func (r *run) getVar(name string) string {
 	if r.script.globals[name] || strings.HasPrefix(name, "global.") {
 		return r.globals[strings.TrimPrefix(name, "global.")]
+	}
+	if r.env.Variables != nil && strings.IndexByte(name, '.') > 0 {
+		if v, ok := r.env.Variables(name); ok {
+			return v
+		}
+	}
+	if env, ok := strings.CutPrefix(name, "env."); ok {
+		return r.envVariable(env)
 	}
 	return r.vars[name]
 }

@@ -36,7 +36,7 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := svtest.Run(context.Background(), files, svtest.Config{Vacation: svtest.ComposeVacation})
+	sum, err := svtest.Run(context.Background(), files, svtest.Config{Vacation: svtest.ComposeVacation, Mail: svtest.ComposeMail})
 	if err != nil {
 		t.Fatal(err)
 	}

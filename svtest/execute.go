@@ -1,6 +1,7 @@
 package svtest
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -55,8 +56,15 @@ func (ts *suite) execute(c *sieve.Call, res *sieve.Result) error {
 			if env.From != "" {
 				ts.sent = append(ts.sent, &sieve.SentMessage{From: "", To: env.From, Message: rejectMessage(a, msg, env, c.Settings())})
 			}
-		case *sieve.Notify:
-			sms, err := a.MailtoMessages(msg, env)
+		case *sieve.Pipe:
+			if err := ts.pipe(c, a, sieve.ActionMessage(a, msg)); err != nil {
+				return err
+			}
+		case *sieve.Notify, *sieve.Report:
+			if ts.hooks.Mail == nil {
+				continue
+			}
+			sms, err := ts.hooks.Mail(c.Context(), a, msg, env, c.Settings(), c.Now())
 			if err != nil {
 				return err
 			}
@@ -78,6 +86,34 @@ func (ts *suite) execute(c *sieve.Call, res *sieve.Result) error {
 		ts.store("INBOX", msg, res.ImplicitFlags)
 	}
 	return nil
+}
+
+// pipe pipes m to the program of a; a failure adds the runner's error and
+// fails the result, unless the action has :try.
+func (ts *suite) pipe(c *sieve.Call, a *sieve.Pipe, m *sieve.Message) error {
+	call := sieve.NewProgramCall("pipe", a.Program, a.Args, c.Env(), c.Settings())
+	call.Input = m.Raw()
+	err := sieve.ErrProgramNotFound
+	if ts.hooks.Programs != nil {
+		_, err = ts.hooks.Programs.RunProgram(c.Context(), call)
+	}
+	name := sieve.Sanitize(a.Program, 80)
+	switch {
+	case err == nil || a.Try:
+		return nil
+	case errors.Is(err, sieve.ErrProgramNotFound):
+		return fmt.Errorf("failed to pipe message to program: program '%s' not found", name)
+	case errors.Is(err, sieve.ErrProgramFailed):
+		return fmt.Errorf("failed to execute to program '%s'", name)
+	}
+	ts.errors = append(ts.errors, err.Error())
+	return fmt.Errorf("failed to pipe message to program '%s'", name)
+}
+
+// Metadata reads an entry set by test_imap_metadata_set.
+func (ts *suite) Metadata(mailbox, entry string) (string, bool, error) {
+	v, ok := ts.metadata[[2]string{mailboxKey(mailbox), entry}]
+	return v, ok, nil
 }
 
 // store saves a copy of m with its flags. Like Dovecot with attachment

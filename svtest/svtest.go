@@ -15,13 +15,17 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/vacationd/vacationd/programs"
 	"github.com/vacationd/vacationd/sieve"
+	"github.com/vacationd/vacationd/sources"
 )
 
 // Config wires the runner to the rest of the system.
 type Config struct {
 	// Vacation composes replies when a test executes a vacation action.
 	Vacation VacationFunc
+	// Mail composes the messages of notify and report actions.
+	Mail MailFunc
 	// Verbose prints every test block, not just failures.
 	Verbose bool
 	Out     io.Writer
@@ -37,10 +41,18 @@ type Failure struct {
 // Summary counts test blocks over all files run.
 type Summary struct {
 	Passed, Failed int
-	Failures       []Failure
+	// NotRun counts blocks of files that ran to the end without reaching
+	// them: the suite disables them itself (e.g. inside "if false").
+	NotRun   int
+	Failures []Failure
 }
 
-var testBlock = regexp.MustCompile(`(?m)^\s*test\s+"((?:[^"\\]|\\.)*)"`)
+var (
+	testBlock = regexp.MustCompile(`(?m)^\s*test\s+"((?:[^"\\]|\\.)*)"`)
+	// comment matches bracketed comments, whose test blocks are not
+	// declared.
+	comment = regexp.MustCompile(`(?s)/\*.*?\*/`)
+)
 
 // Files expands paths (files or directories, searched recursively) into
 // the sorted list of .svtest files.
@@ -90,7 +102,10 @@ func runFile(ctx context.Context, file string, cfg Config, sum *Summary) error {
 		return fmt.Errorf("read %s: %w", file, err)
 	}
 	dir := filepath.Dir(file)
-	declared := testBlock.FindAllStringSubmatch(string(src), -1)
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	declared := testBlock.FindAllStringSubmatch(comment.ReplaceAllString(string(src), ""), -1)
 	hooks := &Hooks{
 		Load: func(path string) ([]byte, error) {
 			b, err := os.ReadFile(filepath.Join(dir, path))
@@ -101,7 +116,13 @@ func runFile(ctx context.Context, file string, cfg Config, sum *Summary) error {
 		},
 		Resolver: dirResolver{personal: filepath.Join(dir, "included"), global: filepath.Join(dir, "included-global")},
 		Vacation: cfg.Vacation,
-		Output:   io.Discard,
+		Mail:     cfg.Mail,
+		Dir:      dir,
+		Programs: &programs.Runner{Home: dir, Host: "testsuite.example.com"},
+		Lists: func(s sieve.Settings) (sieve.ListSource, error) {
+			return sources.ListsFromSettings(s, dir)
+		},
+		Output: io.Discard,
 	}
 	if cfg.Verbose && cfg.Out != nil {
 		hooks.Output = cfg.Out
@@ -118,6 +139,9 @@ func runFile(ctx context.Context, file string, cfg Config, sum *Summary) error {
 		}
 	}
 	crashed := false
+	if runErr == nil && len(outs) < len(declared) {
+		sum.NotRun += len(declared) - len(outs)
+	}
 	if runErr != nil {
 		reason := runErr.Error()
 		crashed = strings.HasPrefix(reason, "panic:")

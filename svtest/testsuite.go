@@ -25,9 +25,23 @@ type Hooks struct {
 	// Vacation composes the reply for a vacation action when a result is
 	// executed; it returns nil when no reply is sent.
 	Vacation VacationFunc
+	// Mail composes the messages of notify and report actions when a
+	// result is executed, one per envelope recipient; none when nothing
+	// is sent.
+	Mail MailFunc
+	// Lists makes the extlists source from the settings; it is called
+	// again at every test_config_reload.
+	Lists func(settings sieve.Settings) (sieve.ListSource, error)
+	// Programs runs the programs of the extprograms extensions.
+	Programs sieve.ProgramRunner
+	// Dir is the directory of the test file, the value of ${tst.path}.
+	Dir string
 	// Output receives test_result_print output and diagnostics.
 	Output io.Writer
 }
+
+// MailFunc composes the messages of a notify or report action.
+type MailFunc func(ctx context.Context, a sieve.Action, msg *sieve.Message, env sieve.Envelope, settings sieve.Settings, now time.Time) ([]*sieve.SentMessage, error)
 
 // VacationFunc composes the reply to a vacation action, nil when none is
 // sent.
@@ -65,7 +79,7 @@ func allExtensions(reg *sieve.Registry) string {
 // location "MS" (mail server), so the harness presents those values the
 // way Pigeonhole's testsuite does.
 func suiteEnvironment() map[string]string {
-	return map[string]string{"name": "Pigeonhole Sieve", "location": "MS"}
+	return map[string]string{"name": "Pigeonhole Sieve", "location": "MS", "host": "testsuite.example.com"}
 }
 
 // suite is the state of one .svtest run.
@@ -83,6 +97,9 @@ type suite struct {
 	// flags holds the imap4flags flags of each stored message.
 	flags    map[*sieve.Message][]string
 	binaries map[string]*sieve.Script
+	// metadata holds test_imap_metadata_set entries by mailbox ("" for
+	// the server) and entry name.
+	metadata map[[2]string]string
 }
 
 var errTestFailed = errors.New("test failed")
@@ -112,6 +129,14 @@ func RunFile(ctx context.Context, name string, src []byte, hooks *Hooks, setting
 		Environment: suiteEnvironment(),
 		Duplicates:  sieve.NewMemoryDuplicates(nil),
 		Mailboxes:   ts,
+		Metadata:    ts,
+		Programs:    hooks.Programs,
+		Variables: func(name string) (string, bool) {
+			if name == "tst.path" {
+				return hooks.Dir, true
+			}
+			return "", false
+		},
 	}
 	if env.Settings == nil {
 		env.Settings = sieve.Settings{}
@@ -141,9 +166,22 @@ func (ts *suite) extension() *sieve.Extension {
 			c.UnsetSetting(c.String(0))
 			return nil
 		}},
-		// Settings are read live, so there is nothing to reload.
-		{Name: "test_config_reload", Tags: []sieve.Tag{{Name: "extension", Arg: str}}},
+		// Settings are read live; only the lists are made anew.
+		{Name: "test_config_reload", Tags: []sieve.Tag{{Name: "extension", Arg: str}}, Exec: func(c *sieve.Call) error {
+			if ts.hooks.Lists == nil {
+				return nil
+			}
+			l, err := ts.hooks.Lists(c.Settings())
+			if err != nil {
+				return c.Errorf("test_config_reload: %v", err)
+			}
+			c.Env().Lists = l
+			return nil
+		}},
 		{Name: "test_result_reset", Exec: func(c *sieve.Call) error {
+			// The message returns to the one set last: filter output
+			// and header edits belong to the result.
+			c.RevertMessage()
 			ts.result = nil
 			c.SwapResult()
 			c.SetFlags(nil)
@@ -162,6 +200,13 @@ func (ts *suite) extension() *sieve.Extension {
 			if _, ok := ts.boxes[name]; !ok {
 				ts.boxes[name] = nil
 			}
+			return nil
+		}},
+		{Name: "test_imap_metadata_set", Tags: []sieve.Tag{{Name: "mailbox", Arg: str}}, Args: []sieve.ArgType{str, str}, Exec: func(c *sieve.Call) error {
+			if ts.metadata == nil {
+				ts.metadata = map[[2]string]string{}
+			}
+			ts.metadata[[2]string{mailboxKey(c.TagString("mailbox")), c.String(0)}] = c.String(1)
 			return nil
 		}},
 		{Name: "test_binary_save", Args: []sieve.ArgType{str}, Exec: func(c *sieve.Call) error {
@@ -444,17 +489,17 @@ func (ts *suite) actions(c *sieve.Call) []string {
 			out = append(out, a.Kind())
 		}
 	}
-	if res.ImplicitKeep {
-		out = append(out, "keep")
-	}
+	// Like Pigeonhole's, the list holds the actions of the result; the
+	// implicit keep is not one of them until the result is executed.
 	return out
 }
 
 func (ts *suite) evalResultExecute(c *sieve.Call) (bool, error) {
 	res := ts.currentResult(c)
 	ts.sent = nil
+	ts.errors = ts.errors[:0]
 	if err := ts.execute(c, res); err != nil {
-		ts.errors = append(ts.errors[:0], err.Error())
+		ts.errors = append(ts.errors, err.Error())
 		return false, nil
 	}
 	return true, nil

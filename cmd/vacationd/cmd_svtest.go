@@ -29,7 +29,7 @@ func runSvtest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "svtest: %v\n", err)
 		return 1
 	}
-	sum, err := svtest.Run(context.Background(), files, svtest.Config{Verbose: *verbose, Out: stdout, Vacation: svtest.ComposeVacation})
+	sum, err := svtest.Run(context.Background(), files, svtest.Config{Verbose: *verbose, Out: stdout, Vacation: svtest.ComposeVacation, Mail: svtest.ComposeMail})
 	if err != nil {
 		fmt.Fprintf(stderr, "svtest: %v\n", err)
 		return 1
@@ -37,7 +37,11 @@ func runSvtest(args []string, stdout, stderr io.Writer) int {
 	for _, f := range sum.Failures {
 		fmt.Fprintf(stdout, "FAIL %s: %s: %s\n", f.File, f.Name, f.Reason)
 	}
-	fmt.Fprintf(stdout, "%d passed, %d failed\n", sum.Passed, sum.Failed)
+	fmt.Fprintf(stdout, "%d passed, %d failed", sum.Passed, sum.Failed)
+	if sum.NotRun > 0 {
+		fmt.Fprintf(stdout, ", %d not run (disabled by the suite itself)", sum.NotRun)
+	}
+	fmt.Fprintln(stdout)
 	if sum.Failed > 0 {
 		return 1
 	}
