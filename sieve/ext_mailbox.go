@@ -20,7 +20,7 @@ func mailboxExtension() *extension {
 }
 
 // evalMailboxExists is true when every named mailbox exists. Without a
-// mailbox source no mailbox exists (so a script's "fileinto :create"
+// mailbox source only INBOX exists (so a script's "fileinto :create"
 // branch is taken, as under Pigeonhole for a mailbox not yet created); a
 // name that is not valid UTF-8 is a warning and makes the test false.
 func evalMailboxExists(r *run, n *node) (bool, error) {
@@ -30,7 +30,7 @@ func evalMailboxExists(r *run, n *node) (bool, error) {
 			r.warnf(n.pos, "mailboxexists test: invalid mailbox name '%s' specified: %s", sanitize(strings.ToValidUTF8(name, "?"), 256), mailboxNameProblem(name))
 			return false, nil
 		}
-		if r.env.Mailboxes == nil || !r.env.Mailboxes.MailboxExists(name) {
+		if r.env.Mailboxes == nil && !isInbox(name) || r.env.Mailboxes != nil && !r.env.Mailboxes.MailboxExists(name) {
 			return false, nil
 		}
 	}

@@ -21,7 +21,8 @@ func TestMailboxExists(t *testing.T) {
 		{`["a", "c"]`, boxes, false},
 		{`"c"`, boxes, false},
 		{`"${hex:ff}"`, boxes, false},
-		{`"c"`, nil, false}, // no mailbox source: nothing exists, the :create branch runs
+		{`"c"`, nil, false},    // no mailbox source: nothing exists, the :create branch runs
+		{`"inbox"`, nil, true}, // but INBOX always does
 	}
 	for _, tc := range tests {
 		res := flagsTestRun(t, `require ["mailbox", "encoded-character"]; if mailboxexists `+tc.names+` { discard; }`, &Env{Mailboxes: tc.env})
