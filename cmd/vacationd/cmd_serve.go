@@ -36,6 +36,7 @@ func serveCommand() command {
 type serveOptions struct {
 	config                               string
 	lmtp, http, data, scripts, globalDir string
+	httpTokenFile                        string
 	scriptSource                         string
 	lmtpSocketMode                       string
 	lmtpSocketOwner, lmtpSocketGroup     string
@@ -82,6 +83,7 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.lmtpSocketOwner, "lmtp-socket-owner", "", "owner (user name or uid) of the --lmtp unix socket (empty: unchanged)")
 	fs.StringVar(&o.lmtpSocketGroup, "lmtp-socket-group", "", "group (name or gid) of the --lmtp unix socket, e.g. postfix (empty: unchanged)")
 	fs.StringVar(&o.http, "http", "", "HTTP address for /healthz, /metrics and the admin API; a bare :PORT binds loopback (empty: off)")
+	fs.StringVar(&o.httpTokenFile, "http-token-file", "", "`FILE` holding the bearer token the admin API requires (all but /healthz and /metrics; reloadable); needed when --http is not loopback")
 	fs.StringVar(&o.data, "data", defaultDataDir, "data directory (holds vacationd.db)")
 	fs.StringVar(&o.scriptSource, "script-source", "", "where users' scripts come from: dir:PATH, dovecot-home:TEMPLATE, store or mailu:URL")
 	fs.StringVar(&o.scripts, "scripts", "", "short for --script-source dir:`DIR` (DIR/<domain>/<local>.sieve or DIR/<address>.sieve)")
@@ -291,7 +293,12 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 	var hs *http.Server
 	var hl net.Listener
 	if o.http != "" {
-		hs = &http.Server{Handler: httpHandler(reg, db, o.healthMaxOutboxAge), ReadHeaderTimeout: 10 * time.Second}
+		tok, err := apiTokenReloadable(cfg, rel)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		hs = &http.Server{Handler: requireToken(httpHandler(reg, db, o.healthMaxOutboxAge), tok), ReadHeaderTimeout: 10 * time.Second}
 		hl, err = net.Listen("tcp", httpAddr(o.http))
 		if err != nil {
 			ln.Close()

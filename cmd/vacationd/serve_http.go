@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,7 +14,8 @@ import (
 )
 
 // httpHandler serves the operator endpoints of vacationd serve:
-// /healthz, /metrics, /dedup and /outbox.
+// /healthz, /metrics, and the admin API /dedup, /outbox,
+// /outbox/dropped, /outbox/retry and /outbox/drop (see requireToken).
 func httpHandler(reg prometheus.Gatherer, db store.State, maxAge time.Duration) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -34,64 +34,87 @@ func httpHandler(reg prometheus.Gatherer, db store.State, maxAge time.Duration) 
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	// The admin API answers in JSON with the columns of the matching
+	// CLI command (vacationd dedup list, outbox list, outbox dropped).
+	//
 	// /dedup answers "why did I get no reply?" on a running service:
 	// GET lists a user's records (optionally for one sender), DELETE
 	// forgets them so the next message gets a reply again.
 	mux.HandleFunc("/dedup", func(w http.ResponseWriter, r *http.Request) {
 		user, sender := r.URL.Query().Get("user"), r.URL.Query().Get("sender")
 		if user == "" {
-			http.Error(w, "user parameter required", http.StatusBadRequest)
+			jsonError(w, http.StatusBadRequest, "user parameter required")
 			return
 		}
 		switch r.Method {
 		case http.MethodGet:
 			recs, err := db.ListDedup(user, sender)
 			if err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
+				jsonError(w, http.StatusInternalServerError, err.Error())
 				return
 			}
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			now := time.Now()
+			out := make([]dedupJSON, 0, len(recs))
 			for _, rec := range recs {
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", rec.Key.User, rec.Key.Sender, rec.Created.UTC().Format(time.RFC3339), rec.Expires.UTC().Format(time.RFC3339))
+				state := "expired"
+				if now.Before(rec.Expires) {
+					state = "active"
+				}
+				out = append(out, dedupJSON{User: rec.Key.User, Sender: rec.Key.Sender, Handle: rec.Key.Handle,
+					Replied: rec.Created.UTC(), Expires: rec.Expires.UTC(), State: state})
 			}
+			writeJSON(w, http.StatusOK, out)
 		case http.MethodDelete:
 			n, err := db.ForgetDedup(user, sender)
 			if err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
+				jsonError(w, http.StatusInternalServerError, err.Error())
 				return
 			}
-			fmt.Fprintf(w, "forgot %d records\n", n)
+			writeJSON(w, http.StatusOK, map[string]int{"forgot": n})
 		default:
-			http.Error(w, "GET or DELETE", http.StatusMethodNotAllowed)
+			jsonError(w, http.StatusMethodNotAllowed, "GET or DELETE")
 		}
 	})
 	// /outbox lists queued replies on a running service; POST
-	// /outbox/retry?id=N makes one due now, POST /outbox/drop?id=N deletes it.
+	// /outbox/retry?id=N makes one due now, POST /outbox/drop?id=N deletes
+	// it; /outbox/dropped lists the last dropped records and why.
 	mux.HandleFunc("/outbox", func(w http.ResponseWriter, r *http.Request) {
 		recs, err := db.ListOutbox()
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
+			jsonError(w, http.StatusInternalServerError, err.Error())
 			return
 		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		out := make([]outboxJSON, 0, len(recs))
 		for _, rec := range recs {
-			from := rec.From
-			if from == "" {
-				from = "<>"
-			}
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", rec.ID, rec.Kind, from, strings.Join(rec.To, ","),
-				rec.Attempts, rec.Queued.UTC().Format(time.RFC3339), rec.NextAttempt.UTC().Format(time.RFC3339), rec.LastError)
+			out = append(out, outboxJSON{ID: rec.ID, Kind: rec.Kind, User: rec.User, From: envFrom(rec.From), To: rec.To,
+				Size: len(rec.Message), Attempts: rec.Attempts, Queued: rec.Queued.UTC(), NextAttempt: rec.NextAttempt.UTC(),
+				LastError: rec.LastError})
 		}
+		writeJSON(w, http.StatusOK, out)
 	})
-	outboxOp := func(op func(id uint64) error) http.HandlerFunc {
+	mux.HandleFunc("/outbox/dropped", func(w http.ResponseWriter, r *http.Request) {
+		recs, err := db.ListDropped()
+		if err != nil {
+			jsonError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		out := make([]droppedJSON, 0, len(recs))
+		for _, d := range recs {
+			rec := d.Record
+			out = append(out, droppedJSON{ID: rec.ID, Kind: rec.Kind, User: rec.User, From: envFrom(rec.From), To: rec.To,
+				Attempts: rec.Attempts, Queued: rec.Queued.UTC(), Dropped: d.Dropped.UTC(), Reason: d.Reason})
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+	outboxOp := func(result string, op func(id uint64) error) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			if r.Method != http.MethodPost {
-				http.Error(w, "POST only", http.StatusMethodNotAllowed)
+				jsonError(w, http.StatusMethodNotAllowed, "POST only")
 				return
 			}
 			id, err := strconv.ParseUint(r.URL.Query().Get("id"), 10, 64)
 			if err != nil {
-				http.Error(w, "id parameter: want a record number", http.StatusBadRequest)
+				jsonError(w, http.StatusBadRequest, "id parameter: want a record number")
 				return
 			}
 			if err := op(id); err != nil {
@@ -102,16 +125,16 @@ func httpHandler(reg prometheus.Gatherer, db store.State, maxAge time.Duration) 
 				case errors.Is(err, store.ErrLeased):
 					code = http.StatusConflict
 				}
-				http.Error(w, err.Error(), code)
+				jsonError(w, code, err.Error())
 				return
 			}
-			fmt.Fprintln(w, "ok")
+			writeJSON(w, http.StatusOK, map[string]any{"id": id, "result": result})
 		}
 	}
 	// A record a relay worker is sending is left to it (409): ending its
 	// lease would let a second worker send it too.
-	mux.HandleFunc("/outbox/retry", outboxOp(func(id uint64) error { return db.RescheduleIdle(id, time.Now()) }))
-	mux.HandleFunc("/outbox/drop", outboxOp(func(id uint64) error { return db.Drop(id, "dropped by operator") }))
+	mux.HandleFunc("/outbox/retry", outboxOp("due now", func(id uint64) error { return db.RescheduleIdle(id, time.Now()) }))
+	mux.HandleFunc("/outbox/drop", outboxOp("dropped", func(id uint64) error { return db.Drop(id, "dropped by operator") }))
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return mux
 }

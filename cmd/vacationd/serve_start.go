@@ -24,7 +24,7 @@ func checkStart(o *serveOptions) error {
 	if _, err := parseSocketMode(o.lmtpSocketMode); err != nil {
 		return fmt.Errorf("--lmtp-socket-mode: %w", err)
 	}
-	return nil
+	return checkHTTPExposure(o.http, o.httpTokenFile)
 }
 
 // listenLMTP opens the --lmtp listener; a unix socket gets the mode,
