@@ -15,6 +15,10 @@ import (
 // ManageSieve (RFC 5804) requires.
 var ErrActive = errors.New("script is active")
 
+// ErrExists is returned when renaming a script to a name the user already
+// has.
+var ErrExists = errors.New("script already exists")
+
 // Script is a stored Sieve script. Each user has any number of named
 // scripts, at most one of them active.
 type Script struct {
@@ -187,6 +191,49 @@ func (db *DB) ActivateScript(user, name string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("activate script %q for %q: %w", name, user, err)
+	}
+	return nil
+}
+
+// RenameScript renames user's script from to to in one transaction,
+// keeping its source, update time and active state. It fails with
+// ErrNotFound if from does not exist and ErrExists if to does.
+func (db *DB) RenameScript(user, from, to string) error {
+	fk, err := scriptKey(user, from)
+	if err != nil {
+		return err
+	}
+	tk, err := scriptKey(user, to)
+	if err != nil {
+		return err
+	}
+	ukey := []byte(strings.ToLower(user))
+	err = db.w.do(context.Background(), func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketScripts)
+		v := b.Get(fk)
+		if v == nil {
+			return ErrNotFound
+		}
+		if from == to {
+			return nil
+		}
+		if b.Get(tk) != nil {
+			return ErrExists
+		}
+		if err := b.Put(tk, bytes.Clone(v)); err != nil {
+			return err
+		}
+		if err := b.Delete(fk); err != nil {
+			return err
+		}
+		a := tx.Bucket(bucketScriptsActive)
+		if cur := a.Get(ukey); cur != nil && string(cur) == from {
+			return a.Put(ukey, []byte(to))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("rename script %q to %q for %q: %w", from, to, user, err)
 	}
 	return nil
 }

@@ -63,3 +63,46 @@ func TestScripts(t *testing.T) {
 		}
 	}
 }
+
+func TestRenameScript(t *testing.T) {
+	db := openTest(t)
+	const u = "carol@example.com"
+	for _, n := range []string{"a", "b"} {
+		if err := db.PutScript(u, n, []byte("src "+n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.ActivateScript(u, "a"); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := db.GetScript(u, "a")
+	for _, tc := range []struct {
+		from, to string
+		want     error
+	}{
+		{"missing", "c", ErrNotFound},
+		{"a", "b", ErrExists},
+		{"a", "", ErrInvalid},
+		{"a", "a", nil},
+	} {
+		if err := db.RenameScript(u, tc.from, tc.to); !errors.Is(err, tc.want) {
+			t.Errorf("RenameScript(%q, %q) = %v, want %v", tc.from, tc.to, err, tc.want)
+		}
+	}
+	if err := db.RenameScript(u, "a", "c"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetScript(u, "a"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("old name after rename: %v", err)
+	}
+	got, err := db.ActiveScript(u)
+	if err != nil || got.Name != "c" || string(got.Source) != "src a" || !got.Updated.Equal(before.Updated) {
+		t.Errorf("active after rename = %+v, %v", got, err)
+	}
+	if err := db.RenameScript(u, "b", "d"); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := db.ActiveScript(u); a.Name != "c" {
+		t.Errorf("renaming an inactive script moved the active one to %q", a.Name)
+	}
+}

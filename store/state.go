@@ -18,7 +18,7 @@ import (
 //     where the method says the outcome is unknown.
 //   - A read sees every write whose call has returned, from any process
 //     sharing the state.
-//   - Errors wrap [ErrNotFound], [ErrInvalid], [ErrActive], [ErrLeased] or
+//   - Errors wrap [ErrNotFound], [ErrInvalid], [ErrActive], [ErrExists], [ErrLeased] or
 //     [ErrClosed] where those apply; any other error means the state could
 //     not be reached or read, and a caller answering a client must answer
 //     with a temporary failure.
@@ -143,7 +143,14 @@ type Scripts interface {
 	// DeleteScript deletes a script; the active one fails with ErrActive.
 	DeleteScript(user, name string) error
 	// ActivateScript makes name the active script; "" deactivates all.
+	// A missing name fails with ErrNotFound.
 	ActivateScript(user, name string) error
+	// RenameScript renames user's script from to to, atomically: the
+	// script keeps its source, update time and active state, and no
+	// reader sees both names or neither. It fails with ErrNotFound when
+	// from does not exist and ErrExists when to does (renaming a script
+	// to its own name is a no-op that succeeds).
+	RenameScript(user, from, to string) error
 }
 
 // State is all of vacationd's state in one backend.
