@@ -136,9 +136,13 @@ func classifyHeaderErr(err error) RejectCause {
 	return RejectMalformed
 }
 
-// trusted reports whether a peer may send a PROXY header. Peers on unix
-// sockets are trusted: the socket's file permissions decide who connects.
-func (s *Server) trusted(a net.Addr) bool {
+// trusted reports whether a peer may send a PROXY header.
+func (s *Server) trusted(a net.Addr) bool { return proxyTrusted(a, s.cfg.ProxyTrusted) }
+
+// proxyTrusted reports whether a peer is in the trusted networks. Peers
+// on unix sockets are trusted: the socket's file permissions decide who
+// connects.
+func proxyTrusted(a net.Addr, trusted []netip.Prefix) bool {
 	switch a := a.(type) {
 	case *net.UnixAddr, *UnixPeer:
 		return true
@@ -148,7 +152,7 @@ func (s *Server) trusted(a net.Addr) bool {
 			return false
 		}
 		ip = ip.Unmap()
-		for _, p := range s.cfg.ProxyTrusted {
+		for _, p := range trusted {
 			if p.Contains(ip) {
 				return true
 			}
@@ -180,9 +184,13 @@ func (s *Server) rejectProxy(peer net.Addr, cause RejectCause, err error) {
 // bounded by the header timeout. It returns whether the header carried a
 // client address (PROXY rather than LOCAL/UNKNOWN).
 func (s *Server) readHeader(pc *proxyproto.Conn) (bool, error) {
+	return readProxyHeader(pc, s.cfg.ProxyTimeout)
+}
+
+func readProxyHeader(pc *proxyproto.Conn, timeout time.Duration) (bool, error) {
 	// The Listener's own timeout is disabled (negative) so that a timeout
 	// surfaces as a timeout rather than as "no header".
-	if err := pc.SetReadDeadline(time.Now().Add(s.cfg.ProxyTimeout)); err != nil {
+	if err := pc.SetReadDeadline(time.Now().Add(timeout)); err != nil {
 		return false, err
 	}
 	// A zero-length read runs header processing and returns its error
