@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/vacationd/vacationd/delivery"
 	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/store"
 )
@@ -41,10 +42,11 @@ func (e *Error) Error() string { return e.Msg }
 // read-only once in use; it is safe for concurrent use.
 type Manager struct {
 	Store store.Scripts
-	// Options are the compile options of the service (extensions,
-	// settings, limits, the :global include resolver); :personal
-	// includes resolve to the user's other stored scripts.
-	Options sieve.Options
+	// Compiler is the service's (its extensions, settings, limits and
+	// :global includes), so a script is accepted here exactly when
+	// delivery would run it; :personal includes resolve to the user's
+	// other stored scripts.
+	Compiler *delivery.Compiler
 	// MaxSize bounds a script's size (default 1 MiB); MaxScripts the
 	// number of scripts a user may have (0: no limit). The count is
 	// checked before storing: two sessions of one user storing new
@@ -131,14 +133,11 @@ func (m *Manager) Check(user, name string, src []byte) (string, error) {
 	if int64(len(src)) > m.maxSize() {
 		return "", m.tooLarge()
 	}
-	opts := m.Options
-	opts.Resolver = Resolver(m.Store, user, m.Options.Resolver)
-	opts.Location = sieve.Personal
 	file := name
 	if file == "" {
 		file = "script"
 	}
-	s, summary, err := sieve.CompileReport(file, src, &opts)
+	s, summary, err := m.Compiler.Check(file, src, delivery.StoreResolver(m.Store, user))
 	if err != nil {
 		var el sieve.ErrorList
 		if !errors.As(err, &el) {
@@ -253,37 +252,4 @@ func (m *Manager) Rename(user, from, to string) error {
 		return notFound(from)
 	}
 	return storeErr(to, err)
-}
-
-// storeResolver resolves :personal includes to the user's stored
-// scripts and :global ones through the configured resolver.
-type storeResolver struct {
-	st     store.Scripts
-	user   string
-	global sieve.ScriptResolver
-}
-
-// Resolver returns the include resolver of user's stored scripts.
-func Resolver(st store.Scripts, user string, global sieve.ScriptResolver) sieve.ScriptResolver {
-	return storeResolver{st: st, user: user, global: global}
-}
-
-func (r storeResolver) Resolve(loc sieve.Location, name string) ([]byte, error) {
-	if loc == sieve.Global {
-		if r.global == nil {
-			return nil, sieve.ErrScriptNotFound
-		}
-		return r.global.Resolve(loc, name)
-	}
-	if !ValidName(name) {
-		return nil, sieve.ErrScriptNotFound
-	}
-	s, err := r.st.GetScript(r.user, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, sieve.ErrScriptNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	return s.Source, nil
 }

@@ -22,13 +22,13 @@ func CompileReport(name string, src []byte, opts *Options) (*Script, string, err
 // capability): the comparators every script has (i;octet,
 // i;ascii-casemap, i;unicode-casemap) are left out, as Pigeonhole does.
 func EnabledCapabilities(opts *Options) []string {
-	var spec string
+	var o Options
 	if opts != nil {
-		spec = opts.Extensions
+		o = *opts
 	}
-	reg := stdRegistry()
+	reg := o.Registry.registry()
 	var out []string
-	for name := range enabledSet(spec, false) {
+	for name := range enabledSet(reg, &o) {
 		if _, known := reg.exts[name]; !known || name == "" {
 			continue
 		}

@@ -67,6 +67,7 @@ type serveOptions struct {
 	readTimeout, writeTimeout, sweepEvery time.Duration
 	mailuOptions
 	stateOptions
+	manageSieveOptions
 }
 
 // defaultDataDir is where an installed vacationd keeps its database;
@@ -158,6 +159,7 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.sweepEvery, "sweep-every", 10*time.Minute, "how often expired dedup records are deleted")
 	o.mailuOptions.flags(fs)
 	o.stateOptions.flags(fs)
+	o.manageSieveOptions.flags(fs)
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -286,6 +288,11 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 		return err
 	}
 	registerServiceMetrics(reg, srv, db)
+	ms, msl, err := newManageSieve(o, db, rel, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 
 	// Every listener is up before any background work starts, so a failed
 	// start leaves nothing half-running (no relay sending while the
@@ -339,6 +346,14 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 			}
 		}()
 	}
+	if ms != nil {
+		go func() {
+			if err := ms.Serve(msl); err != nil {
+				log.Error("managesieve server", "error", err)
+			}
+		}()
+		defer ms.Close()
+	}
 	if hs != nil {
 		go func() {
 			if err := hs.Serve(hl); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -350,7 +365,7 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 		log.Warn("no --relay (--no-relay): replies and redirects only queue in the outbox")
 	}
 	log.Info("vacationd serving", "version", buildVersion().Version, "lmtp", o.lmtp, "http", o.http, "data", o.data, "scripts", scriptSpec(o),
-		"proxy", mode.String(), "relay", o.relay, "deliver_to", o.deliverTo, "config", o.config)
+		"proxy", mode.String(), "managesieve", o.manageSieve, "relay", o.relay, "deliver_to", o.deliverTo, "config", o.config)
 	logMailu(o, os.Environ(), log)
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -382,6 +397,9 @@ loop:
 	sub.shutdown(sctx)
 	if hs != nil {
 		hs.Shutdown(sctx)
+	}
+	if ms != nil {
+		ms.Shutdown(sctx)
 	}
 	cancelBG()
 	wg.Wait()

@@ -76,6 +76,9 @@ func scriptSpec(o *serveOptions) string {
 	if o.scripts != "" && o.scriptSource == "" {
 		return "dir:" + o.scripts
 	}
+	if o.scriptSource == "" && o.manageSieve != "" {
+		return "store" // what ManageSieve uploads is what runs
+	}
 	return o.scriptSource
 }
 
