@@ -124,7 +124,7 @@ func (c *conn) authenticate(args []arg) bool {
 		return c.reply("NO", CodeTryLater, "Temporary authentication failure.") == nil
 	}
 	c.sess = sess
-	c.authFails = 0
+	c.authFails, c.bad = 0, 0
 	c.srv.log.Info("managesieve: login", c.logAttrs("method", mech, "tls", c.tls)...)
 	return c.reply("OK", "", "Logged in.") == nil
 }

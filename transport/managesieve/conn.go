@@ -267,7 +267,7 @@ func (c *conn) dispatch(name string, args []arg) bool {
 		}
 		c.srv.log.Info("managesieve: unauthenticated", c.logAttrs()...)
 		c.sess.Close()
-		c.sess = nil
+		c.sess, c.bad = nil, 0
 		return c.reply("OK", "", "Unauthenticate completed.") == nil
 	}
 	return c.scriptCommand(name, args)
