@@ -78,7 +78,7 @@ func (s *memSession) PutScript(_ context.Context, name string, src []byte) (stri
 	return "", nil
 }
 func (s *memSession) CheckScript(context.Context, []byte) (string, error) { return "", nil }
-func (s *memSession) HaveSpace(context.Context, string, int64) error     { return nil }
+func (s *memSession) HaveSpace(context.Context, string, int64) error      { return nil }
 func (s *memSession) SetActive(_ context.Context, name string) error {
 	s.b.mu.Lock()
 	defer s.b.mu.Unlock()
