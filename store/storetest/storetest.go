@@ -47,6 +47,7 @@ func Run(t *testing.T, b Backend) {
 		{"Dropped", testDropped},
 		{"Queued", testQueued},
 		{"Scripts", testScripts},
+		{"RenameScript", testRenameScript},
 		{"PingClose", testPingClose},
 	}
 	for _, tc := range tests {
@@ -708,6 +709,56 @@ func testScripts(t *testing.T, b Backend) {
 		if err := s.PutScript(bad.user, bad.name, []byte("x")); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("PutScript(%q, %q): %v, want ErrInvalid", bad.user, bad.name, err)
 		}
+	}
+}
+
+func testRenameScript(t *testing.T, b Backend) {
+	s := b.New(t)
+	r := b.replica(t, s)
+	const u = "carol@example.com"
+	for _, n := range []string{"a", "b"} {
+		if err := s.PutScript(u, n, []byte("src "+n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.ActivateScript(u, "a"); err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.GetScript(u, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		from, to string
+		want     error
+	}{
+		{"missing", "c", store.ErrNotFound},
+		{"a", "b", store.ErrExists},
+		{"a", "", store.ErrInvalid},
+		{"a", "a", nil},
+	} {
+		if err := s.RenameScript(u, tc.from, tc.to); !errors.Is(err, tc.want) {
+			t.Errorf("RenameScript(%q, %q) = %v, want %v", tc.from, tc.to, err, tc.want)
+		}
+	}
+	if err := s.RenameScript(u, "a", "c"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.GetScript(u, "a"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("old name after rename: %v", err)
+	}
+	got, err := r.ActiveScript(u)
+	if err != nil || got.Name != "c" || string(got.Source) != "src a" || !got.Updated.Equal(before.Updated) {
+		t.Errorf("active after rename = %+v, %v; want c with a's source and time", got, err)
+	}
+	if err := r.RenameScript(u, "b", "d"); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := s.ActiveScript(u); a.Name != "c" {
+		t.Errorf("renaming an inactive script moved the active one to %q", a.Name)
+	}
+	if list, _ := s.ListScripts(u); len(list) != 2 || list[0].Name != "c" || list[1].Name != "d" {
+		t.Errorf("ListScripts after renames = %+v", list)
 	}
 }
 
