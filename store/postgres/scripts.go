@@ -171,3 +171,55 @@ func (db *DB) ActivateScript(user, name string) error {
 	}
 	return nil
 }
+
+// uniqueViolation is SQLSTATE 23505: the new name of a rename is taken.
+const uniqueViolation = "23505"
+
+// RenameScript renames user's script in one transaction: the row is
+// copied under the new name, the active pointer moved, the old row
+// deleted, so no reader sees both names or neither and the foreign key
+// holds throughout.
+func (db *DB) RenameScript(user, from, to string) error {
+	if err := store.CheckScript(user, from); err != nil {
+		return err
+	}
+	if err := store.CheckScript(user, to); err != nil {
+		return err
+	}
+	ctx, cancel, err := db.op()
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	u := strings.ToLower(user)
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO scripts (usr, name, source, updated)
+			SELECT usr, $3, source, updated FROM scripts WHERE usr = $1 AND name = $2 AND $2 <> $3`, u, from, to)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM scripts WHERE usr = $1 AND name = $2`, u, from).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return store.ErrNotFound
+			}
+			return nil // renamed to itself
+		}
+		if _, err := tx.Exec(ctx, `UPDATE scripts_active SET name = $3 WHERE usr = $1 AND name = $2`, u, from, to); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM scripts WHERE usr = $1 AND name = $2`, u, from)
+		return err
+	})
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == uniqueViolation {
+		err = store.ErrExists
+	}
+	if err != nil {
+		return fmt.Errorf("rename script %q to %q for %q: %w", from, to, user, err)
+	}
+	return nil
+}
