@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.linkVersion=$(VERSION) -X main.linkCommit=$(COMMIT)
 
-.PHONY: all build test vet fmt-check run e2e bench svtest fuzz difftest difftest-local image clean
+.PHONY: all build test vet fmt-check run e2e bench bench-peers svtest fuzz difftest difftest-local image clean
 
 all: build
 
@@ -54,6 +54,11 @@ IMAGE ?= localhost/vacationd:latest
 image:
 	GO=$(GO) ./deploy/image/stage.sh bin/image
 	$(CONTAINER) $(PODMAN_FLAGS) build $(if $(filter podman,$(CONTAINER)),--format docker) -t $(IMAGE) -f Containerfile bin/image
+
+# vacationd against Dovecot + Pigeonhole and smtp-sink, interleaved (bench/peers.sh).
+bench-peers: build
+	$(GO) build -o bin/lmtpload ./bench/lmtpload
+	./bench/peers.sh ./$(BIN) bin/lmtpload
 
 clean:
 	rm -rf bin data

@@ -53,62 +53,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-die() { echo "bench/lmtp.sh: $*" >&2; exit 1; }
-now() { date +%s.%N; }
-calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }
-
-# free_port VAR sets VAR to a TCP port on 127.0.0.1 that nothing listens on
-# and that it has not given before (a port probed and closed is often the
-# kernel's next answer too). Not called in $(...): it records the ports.
-USED_PORTS=" "
-free_port() {
-	local p i
-	for i in $(seq 100); do
-		p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null) ||
-			p=$((20000 + RANDOM % 40000))
-		case "$USED_PORTS" in *" $p "*) continue ;; esac
-		(exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null && continue
-		USED_PORTS="$USED_PORTS$p "
-		printf -v "$1" '%s' "$p"
-		return
-	done
-	die "no free port"
-}
-
-# wait_port PORT: bounded wait (10s) until something listens.
-wait_port() {
-	local i
-	for i in $(seq 200); do
-		(exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-		sleep 0.05
-	done
-	die "nothing listening on 127.0.0.1:$1"
-}
-
-# start_sink NAME PORT [-d|-c]: smtp-sink on PORT; with -d it dumps every
-# message into $W/NAME/, with -c it counts them (see sink_count).
-start_sink() {
-	local name=$1 port=$2 args=(-h sink.example.net)
-	case "${3:-}" in
-	-d)
-		mkdir -p "$W/$name"
-		chmod 777 "$W/$name"
-		args+=(-d "$W/$name/%Y%m%d%H%M%S.")
-		;;
-	-c) args+=(-c) ;;
-	esac
-	[ "$(id -u)" = 0 ] && args+=(-u nobody)
-	smtp-sink "${args[@]}" 127.0.0.1:"$port" 256 >"$W/$name.log" 2>&1 &
-	SPID=$!
-	PIDS+=($SPID)
-	wait_port "$port"
-}
-
-count_files() { find "$1" -type f 2>/dev/null | wc -l; }
-
-# sink_count NAME: messages received by the smtp-sink -c NAME, from its
-# running counter ("sess=N quit=N mesg=N" lines ending in CR).
-sink_count() { tr '\r' '\n' <"$W/$1.log" | sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | tail -1 | awk '{ print $1 + 0 }'; }
+. "$(dirname "$0")/lib.sh"
 
 # source_run ARGS...: smtp-source with the common options; prints seconds.
 source_run() {
@@ -172,15 +117,9 @@ quantile() {
 		}'
 }
 
-# ticks PID: CPU time (user + system) used so far, in clock ticks.
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-HZ=$(getconf CLK_TCK)
 # cpu_us T0 T1: microseconds of CPU per message between two ticks readings.
 cpu_us() { calc "($2 - $1) * 1000000 / $HZ / $MSGS" 0; }
 
-hwm() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
-
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 echo "== vacationd bench: smtp-source -s $SESS -m $MSGS -l $LEN, $REPS rounds, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
 

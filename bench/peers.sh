@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# bench/peers.sh BIN LOAD - vacationd against its peers in one run (make bench-peers):
+# Dovecot 2.3 LMTP with Pigeonhole, the same with a `discard` script (it also
+# consumes the message), and Postfix's smtp-sink -L (LMTP that does nothing).
+# Dovecot is configured as ../shared/peers/peers.sh does (mail_fsync = never,
+# client_limit 1, replies to submission_host), but on free ports in a private
+# directory, so that several benches and tests can run at once.
+#
+# Each round runs every row once, one after the other (interleaved, so they
+# share the machine's load); the figures are medians over REPS rounds. LOAD
+# (bench/lmtpload) sends MSGS messages of 1000 bytes over SESS sessions and
+# times each one; CPU per message is read from /proc for the server's whole
+# process tree (Dovecot's master and its lmtp processes). Replies are counted
+# at an smtp-sink -c of each server's own.
+#
+# Rows:
+#   dedup      one sender, a reply once (:days 3); new connection per message,
+#              and (reuse) one connection per session
+#   every      a reply to every message (:seconds 0): accepted msg/s and
+#              replies/s at the sink (time from the first message to the last
+#              reply)
+#   senders    a new sender per message (:days 3): a reply to each
+#   inline     vacationd --deliver-to Dovecot (a user without a script there)
+#              against Dovecot alone, connections reused
+#   correctness  500 senders twice over 10 sessions (:days 3): second replies
+#
+# Environment: MSGS (2000), SESS (10), REPS (3).
+# Exit status 0 when every run completed and every expected reply arrived;
+# figures below target are reported, not failed.
+set -euo pipefail
+
+BIN=${1:-bin/vacationd} LOAD=${2:-bin/lmtpload}
+MSGS=${MSGS:-2000} SESS=${SESS:-10} REPS=${REPS:-3}
+
+for t in smtp-sink dovecot; do
+	if ! command -v "$t" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$t" ]; then
+		[ "${CI:-}" = true ] && { echo "bench/peers.sh: $t not found" >&2; exit 1; }
+		echo "bench/peers.sh: $t not found (Debian packages postfix, dovecot-lmtpd, dovecot-sieve); skipping"
+		exit 0
+	fi
+done
+[ "$(id -u)" = 0 ] || { echo "bench/peers.sh: Dovecot needs root to switch users; skipping"; exit 0; }
+PATH=$PATH:/usr/sbin
+for b in "$BIN" "$LOAD"; do [ -x "$b" ] || { echo "bench/peers.sh: $b is not executable" >&2; exit 1; }; done
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+LOAD=$(cd "$(dirname "$LOAD")" && pwd)/$(basename "$LOAD")
+
+W=$(mktemp -d /tmp/vacationd-peers.XXXXXX)
+chmod 755 "$W"
+PIDS=()
+DOVECOT_PID=
+cleanup() {
+	[ -n "$DOVECOT_PID" ] && kill -INT "$DOVECOT_PID" 2>/dev/null
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}" $DOVECOT_PID; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$W"
+}
+trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+
+echo "== bench-peers: $MSGS messages of 1000 bytes over $SESS sessions, $REPS rounds, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"
+echo "   $(dovecot --version | head -1 | sed 's/^/Dovecot /'), Postfix $(postconf -d -h mail_version 2>/dev/null), vacationd $(git -C "$(dirname "$0")" describe --always --dirty 2>/dev/null || echo '?')"
+
+# --- Dovecot + Pigeonhole, as peers.sh configures it.
+free_port DSINK
+start_sink dsink "$DSINK" -c
+DSINK_PID=$SPID
+free_port DLMTP
+D=$W/dovecot
+mkdir -p "$D"/{run,state,log,mail}
+cat >"$D/dovecot.conf" <<EOF
+base_dir  = $D/run
+state_dir = $D/state
+log_path  = $D/log/dovecot.log
+instance_name = vacationd-bench-$$
+protocols = lmtp
+listen = 127.0.0.1
+ssl = no
+hostname = mx.example.com
+postmaster_address = postmaster@example.com
+default_internal_user = dovecot
+default_login_user = dovenull
+mail_uid = nobody
+mail_gid = nogroup
+mail_home = $D/mail/%d/%n
+mail_location = maildir:~/Maildir
+mail_fsync = never
+passdb {
+  driver = static
+  args = nopassword=y
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$D/mail/%d/%n
+}
+submission_host = 127.0.0.1:$DSINK
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = $DLMTP
+  }
+  process_min_avail = 4
+  client_limit = 1
+  service_count = 0
+  vsz_limit = 512M
+}
+protocol lmtp {
+  mail_plugins = \$mail_plugins sieve
+}
+plugin {
+  sieve = file:~/sieve;active=~/.dovecot.sieve
+  sieve_vacation_min_period = 0
+  sieve_vacation_default_period = 7d
+  sieve_vacation_max_period = 0
+  sieve_extensions = +vacation-seconds
+}
+EOF
+ONCE='require "vacation";
+vacation :days 3 :subject "Away" "I am away";'
+EVERY='require ["vacation", "vacation-seconds"];
+vacation :seconds 0 :subject "Away" "I am away";'
+for u in bob always discard nosieve corr; do mkdir -p "$D/mail/example.com/$u"; done
+printf '%s\n' "$ONCE" >"$D/mail/example.com/bob/.dovecot.sieve"
+printf '%s\n' "$ONCE" >"$D/mail/example.com/corr/.dovecot.sieve"
+printf '%s\n' "$EVERY" >"$D/mail/example.com/always/.dovecot.sieve"
+printf 'discard;\n' >"$D/mail/example.com/discard/.dovecot.sieve"
+chown -R nobody:nogroup "$D/mail"
+dovecot -F -c "$D/dovecot.conf" >"$D/log/stdout.log" 2>&1 &
+DOVECOT_PID=$!
+wait_port "$DLMTP"
+
+# --- smtp-sink -L: LMTP that accepts and discards.
+free_port NULL_PORT
+start_sink null "$NULL_PORT" "" -L
+NULL_PID=$SPID
+
+# --- vacationd instances, each relaying to its own counting sink.
+# start_vacationd NAME SCRIPT-FOR-USER USER EXTRA...: sets VPID VLMTP VSINK_NAME.
+start_vacationd() {
+	local name=$1 script=$2 user=$3 lmtp http sink
+	shift 3
+	mkdir -p "$W/$name/scripts/example.com" "$W/$name/data"
+	printf '%s\n' "$script" >"$W/$name/scripts/example.com/$user.sieve"
+	free_port sink
+	start_sink "$name-replies" "$sink" -c
+	free_port lmtp
+	free_port http
+	"$BIN" serve --lmtp 127.0.0.1:"$lmtp" --http 127.0.0.1:"$http" --data "$W/$name/data" \
+		--scripts "$W/$name/scripts" --relay 127.0.0.1:"$sink" --hostname mx.example.com "$@" \
+		>"$W/$name.log" 2>&1 &
+	VPID=$!
+	PIDS+=($VPID)
+	wait_port "$http"
+	wait_port "$lmtp"
+	VLMTP=$lmtp
+}
+start_vacationd once "$ONCE" bob
+ONCE_PID=$VPID ONCE_LMTP=$VLMTP
+start_vacationd every "$EVERY" bob -o sieve_vacation_min_period=0 --extensions +vacation-seconds
+EVERY_PID=$VPID EVERY_LMTP=$VLMTP
+start_vacationd inline "$ONCE" nosieve --deliver-to lmtp:127.0.0.1:"$DLMTP"
+INLINE_PID=$VPID INLINE_LMTP=$VLMTP
+start_vacationd corr "$ONCE" corr
+CORR_LMTP=$VLMTP
+
+# Results: R_<row>_<field> arrays, one entry per round.
+declare -A R
+add() { R[$1]="${R[$1]:-} $2"; }
+get() { median ${R[$1]}; }
+
+# run ROW PIDS -- LOAD-ARGS...: one load run against a server whose CPU is
+# that of the processes PIDS (and their descendants); records rate, p50,
+# p99 and CPU us/msg under ROW.
+run() {
+	local row=$1 pids=$2 out c0 c1 all
+	shift 3
+	all=$(for p in $pids; do tree "$p"; done)
+	c0=$(ticks $all)
+	out=$("$LOAD" -s "$SESS" -m "$MSGS" "$@" 2>"$W/load.err") || { cat "$W/load.err" >&2; die "$row: $out"; }
+	all=$(for p in $pids; do tree "$p"; done)
+	c1=$(ticks $all)
+	LAST_SECS=$(sed 's/.*secs=\([0-9.]*\).*/\1/' <<<"$out")
+	add "${row}_rate" "$(sed 's/.*rate=\([0-9.]*\).*/\1/' <<<"$out")"
+	add "${row}_p50" "$(sed 's/.*p50_ms=\([0-9.]*\).*/\1/' <<<"$out")"
+	add "${row}_p99" "$(sed 's/.*p99_ms=\([0-9.]*\).*/\1/' <<<"$out")"
+	add "${row}_cpu" "$(calc "($c1 - $c0) * 1000000 / $HZ / $MSGS" 0)"
+	printf '%d  %-34s %s  cpu_us=%s\n' "$ROUND" "$row" "$out" "$(calc "($c1 - $c0) * 1000000 / $HZ / $MSGS" 0)"
+}
+
+# replies ROW SINK BEFORE WANT T0: waits (60s at most) for WANT more replies
+# at SINK, then records replies/s from T0 to the last one.
+replies() {
+	local row=$1 sink=$2 before=$3 want=$4 t0=$5 i n
+	for i in $(seq 6000); do
+		n=$(($(sink_count "$sink") - before))
+		[ "$n" -ge "$want" ] && break
+		sleep 0.01
+	done
+	[ "$n" -ge "$want" ] || die "$row: $n replies at the sink, want $want (see $W)"
+	add "${row}_replies" "$(calc "$n / ($(now) - $t0)")"
+}
+
+fresh_maildirs() { rm -rf "$D"/mail/example.com/*/Maildir; }
+
+for ROUND in $(seq "$REPS"); do
+	fresh_maildirs
+	# dedup path, one sender, new connection per message and reused
+	run sink-new "$NULL_PID" -- -addr 127.0.0.1:"$NULL_PORT"
+	run vacationd-new "$ONCE_PID" -- -addr 127.0.0.1:"$ONCE_LMTP"
+	run sink-reuse "$NULL_PID" -- -addr 127.0.0.1:"$NULL_PORT" -reuse
+	run vacationd-reuse "$ONCE_PID" -- -addr 127.0.0.1:"$ONCE_LMTP" -reuse
+	run dovecot-vacation "$DOVECOT_PID" -- -addr 127.0.0.1:"$DLMTP"
+	run dovecot-discard "$DOVECOT_PID" -- -addr 127.0.0.1:"$DLMTP" -to discard@example.com
+
+	# a reply to every message
+	b=$(sink_count every-replies) t0=$(now)
+	run vacationd-every "$EVERY_PID" -- -addr 127.0.0.1:"$EVERY_LMTP"
+	replies vacationd-every every-replies "$b" "$MSGS" "$t0"
+	b=$(sink_count dsink) t0=$(now)
+	run dovecot-every "$DOVECOT_PID" -- -addr 127.0.0.1:"$DLMTP" -to always@example.com
+	replies dovecot-every dsink "$b" "$MSGS" "$t0"
+
+	# a new sender per message
+	b=$(sink_count once-replies) t0=$(now)
+	run vacationd-senders "$ONCE_PID" -- -addr 127.0.0.1:"$ONCE_LMTP" -from "r$ROUND-s%d@example.org"
+	replies vacationd-senders once-replies "$b" "$MSGS" "$t0"
+	b=$(sink_count dsink) t0=$(now)
+	run dovecot-senders "$DOVECOT_PID" -- -addr 127.0.0.1:"$DLMTP" -from "r$ROUND-s%d@example.org"
+	replies dovecot-senders dsink "$b" "$MSGS" "$t0"
+
+	# inline in front of Dovecot, against Dovecot alone (connections reused)
+	fresh_maildirs
+	run dovecot-alone "$DOVECOT_PID" -- -addr 127.0.0.1:"$DLMTP" -to nosieve@example.com -reuse
+	fresh_maildirs
+	run vacationd-inline "$INLINE_PID $DOVECOT_PID" -- -addr 127.0.0.1:"$INLINE_LMTP" -to nosieve@example.com -reuse
+done
+
+# correctness: the same 500 senders twice over 10 concurrent sessions.
+corr() {
+	local name=$1 addr=$2 sink=$3 b n prev i
+	b=$(sink_count "$sink")
+	"$LOAD" -s 10 -m 1000 -from 'c%d@example.org' -senders 500 -addr "$addr" -to corr@example.com >/dev/null 2>"$W/load.err" ||
+		{ cat "$W/load.err" >&2; die "correctness $name"; }
+	prev=-1
+	for i in $(seq 100); do # until the count holds still for a second
+		n=$(($(sink_count "$sink") - b))
+		[ "$n" = "$prev" ] && [ "$n" -ge 500 ] && break
+		prev=$n
+		sleep 1
+	done
+	echo "$n"
+}
+CORR_D=$(corr dovecot 127.0.0.1:"$DLMTP" dsink)
+CORR_V=$(corr vacationd 127.0.0.1:"$CORR_LMTP" corr-replies)
+
+mark() { awk "BEGIN { exit !($1) }" && echo "met" || echo "NOT MET"; }
+ratio() { calc "$(get "$1") / $(get "$2")" 2; }
+row() { printf '%-22s %9s %9s %8s %8s %8s  %s\n' "$@"; }
+echo
+echo "medians of $REPS rounds ($MSGS messages each, $SESS sessions):"
+row "" "msg/s" "replies/s" "p50 ms" "p99 ms" "CPU us" ""
+for r in sink-new vacationd-new sink-reuse vacationd-reuse dovecot-vacation dovecot-discard vacationd-every dovecot-every \
+	vacationd-senders dovecot-senders dovecot-alone vacationd-inline; do
+	rep=-
+	[ -n "${R[${r}_replies]:-}" ] && rep=$(get "${r}_replies")
+	cpu=$(get "${r}_cpu")
+	row "$r" "$(get "${r}_rate")" "$rep" "$(get "${r}_p50")" "$(get "${r}_p99")" "$cpu" ""
+done
+echo
+echo "ratios (targets from issue 14):"
+echo "  dedup, new connection:  vacationd / smtp-sink -L = $(ratio vacationd-new_rate sink-new_rate)x (target >= 0.75: $(mark "$(ratio vacationd-new_rate sink-new_rate) >= 0.75"))"
+echo "  dedup, reused:          vacationd / smtp-sink -L = $(ratio vacationd-reuse_rate sink-reuse_rate)x (target >= 0.75: $(mark "$(ratio vacationd-reuse_rate sink-reuse_rate) >= 0.75"))"
+echo "  dedup vs Dovecot:       $(ratio vacationd-new_rate dovecot-vacation_rate)x Dovecot+Pigeonhole, $(ratio vacationd-new_rate dovecot-discard_rate)x Dovecot with discard"
+echo "  reply to every message: replies/s / accepted msg/s = $(ratio vacationd-every_replies vacationd-every_rate) (target >= 0.95: $(mark "$(ratio vacationd-every_replies vacationd-every_rate) >= 0.95"));" \
+	"$(ratio vacationd-every_replies dovecot-every_replies)x Dovecot's replies/s"
+echo "  a new sender per message: $(ratio vacationd-senders_replies dovecot-senders_replies)x Dovecot's replies/s;" \
+	"replies/s / accepted = $(ratio vacationd-senders_replies vacationd-senders_rate)"
+added=$(calc "$(get vacationd-inline_p99) - $(get dovecot-alone_p99)" 3)
+echo "  inline:                 vacationd -> Dovecot / Dovecot alone = $(ratio vacationd-inline_rate dovecot-alone_rate)x (target >= 0.95: $(mark "$(ratio vacationd-inline_rate dovecot-alone_rate) >= 0.95"));" \
+	"added p99 $added ms (target < 2: $(mark "$added < 2")); added CPU $(calc "$(get vacationd-inline_cpu) - $(get dovecot-alone_cpu)" 0) us/msg (both servers counted)"
+echo "  correctness (500 senders twice, 10 sessions): second replies Dovecot $((CORR_D - 500)), vacationd $((CORR_V - 500)) (want 0: $(mark "$CORR_V == 500"))"
+[ "$CORR_V" = 500 ] || exit 1
