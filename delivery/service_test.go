@@ -25,12 +25,13 @@ var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 type fixture struct {
 	dir     string
+	fsync   bool // open the store with fsync (benchmarks)
 	db      *store.DB
 	svc     *Service
 	scripts string
 }
 
-func newFixture(t *testing.T, scripts map[string]string, down Downstream) *fixture {
+func newFixture(t testing.TB, scripts map[string]string, down Downstream) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	sdir := filepath.Join(dir, "scripts")
@@ -48,9 +49,9 @@ func newFixture(t *testing.T, scripts map[string]string, down Downstream) *fixtu
 	return f
 }
 
-func (f *fixture) open(t *testing.T, down Downstream) {
+func (f *fixture) open(t testing.TB, down Downstream) {
 	t.Helper()
-	db, err := store.Open(filepath.Join(f.dir, "vacationd.db"), store.Options{NoSync: true})
+	db, err := store.Open(filepath.Join(f.dir, "vacationd.db"), store.Options{NoSync: !f.fsync})
 	if err != nil {
 		t.Fatal(err)
 	}
