@@ -4,7 +4,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo deve
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.linkVersion=$(VERSION) -X main.linkCommit=$(COMMIT)
 
-.PHONY: all build test vet fmt-check run e2e bench bench-peers svtest fuzz difftest difftest-local image clean
+.PHONY: all build test vet fmt-check run e2e bench bench-peers bench-gosieve svtest fuzz difftest difftest-local image clean
 
 all: build
 
@@ -59,6 +59,10 @@ image:
 bench-peers: build
 	$(GO) build -o bin/lmtpload ./bench/lmtpload
 	./bench/peers.sh ./$(BIN) bin/lmtpload
+
+# Our Sieve engine beside foxcpp/go-sieve: make bench-gosieve GOSIEVE=DIR (a checkout).
+bench-gosieve:
+	./bench/gosieve.sh $(GOSIEVE)
 
 clean:
 	rm -rf bin data

@@ -34,6 +34,9 @@ func benchCompile(b *testing.B, name string) {
 func BenchmarkEvalVacation(b *testing.B) { benchEval(b, "vacation.sieve") }
 func BenchmarkEvalMailu(b *testing.B)    { benchEval(b, "mailu.sieve") }
 
+// BenchmarkEvalFilter runs the script bench/gosieve.sh also gives go-sieve.
+func BenchmarkEvalFilter(b *testing.B) { benchEval(b, "filter.sieve") }
+
 func benchEval(b *testing.B, name string) {
 	s, err := Compile(name, benchScript(b, name), benchOpts)
 	if err != nil {
