@@ -15,6 +15,8 @@ type Metrics struct {
 	// CompileFailures counts script versions that failed to compile
 	// (each is logged once and delivered with implicit keep).
 	CompileFailures *metrics.Counter
+	// Mailu counts the lookups at Mailu's admin (script source mailu:).
+	Mailu *MailuMetrics
 }
 
 // NewMetrics registers the delivery metrics in r (nowhere when r is nil).
@@ -27,5 +29,6 @@ func NewMetrics(r prometheus.Registerer) *Metrics {
 		Queued: metrics.NewCounter(r, "vacationd_outbox_queued_total", "Messages queued in the outbox by kind.", "kind"),
 		Latency: metrics.NewHistogram(r, "vacationd_message_seconds", "Per-message processing latency.",
 			[]float64{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}),
+		Mailu: NewMailuMetrics(r),
 	}
 }

@@ -262,6 +262,9 @@ func TestMailuChain(t *testing.T) {
 	if n := c.v.metric(`vacationd_submission_messages_total{outcome="queued"}`); n != 1 {
 		t.Errorf("submission queued %v messages, want 1 (the redirect)", n)
 	}
+	if n := c.v.metric(`vacationd_mailu_lookups_total{outcome="script"}`); n < 1 {
+		t.Errorf("vacationd_mailu_lookups_total{outcome=\"script\"} = %v: the admin was not asked", n)
+	}
 }
 
 // TestMailuChainProxy: the same with Postfix's port demanding a PROXY

@@ -32,9 +32,10 @@ func newCompiler(settings sieve.Settings, extensions string, global sieve.Script
 //	store                 the active script stored by ManageSieve or `vacationd script`
 //	mailu:URL             the script Mailu's admin at URL renders for Dovecot's sieve_before
 //
+// mm receives the admin lookups' metrics of mailu: (nil: none).
 // A source that cannot be used (a directory that does not exist or
 // cannot be read) is an error, so the service does not start without it.
-func scriptSource(spec string, scripts store.Scripts) (delivery.Source, error) {
+func scriptSource(spec string, scripts store.Scripts, mm *delivery.MailuMetrics) (delivery.Source, error) {
 	kind, arg, _ := strings.Cut(spec, ":")
 	switch kind {
 	case "dir":
@@ -50,7 +51,7 @@ func scriptSource(spec string, scripts store.Scripts) (delivery.Source, error) {
 		}
 		return delivery.StoreSource{Store: scripts}, nil
 	case "mailu":
-		return delivery.NewMailuSource(delivery.MailuConfig{URL: arg})
+		return delivery.NewMailuSource(delivery.MailuConfig{URL: arg, Metrics: mm})
 	}
 	return nil, fmt.Errorf("%q: unknown source (want dir:PATH, dovecot-home:TEMPLATE, store or mailu:URL)", spec)
 }

@@ -49,7 +49,7 @@ func newDeliveryService(o *serveOptions, db store.State, down delivery.Downstrea
 	if counts == nil {
 		counts = vacation.NewRateCounts()
 	}
-	src, err := serveSource(o, db)
+	src, err := serveSource(o, db, m.Mailu)
 	if err != nil {
 		return nil, err
 	}
@@ -85,14 +85,14 @@ func scriptSpec(o *serveOptions) string {
 // serveSource is the script source of serve: --script-source, or
 // --scripts DIR as its short form, between --sieve-before and
 // --sieve-after scripts.
-func serveSource(o *serveOptions, db store.Scripts) (delivery.Source, error) {
+func serveSource(o *serveOptions, db store.Scripts, mm *delivery.MailuMetrics) (delivery.Source, error) {
 	switch {
 	case o.scriptSource != "" && o.scripts != "":
 		return nil, fmt.Errorf("--scripts and --script-source both given: --scripts DIR is short for --script-source dir:DIR")
 	case scriptSpec(o) == "":
 		return nil, fmt.Errorf("no script source: give --script-source (dir:PATH, dovecot-home:TEMPLATE or store) or --scripts DIR")
 	}
-	personal, err := scriptSource(scriptSpec(o), db)
+	personal, err := scriptSource(scriptSpec(o), db, mm)
 	if err != nil {
 		if o.scripts != "" {
 			return nil, fmt.Errorf("--scripts: %w", err)
