@@ -3,13 +3,46 @@ BIN := bin/vacationd
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.linkVersion=$(VERSION) -X main.linkCommit=$(COMMIT)
+# Installation (make install; DESTDIR for staging) and the Debian package.
+PREFIX ?= /usr
+SYSTEMDDIR ?= /lib/systemd/system
+DEB_VERSION ?= 0.1.0+git$(shell git log -1 --format=%cd --date=format:%Y%m%d%H%M 2>/dev/null).$(shell git rev-parse --short=12 HEAD 2>/dev/null || echo 0)
+# nfpm 2.45.0: later releases need go.digitalxero.dev modules the Go proxy refuses.
+NFPM ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.0
 
-.PHONY: all build test vet fmt-check run e2e bench bench-peers bench-gosieve svtest fuzz difftest difftest-local image clean
+.PHONY: all build man install deb test vet fmt-check run e2e bench bench-peers bench-gosieve svtest fuzz difftest difftest-local image clean
 
 all: build
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/vacationd
+
+# The man page is generated from the serve flag definitions.
+man: build
+	./$(BIN) man | gzip -9n > bin/vacationd.8.gz
+
+# Binary, systemd unit, man page, and the default config unless one exists.
+install: man
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/vacationd
+	install -d $(DESTDIR)$(SYSTEMDDIR)
+	sed 's|/usr/bin/vacationd|$(PREFIX)/bin/vacationd|' deploy/vacationd.service > $(DESTDIR)$(SYSTEMDDIR)/vacationd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/vacationd.service
+	install -D -m 0644 bin/vacationd.8.gz $(DESTDIR)$(PREFIX)/share/man/man8/vacationd.8.gz
+	install -D -m 0644 deploy/vacation.sieve $(DESTDIR)$(PREFIX)/share/doc/vacationd/examples/vacation.sieve
+	@if [ -e $(DESTDIR)/etc/vacationd/vacationd.toml ]; then \
+		echo "keeping the existing $(DESTDIR)/etc/vacationd/vacationd.toml"; \
+	else \
+		install -D -m 0644 deploy/vacationd.toml $(DESTDIR)/etc/vacationd/vacationd.toml; \
+	fi
+
+# dist/vacationd_<version>_<arch>.deb, built by nfpm (deploy/debian/nfpm.yaml).
+deb:
+	mkdir -p bin/deb dist
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w $(LDFLAGS)' -o bin/deb/vacationd ./cmd/vacationd
+	bin/deb/vacationd man | gzip -9n > bin/deb/vacationd.8.gz
+	rm -f dist/vacationd_*.deb
+	DEB_VERSION='$(DEB_VERSION)' DEB_ARCH=$$($(GO) env GOARCH) $(NFPM) package \
+		--config deploy/debian/nfpm.yaml --packager deb --target dist/
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -65,4 +98,4 @@ bench-gosieve:
 	./bench/gosieve.sh $(GOSIEVE)
 
 clean:
-	rm -rf bin data
+	rm -rf bin data dist
