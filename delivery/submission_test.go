@@ -155,6 +155,7 @@ func TestSubmissionDropsDecidedVacationReply(t *testing.T) {
 		{"carol@example.test", "henry@internet.example", pigeonholeReply("<m1@internet.example>"), true},
 		{"bob@example.test", "jim@internet.example", pigeonholeReply(""), false},
 		{"henry@internet.example", "bob@elsewhere.example", redirect, false},
+		{"", "henry@internet.example", "Subject: Disposition notification\r\n\r\nread\r\n", true}, // the null sender
 	} {
 		if got := f.submit(t, c.from, c.to, c.msg, c.bdat); !strings.HasPrefix(got, "250") {
 			t.Fatalf("%s -> %s: %s", c.from, c.to, got)
@@ -164,8 +165,8 @@ func TestSubmissionDropsDecidedVacationReply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 4 {
-		t.Fatalf("%d records queued, want 4", len(recs))
+	if len(recs) != 5 {
+		t.Fatalf("%d records queued, want 5", len(recs))
 	}
 	if recs[0].Kind != store.KindSubmission || recs[0].From != "bob@example.test" || recs[0].To[0] != "henry@internet.example" {
 		t.Errorf("record: %+v", recs[0])
@@ -173,8 +174,11 @@ func TestSubmissionDropsDecidedVacationReply(t *testing.T) {
 	if string(recs[0].Message) != other {
 		t.Errorf("queued message differs from the submitted one:\n%q\nwant\n%q", recs[0].Message, other)
 	}
-	if n := f.metrics.Messages.Value("queued"); n != 4 {
-		t.Errorf("queued = %d, want 4", n)
+	if recs[4].From != "" {
+		t.Errorf("null sender queued as %q", recs[4].From)
+	}
+	if n := f.metrics.Messages.Value("queued"); n != 5 {
+		t.Errorf("queued = %d, want 5", n)
 	}
 }
 
