@@ -35,8 +35,24 @@ type Pipeline struct {
 	// this many X-Sieve-Redirected-From fields is not redirected again
 	// (0: 10).
 	MaxRedirectHops int
-	Logger          *slog.Logger
-	Now             func() time.Time
+	// Sources answer mailboxexists/special-use, the metadata tests and
+	// extlists for a user; nil: only INBOX exists, nothing else does.
+	Sources UserSources
+	// Programs runs the programs of vnd.dovecot.pipe, filter and
+	// execute (off unless enabled); nil: none is found.
+	Programs sieve.ProgramRunner
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+// UserSources answer what a script may ask about a user's mail store
+// (package sources implements them over files and the store).
+type UserSources interface {
+	// Mailboxes returns the user's mailboxes (a sieve.SpecialUseChecker
+	// too when special uses are known); an error is retried.
+	Mailboxes(user string) (sieve.MailboxChecker, error)
+	UserMetadata(user string) sieve.MetadataSource
+	UserLists(user string) sieve.ListSource
 }
 
 // Request is one recipient's evaluation.
@@ -67,6 +83,12 @@ type Result struct {
 	// Redirect holds the outbox record of each redirect; nil means a
 	// loop guard stopped it and the message is kept instead.
 	Redirect map[*sieve.Redirect]*store.OutboxRecord
+	// Mail holds the outbox record of each notify and report action; nil
+	// means none is due (e.g. a notification about an automatic message).
+	Mail map[sieve.Action]*store.OutboxRecord
+	// Piped says of each pipe action whether the message counts as
+	// delivered by it (false: it failed and the message is kept).
+	Piped map[*sieve.Pipe]bool
 	// Marks and Records are the effects to commit together.
 	Marks   []store.Mark
 	Records []*store.OutboxRecord
@@ -139,7 +161,8 @@ func (p *Pipeline) Evaluate(ctx context.Context, req *Request) (*Result, error) 
 	if err != nil {
 		return nil, &StepError{"load scripts", err}
 	}
-	res := &Result{Vacation: map[*sieve.Vacation]VacationResult{}, Redirect: map[*sieve.Redirect]*store.OutboxRecord{}}
+	res := &Result{Vacation: map[*sieve.Vacation]VacationResult{}, Redirect: map[*sieve.Redirect]*store.OutboxRecord{},
+		Mail: map[sieve.Action]*store.OutboxRecord{}, Piped: map[*sieve.Pipe]bool{}}
 	if len(compileErrs) > 0 {
 		res.CompileErrors = compileErrs
 		return res, nil
@@ -148,6 +171,14 @@ func (p *Pipeline) Evaluate(ctx context.Context, req *Request) (*Result, error) 
 	env := &sieve.Env{
 		Message: req.Message, Envelope: req.Envelope, Now: p.Now, Settings: p.Settings,
 		Environment: req.Environment, Duplicates: dups, Trace: req.Trace,
+		Programs: p.Programs,
+	}
+	if p.Sources != nil {
+		boxes, err := p.Sources.Mailboxes(req.User)
+		if err != nil {
+			return nil, &StepError{"mailboxes", err}
+		}
+		env.Mailboxes, env.Metadata, env.Lists = boxes, p.Sources.UserMetadata(req.User), p.Sources.UserLists(req.User)
 	}
 	if req.Duplicates == nil {
 		env.Duplicates = nil
@@ -173,6 +204,14 @@ func (p *Pipeline) Evaluate(ctx context.Context, req *Request) (*Result, error) 
 			if rec != nil {
 				res.Records = append(res.Records, rec)
 			}
+		case *sieve.Notify, *sieve.Report:
+			rec := p.mailRecord(req, a)
+			res.Mail[a] = rec
+			if rec != nil {
+				res.Records = append(res.Records, rec)
+			}
+		case *sieve.Pipe:
+			res.Piped[a] = p.pipe(ctx, req, a, res.Edited())
 		case *sieve.Vacation:
 			v, mark, rec, err := p.Vacation(ctx, req, a, res.Edited())
 			if err != nil {

@@ -54,10 +54,16 @@ type Config struct {
 	// MaxRedirectHops is the loop guard: a message that already carries
 	// this many X-Sieve-Redirected-From fields is not redirected again.
 	MaxRedirectHops int
-	Hostname        string
-	Logger          *slog.Logger
-	Metrics         *Metrics
-	Now             func() time.Time
+	// Sources answer mailboxexists/special-use, the metadata tests and
+	// extlists; nil: only INBOX exists, nothing else does.
+	Sources UserSources
+	// Programs runs the programs of vnd.dovecot.pipe, filter and execute
+	// (extensions off unless enabled); nil: none is found.
+	Programs sieve.ProgramRunner
+	Hostname string
+	Logger   *slog.Logger
+	Metrics  *Metrics
+	Now      func() time.Time
 }
 
 // Service runs Sieve for every recipient of a message. It is safe for
@@ -94,6 +100,7 @@ func New(cfg Config) (*Service, error) {
 	pipe := &Pipeline{
 		Source: cfg.Source, Compiler: cfg.Compiler, Settings: cfg.Settings, Responder: cfg.Responder,
 		MaxRedirectHops: cfg.MaxRedirectHops, Logger: cfg.Logger, Now: cfg.Now,
+		Sources: cfg.Sources, Programs: cfg.Programs,
 	}
 	return &Service{cfg: cfg, log: cfg.Logger, pipe: pipe, metrics: cfg.Metrics}, nil
 }
@@ -309,6 +316,10 @@ func (s *Service) plan(rc transport.Recipient, msg *sieve.Message, res *Result) 
 			o.status = rejectStatus(a.Reason)
 		case *sieve.Redirect:
 			if res.Redirect[a] == nil {
+				keep(a.Message)
+			}
+		case *sieve.Pipe:
+			if !res.Piped[a] {
 				keep(a.Message)
 			}
 		case *sieve.Vacation:

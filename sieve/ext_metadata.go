@@ -46,8 +46,10 @@ func serverMetadataExtension() *extension {
 	}}
 }
 
-// metadataEntryProblem says why name is no valid METADATA entry name, as
+// MetadataEntryProblem says why name is no valid METADATA entry name, as
 // Dovecot's imap_metadata_verify_entry_name does; "" when it is valid.
+func MetadataEntryProblem(name string) string { return metadataEntryProblem(name) }
+
 func metadataEntryProblem(name string) string {
 	if name == "" || name[0] != '/' {
 		return "entry name must begin with '/'"

@@ -18,7 +18,20 @@ const (
 	// KindSubmission is a message another MTA (Dovecot, as submission_host)
 	// handed to vacationd's submission listener to relay.
 	KindSubmission = "submission"
+	// KindNotify is an enotify notification (RFC 5435) a script sent.
+	KindNotify = "notify"
+	// KindReport is a vnd.dovecot.report feedback report (RFC 5965).
+	KindReport = "report"
 )
+
+// validKind reports whether k is one of the record kinds.
+func validKind(k string) bool {
+	switch k {
+	case KindVacation, KindRedirect, KindSubmission, KindNotify, KindReport:
+		return true
+	}
+	return false
+}
 
 // OutboxRecord is a message waiting to be relayed: its envelope, the
 // message itself and its delivery schedule.
@@ -27,7 +40,7 @@ type OutboxRecord struct {
 	From        string   // envelope sender; "" is the null sender <>
 	To          []string // envelope recipients, at least one
 	Message     []byte   // the full message, header and body
-	Kind        string   // KindVacation, KindRedirect or KindSubmission
+	Kind        string   // KindVacation, KindRedirect, KindSubmission, KindNotify or KindReport
 	User        string   // the user whose script produced it
 	Attempts    int      // delivery attempts so far
 	Queued      time.Time
@@ -63,8 +76,8 @@ func validateRecord(i int, r *OutboxRecord) error {
 	switch {
 	case r == nil:
 		return bad("nil")
-	case r.Kind != KindVacation && r.Kind != KindRedirect && r.Kind != KindSubmission:
-		return bad("kind %q, want %q, %q or %q", r.Kind, KindVacation, KindRedirect, KindSubmission)
+	case !validKind(r.Kind):
+		return bad("kind %q, want one of %q, %q, %q, %q or %q", r.Kind, KindVacation, KindRedirect, KindSubmission, KindNotify, KindReport)
 	case len(r.To) == 0:
 		return bad("no recipients")
 	case len(r.Message) == 0:

@@ -100,6 +100,18 @@ func TestCommitInvalid(t *testing.T) {
 	}
 }
 
+// TestCommitKinds: every kind the pipeline queues is stored.
+func TestCommitKinds(t *testing.T) {
+	db := openTest(t)
+	for i, k := range []string{KindVacation, KindRedirect, KindSubmission, KindNotify, KindReport} {
+		r := testRecord(i)
+		r.Kind = k
+		if err := db.Commit(context.Background(), nil, []*OutboxRecord{r}); err != nil {
+			t.Errorf("kind %s: %v", k, err)
+		}
+	}
+}
+
 func TestDue(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()

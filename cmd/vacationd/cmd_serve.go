@@ -68,6 +68,7 @@ type serveOptions struct {
 	mailuOptions
 	stateOptions
 	manageSieveOptions
+	sourceOptions
 }
 
 // defaultDataDir is where an installed vacationd keeps its database;
@@ -92,6 +93,7 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.Var(&o.before, "sieve-before", "script run before the user's (repeatable)")
 	fs.Var(&o.after, "sieve-after", "script run after the user's (repeatable)")
 	fs.Var(&o.settings, "o", "Pigeonhole setting NAME=VALUE (repeatable)")
+	o.sourceOptions.flags(fs)
 	checked(fs, &o.proxy, "proxy", "off", "PROXY protocol: off, optional or required", func(v string) error {
 		_, err := transport.ParseProxyMode(v)
 		return err

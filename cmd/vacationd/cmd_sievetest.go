@@ -357,6 +357,24 @@ func (t *testOutcome) doc() map[string]any {
 			}
 		case *sieve.Reject:
 			m["reason"] = a.Reason
+		case *sieve.Notify:
+			m["method"] = a.Method
+			m["importance"] = a.Importance
+			if a.Mailto != nil {
+				var to []string
+				for _, r := range a.Mailto.Recipients {
+					to = append(to, r.Address)
+				}
+				m["to"] = to
+			}
+		case *sieve.Report:
+			m["feedback_type"] = a.FeedbackType
+			m["address"] = a.Address
+		case *sieve.Pipe:
+			m["program"] = a.Program
+			if len(a.Args) > 0 {
+				m["args"] = a.Args
+			}
 		case *sieve.Vacation:
 			v, ok := t.vacations[a]
 			if !ok {
@@ -437,6 +455,18 @@ func (t *testOutcome) print(w, errw io.Writer) {
 			fmt.Fprintln(w, " * discard")
 		case *sieve.Reject:
 			fmt.Fprintf(w, " * %s message: %s\n", a.Kind(), a.Reason)
+		case *sieve.Notify:
+			var to []string
+			if a.Mailto != nil {
+				for _, r := range a.Mailto.Recipients {
+					to = append(to, "<"+r.Address+">")
+				}
+			}
+			fmt.Fprintf(w, " * send notification with method 'mailto:' to %s (importance %d)\n", strings.Join(to, ", "), a.Importance)
+		case *sieve.Report:
+			fmt.Fprintf(w, " * report incoming message as '%s' to: <%s>\n", a.FeedbackType, a.Address)
+		case *sieve.Pipe:
+			fmt.Fprintf(w, " * pipe message to program '%s'\n", a.Program)
 		case *sieve.Vacation:
 			v, ok := t.vacations[a]
 			if !ok {

@@ -18,6 +18,7 @@ import (
 var deliveryFlags = []string{
 	"scripts", "global-dir", "sieve-before", "sieve-after", "o", "recipient-delimiter",
 	"extensions", "fileinto-detail", "hostname", "script-source", "mailu", "mailu-admin",
+	"mailbox-dir", "list-dir",
 }
 
 // hostname is --hostname, or the machine's name.
@@ -53,6 +54,10 @@ func newDeliveryService(o *serveOptions, db store.State, down delivery.Downstrea
 	if err != nil {
 		return nil, err
 	}
+	userSources, runner, err := serveSources(o, db, settings)
+	if err != nil {
+		return nil, err
+	}
 	return delivery.New(delivery.Config{
 		Source:             src,
 		Compiler:           newCompiler(settings, o.extensions, globalResolver(o.globalDir), log),
@@ -62,6 +67,8 @@ func newDeliveryService(o *serveOptions, db store.State, down delivery.Downstrea
 			Limiter: vacation.RateLimit{PerAddress: vs.MaxRepliesPerAddress, PerMinute: vs.MaxRepliesPerMinute,
 				Delimiters: o.recipientDelim, Counts: counts}},
 		Downstream:     down,
+		Sources:        userSources,
+		Programs:       runner,
 		FileintoDetail: o.fileintoDetail,
 		NoReceived:     o.mailu,
 		Shadow:         mailuShadow(o),

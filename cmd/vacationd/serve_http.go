@@ -15,7 +15,7 @@ import (
 
 // httpHandler serves the operator endpoints of vacationd serve:
 // /healthz, /metrics, and the admin API /dedup, /outbox,
-// /outbox/dropped, /outbox/retry and /outbox/drop (see requireToken).
+// /outbox/dropped, /outbox/retry, /outbox/drop and /metadata (see requireToken).
 func httpHandler(reg prometheus.Gatherer, db store.State, maxAge time.Duration) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -135,6 +135,7 @@ func httpHandler(reg prometheus.Gatherer, db store.State, maxAge time.Duration) 
 	// lease would let a second worker send it too.
 	mux.HandleFunc("/outbox/retry", outboxOp("due now", func(id uint64) error { return db.RescheduleIdle(id, time.Now()) }))
 	mux.HandleFunc("/outbox/drop", outboxOp("dropped", func(id uint64) error { return db.Drop(id, "dropped by operator") }))
+	mux.HandleFunc("/metadata", metadataHandler(db))
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return mux
 }

@@ -1,0 +1,57 @@
+package delivery
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/vacationd/vacationd/sieve"
+	"github.com/vacationd/vacationd/store"
+)
+
+// TestNotificationQueuedWithReply: a notification and a vacation reply of
+// one delivery are committed together and relayed from the outbox.
+func TestNotificationQueuedWithReply(t *testing.T) {
+	script := "require [\"enotify\", \"vacation\"];\n" +
+		"notify :importance \"1\" \"mailto:bob@mobile.example.net?subject=New%20mail\";\n" +
+		"vacation :days 3 :subject \"Away\" \"I am away\";\n"
+	f := newFixture(t, map[string]string{"example.com/bob.sieve": script}, nil)
+	if st := f.deliver(t, "alice@example.org", "bob@example.com"); st[0].Code != 250 {
+		t.Fatalf("status %v", st)
+	}
+	recs := f.outbox(t)
+	kinds := map[string]store.OutboxRecord{}
+	for _, r := range recs {
+		kinds[r.Kind] = r
+	}
+	n, ok := kinds[store.KindNotify]
+	if len(recs) != 2 || !ok || kinds[store.KindVacation].Kind == "" {
+		t.Fatalf("outbox %v, want a notification and a reply", recs)
+	}
+	msg := string(n.Message)
+	if n.To[0] != "bob@mobile.example.net" || n.User != "bob@example.com" ||
+		!strings.Contains(msg, "Subject: New mail\r\n") || !strings.Contains(msg, `Auto-Submitted: auto-notified; owner-email="bob@example.com"`) ||
+		!strings.Contains(msg, "Importance: High") {
+		t.Errorf("notification %q -> %v:\n%s", n.From, n.To, msg)
+	}
+	// An automatic message gets no notification (and no reply).
+	f2 := newFixture(t, map[string]string{"example.com/bob.sieve": script}, nil)
+	auto := "Auto-Submitted: auto-replied\r\n" + testMsg
+	f2.deliverMsg(t, auto, "alice@example.org", "bob@example.com")
+	if recs := f2.outbox(t); len(recs) != 0 {
+		t.Errorf("automatic message: outbox %v", recs)
+	}
+}
+
+// TestReportQueued: vnd.dovecot.report (when enabled) queues the report.
+func TestReportQueued(t *testing.T) {
+	f := newFixture(t, map[string]string{"example.com/bob.sieve": "require \"vnd.dovecot.report\";\nreport \"abuse\" \"spam\" \"abuse@example.net\";\n"}, nil)
+	f.svc.pipe.Compiler = NewCompiler(sieve.Options{Extensions: "+vnd.dovecot.report"}, nil)
+	f.deliver(t, "alice@example.org", "bob@example.com")
+	recs := f.outbox(t)
+	if len(recs) != 1 || recs[0].Kind != store.KindReport || recs[0].To[0] != "abuse@example.net" || recs[0].From != "" {
+		t.Fatalf("outbox %v, want one report", recs)
+	}
+	if !strings.Contains(string(recs[0].Message), "Feedback-Type: abuse") {
+		t.Errorf("report:\n%s", recs[0].Message)
+	}
+}
