@@ -252,8 +252,10 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 	dm := delivery.NewMetrics(reg)
 	counts := vacation.NewRateCounts() // kept across reloads
 	newService := func(c *config) (*delivery.Service, error) {
-		c.opts.rateCounts = counts
-		return newDeliveryService(c.opts, db, down, dm, log)
+		opts := *c.opts
+		opts.rateCounts = counts
+		opts.hostname = o.hostname // the LMTP greeting keeps it too: a restart changes it
+		return newDeliveryService(&opts, db, down, dm, log)
 	}
 	svc, err := newService(cfg)
 	if err != nil {

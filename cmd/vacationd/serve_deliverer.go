@@ -17,7 +17,7 @@ import (
 // delivery service (see swapDeliverer).
 var deliveryFlags = []string{
 	"scripts", "global-dir", "sieve-before", "sieve-after", "o", "recipient-delimiter",
-	"extensions", "fileinto-detail", "hostname", "script-source", "mailu", "mailu-admin",
+	"extensions", "fileinto-detail", "script-source", "mailu", "mailu-admin",
 	"mailbox-dir", "list-dir",
 }
 
