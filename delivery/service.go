@@ -143,6 +143,8 @@ func (s *Service) Deliver(ctx context.Context, env *transport.Envelope, raw []by
 	}
 	s.forward(ctx, env, raw, outs)
 	statuses := make([]transport.Status, len(outs))
+	var fields []any // the message's log fields, made once for all its recipients
+	logged := s.log.Enabled(ctx, slog.LevelInfo)
 	for i, o := range outs {
 		statuses[i] = o.status
 		outcomeName := "delivered"
@@ -153,7 +155,13 @@ func (s *Service) Deliver(ctx context.Context, env *transport.Envelope, raw []by
 			outcomeName = "rejected"
 		}
 		s.metrics.Recipients.Inc(outcomeName)
-		s.log.Info("recipient", append(logFields(env, msg, len(raw)),
+		if !logged {
+			continue
+		}
+		if fields == nil {
+			fields = logFields(env, msg, len(raw))
+		}
+		s.log.Info("recipient", append(fields[:len(fields):len(fields)],
 			"from", env.From, "rcpt", env.Recipients[i].Addr,
 			"actions", o.action, "vacation", logReason(o.reason), "status", o.status.String())...)
 	}

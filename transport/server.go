@@ -86,6 +86,11 @@ type Server struct {
 	ctx    context.Context // passed to the Deliverer; cancelled by Close
 	cancel context.CancelFunc
 
+	// chunks are the 32 KiB read buffers of session.read, shared by the
+	// sessions: the message itself is a buffer of its own, which the
+	// Deliverer owns.
+	chunks sync.Pool
+
 	draining  atomic.Bool
 	mu        sync.Mutex
 	conns     map[*conn]struct{}
@@ -151,6 +156,7 @@ func NewServer(cfg Config) (*Server, error) {
 		conns: make(map[*conn]struct{}),
 	}
 	s.inflight.max = cfg.MaxInflightBytes
+	s.chunks.New = func() any { b := make([]byte, 32<<10); return &b }
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 
 	ss := smtp.NewServer(backend{s})

@@ -134,7 +134,9 @@ func (s *session) Data(r io.Reader) error {
 // errOverBudget.
 func (s *session) read(r io.Reader) (msg []byte, held int64, err error) {
 	var buf bytes.Buffer
-	chunk := make([]byte, 32<<10)
+	cp := s.srv.chunks.Get().(*[]byte)
+	defer s.srv.chunks.Put(cp)
+	chunk := *cp
 	for {
 		n, rerr := r.Read(chunk)
 		if n > 0 {

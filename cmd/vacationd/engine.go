@@ -66,10 +66,10 @@ func scriptAround(personal delivery.Source, before, after []string) (delivery.So
 	}
 	l := delivery.Layered{Personal: personal}
 	if len(before) > 0 {
-		l.Before = delivery.Files(before)
+		l.Before = &delivery.Cached{Source: delivery.Files(before), TTL: scriptRecheck, Shared: true}
 	}
 	if len(after) > 0 {
-		l.After = delivery.Files(after)
+		l.After = &delivery.Cached{Source: delivery.Files(after), TTL: scriptRecheck, Shared: true}
 	}
 	return l, nil
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/vacationd/vacationd/delivery"
 	"github.com/vacationd/vacationd/store"
@@ -106,8 +108,17 @@ func serveSource(o *serveOptions, db store.Scripts, mm *delivery.MailuMetrics) (
 		}
 		return nil, fmt.Errorf("--script-source: %w", err)
 	}
+	if kind, _, _ := strings.Cut(scriptSpec(o), ":"); kind == "dir" || kind == "dovecot-home" {
+		// Files are looked at once a second per user, not per message.
+		personal = &delivery.Cached{Source: personal, TTL: scriptRecheck}
+	}
 	return scriptAround(personal, o.before, o.after)
 }
+
+// scriptRecheck is how long serve uses script files (a user's, and
+// --sieve-before/--sieve-after) without looking at them again: a changed
+// script runs from the next message a second later at the latest.
+const scriptRecheck = time.Second
 
 // swapDeliverer is the LMTP server's Deliverer: it passes each message to
 // the current delivery service, which a reload replaces. A message being
