@@ -85,8 +85,11 @@ const maxScriptBytes = 1 << 20
 // request. A breaker fails lookups at once while the admin is down, so an
 // outage costs each recipient microseconds, not a timeout.
 //
-// A script's Version is a hash of its text, so the pipeline compiles a
-// script again only when the admin renders a different one.
+// A script is named by a hash of its text (mailu:sha256:...), which is
+// also its Version: compiled scripts are cached by content, so users whose
+// scripts are the same (everyone without a vacation and with the same spam
+// settings) share one compiled script, and a script is compiled again only
+// when the admin renders a different one.
 type MailuSource struct {
 	cfg  MailuConfig
 	base string
@@ -278,7 +281,8 @@ func (m *MailuSource) fetch(ctx context.Context, user string) ([]Script, error) 
 	}
 	m.count("script")
 	sum := sha256.Sum256([]byte(text))
-	return []Script{{Name: u, Version: "sha256:" + hex.EncodeToString(sum[:16]), Text: []byte(text)}}, nil
+	v := "sha256:" + hex.EncodeToString(sum[:])
+	return []Script{{Name: "mailu:" + v, Version: v, Text: []byte(text)}}, nil
 }
 
 func (m *MailuSource) count(outcome string) {

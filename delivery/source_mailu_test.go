@@ -68,8 +68,8 @@ func TestMailuSourceCapturedUsers(t *testing.T) {
 		if got := string(scripts[0].Text); got != want {
 			t.Errorf("%s: script differs from the decoded capture:\n%s\nwant\n%s", u, got, want)
 		}
-		if want := admin.URL() + "/internal/dovecot/sieve/data/default/" + u + "%40example.test"; scripts[0].Name != want {
-			t.Errorf("%s: name %q, want %q", u, scripts[0].Name, want)
+		if want := "mailu:" + scripts[0].Version; scripts[0].Name != want || !strings.HasPrefix(want, "mailu:sha256:") {
+			t.Errorf("%s: name %q, version %q; want the content hash as both", u, scripts[0].Name, scripts[0].Version)
 		}
 		for other, v := range versions {
 			if v == scripts[0].Version {
@@ -342,5 +342,32 @@ func BenchmarkMailuLookup(b *testing.B) {
 				b.ReportMetric(float64(all[len(all)*99/100].Nanoseconds()), "p99-ns")
 			}
 		})
+	}
+}
+
+// TestMailuSourceSharesCompiledScripts: users whose scripts are the same
+// share one compiled script.
+func TestMailuSourceSharesCompiledScripts(t *testing.T) {
+	admin := mailutest.Start(t, mailuCaptures)
+	admin.SetScript("eve", mailutest.Script(t, mailuCaptures, "dave"))
+	src, _, _ := newMailuTest(t, admin.URL(), nil)
+	comp := NewCompiler(sieve.Options{Extensions: "+spamtest +spamtestplus +editheader"}, nil)
+	var compiled []*sieve.Script
+	for _, u := range []string{"dave@example.test", "eve@example.test", "bob@example.test"} {
+		scripts, err := src.Scripts(context.Background(), u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := comp.Load(scripts[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		compiled = append(compiled, s)
+	}
+	if compiled[0] != compiled[1] {
+		t.Error("dave and eve have the same script but two compiled ones")
+	}
+	if compiled[0] == compiled[2] {
+		t.Error("dave and bob share a compiled script though theirs differ")
 	}
 }
