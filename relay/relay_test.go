@@ -3,7 +3,9 @@ package relay
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -105,15 +107,19 @@ func (s *scriptedSender) count(to string) int {
 	return s.sent[to]
 }
 
-func startRelay(t *testing.T, s Sender) (*store.DB, *Relay) {
+func startRelay(t *testing.T, s Sender, opts ...func(*Config)) (*store.DB, *Relay) {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "v.db"), store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	r, err := New(Config{DB: db, NewSender: func() Sender { return s }, Workers: 1, IsTemporary: isTemp,
-		RetryMin: 10 * time.Millisecond, RetryMax: 20 * time.Millisecond})
+	cfg := Config{DB: db, NewSender: func() Sender { return s }, Workers: 1, IsTemporary: isTemp,
+		RetryMin: 10 * time.Millisecond, RetryMax: 20 * time.Millisecond}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	r, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,4 +212,45 @@ func TestRefusedRecipientDropped(t *testing.T) {
 	if n, _, _ := db.OutboxStats(time.Now()); n != 0 {
 		t.Errorf("%d records left", n)
 	}
+}
+
+// TestDropCauseLogged: a record the relay can never take (a reply to an
+// SMTPUTF8 sender through a relay without SMTPUTF8) is dropped with its
+// cause in the log line and in the dropped list, not silently.
+func TestDropCauseLogged(t *testing.T) {
+	logs := &syncBuf{}
+	s := &scriptedSender{sent: map[string]int{}, refuse: func(to string) bool { return to == "jörg@example.org" }}
+	db, _ := startRelay(t, s, func(c *Config) {
+		c.Cause = func(error) string { return "smtputf8" }
+		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	queue(t, db, "jörg@example.org", "good@example.org")
+	var dropped []store.DroppedRecord
+	waitUntil(t, "dropped", func() bool {
+		dropped, _ = db.ListDropped()
+		return len(dropped) == 1
+	})
+	if !strings.HasPrefix(dropped[0].Reason, "smtputf8: ") {
+		t.Errorf("dropped reason %q", dropped[0].Reason)
+	}
+	if !strings.Contains(logs.String(), "dropped") || !strings.Contains(logs.String(), "cause=smtputf8") {
+		t.Errorf("log lacks the drop and its cause:\n%s", logs.String())
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

@@ -303,23 +303,21 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 	// process exits).
 	var hs *http.Server
 	var hl net.Listener
+	var rl *relay.Relay // made below; /healthz reads it once serving
 	if o.http != "" {
 		tok, err := apiTokenReloadable(cfg, rel)
 		if err != nil {
 			ln.Close()
 			return err
 		}
-		hs = &http.Server{Handler: requireToken(httpHandler(reg, db, o.healthMaxOutboxAge), tok), ReadHeaderTimeout: 10 * time.Second}
+		hs = &http.Server{Handler: requireToken(httpHandler(reg, db, o.healthMaxOutboxAge, relayHealth(&rl, o.healthMaxOutboxAge)), tok), ReadHeaderTimeout: 10 * time.Second}
 		hl, err = net.Listen("tcp", httpAddr(o.http))
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("http listen: %w", err)
 		}
 	}
-	var (
-		rl     *relay.Relay
-		sender *transport.Sender
-	)
+	var sender *transport.Sender
 	if o.relay != "" {
 		rl, sender, err = newRelay(o, db, reg, log)
 		if err != nil {

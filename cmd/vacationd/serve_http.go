@@ -13,10 +13,15 @@ import (
 	"github.com/vacationd/vacationd/store"
 )
 
+// healthCheck is a part of /healthz besides the store: a line to show
+// ("" for none), and whether it fails the check (503).
+type healthCheck func() (line string, failed bool)
+
 // httpHandler serves the operator endpoints of vacationd serve:
 // /healthz, /metrics, and the admin API /dedup, /outbox,
 // /outbox/dropped, /outbox/retry, /outbox/drop and /metadata (see requireToken).
-func httpHandler(reg prometheus.Gatherer, db store.State, maxAge time.Duration) http.Handler {
+// checks add to /healthz.
+func httpHandler(reg prometheus.Gatherer, db store.State, maxAge time.Duration, checks ...healthCheck) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		if err := db.Ping(r.Context()); err != nil {
@@ -32,7 +37,21 @@ func httpHandler(reg prometheus.Gatherer, db store.State, maxAge time.Duration) 
 			http.Error(w, fmt.Sprintf("outbox: oldest record is %s old (limit %s): is the relay down?", age.Round(time.Second), maxAge), http.StatusServiceUnavailable)
 			return
 		}
+		var lines []string
+		for _, c := range checks {
+			line, failed := c()
+			if failed {
+				http.Error(w, line, http.StatusServiceUnavailable)
+				return
+			}
+			if line != "" {
+				lines = append(lines, line)
+			}
+		}
 		fmt.Fprintln(w, "ok")
+		for _, l := range lines {
+			fmt.Fprintln(w, l)
+		}
 	})
 	// The admin API answers in JSON with the columns of the matching
 	// CLI command (vacationd dedup list, outbox list, outbox dropped).

@@ -128,3 +128,33 @@ func openTestDB(t *testing.T) *store.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// TestHealthzChecks: a check's line shows under "ok" while it passes, and
+// its failure turns /healthz 503 with the line.
+func TestHealthzChecks(t *testing.T) {
+	db := openTestDB(t)
+	line, failed := "", false
+	srv := httptest.NewServer(httpHandler(prometheus.NewRegistry(), db, time.Hour,
+		func() (string, bool) { return line, failed }))
+	defer srv.Close()
+	get := func() (int, string) {
+		resp, err := http.Get(srv.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get(); code != 200 || body != "ok\n" {
+		t.Errorf("%d %q", code, body)
+	}
+	line = "relay: 3 consecutive failures"
+	if code, body := get(); code != 200 || body != "ok\n"+line+"\n" {
+		t.Errorf("%d %q", code, body)
+	}
+	failed = true
+	if code, body := get(); code != 503 || !strings.Contains(body, line) {
+		t.Errorf("%d %q", code, body)
+	}
+}

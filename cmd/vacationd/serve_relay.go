@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -82,3 +83,23 @@ func (s sharedSender) Send(ctx context.Context, from string, to []string, msg []
 }
 
 func (s sharedSender) Close() error { return nil }
+
+// relayHealth is the /healthz line of the relay: its consecutive failures
+// (connection, refusals of every recipient, 5xx at MAIL FROM, ...), shown
+// as soon as there is one, failing the check once they have lasted longer
+// than maxAge (0: never). *rl is read at each check: the relay is made
+// after the HTTP handler.
+func relayHealth(rl **relay.Relay, maxAge time.Duration) healthCheck {
+	return func() (string, bool) {
+		if *rl == nil {
+			return "", false
+		}
+		h := (*rl).Health()
+		if h.Failures == 0 {
+			return "", false
+		}
+		line := fmt.Sprintf("relay: %d consecutive failures since %s; last: %s",
+			h.Failures, h.Since.UTC().Format(time.RFC3339), h.LastError)
+		return line, maxAge > 0 && time.Since(h.Since) > maxAge
+	}
+}
