@@ -44,6 +44,7 @@ type peer struct {
 	authUser, authPass string
 
 	mu          sync.Mutex
+	mailReply   error // answer to every MAIL FROM while not nil
 	rcptReplies []error
 	lmtpFail    map[string]*smtp.SMTPError
 	rcpts       int // RCPT commands seen
@@ -135,6 +136,11 @@ func (s *peerSession) Reset()        { s.from, s.to = "", nil }
 func (s *peerSession) Logout() error { return nil }
 
 func (s *peerSession) Mail(from string, _ *smtp.MailOptions) error {
+	s.p.mu.Lock()
+	defer s.p.mu.Unlock()
+	if s.p.mailReply != nil {
+		return s.p.mailReply
+	}
 	s.from = from
 	return nil
 }

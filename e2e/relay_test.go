@@ -200,22 +200,61 @@ func TestRelayRetryAfter452(t *testing.T) {
 	v.waitLog("outbox=sent", "attempts=2")
 }
 
-// TestRelay550Drops: a 5xx from the relay drops the reply at once with a
-// log line, and no bounce is sent.
+// TestRelay550Drops: a 5xx to a recipient drops its reply, with a log
+// line and no bounce, once the refusal is confirmed: the relay refused it
+// again after accepting another reply in between (so a relay refusing
+// everyone is not mistaken for a refused recipient).
 func TestRelay550Drops(t *testing.T) {
 	t.Parallel()
 	rl := startPeer(t, false, "tcp", "", nil)
-	rl.rcptReplies = []error{&smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}}
-	v := startVacationd(t, nil, append([]string{"--scripts", onceScripts(t), "--relay", rl.addr}, relayFlags...)...)
-	queueReplies(t, v, 1)
-	v.waitMetric(`vacationd_outbox_dropped_total{cause="permanent"}`, 1)
+	refused := &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}
+	rl.rcptReplies = []error{refused, nil, refused} // sender00, sender01, sender00 again
+	v := startVacationd(t, nil, append(append([]string{"--scripts", onceScripts(t), "--relay", rl.addr,
+		"--relay-workers", "1"}, relayFlags...), "--retry-min", "1s")...)
+	queueReplies(t, v, 2)
+	v.waitMetric(`vacationd_outbox_dropped_total{cause="recipient"}`, 1)
 	v.waitLog("dropped", "550", "sender00@example.org")
 	v.waitMetric("vacationd_outbox_depth", 0)
-	if msgs := rl.received(); len(msgs) != 0 {
-		t.Errorf("relay got %d messages, want none (no bounce)", len(msgs))
+	msgs := rl.received()
+	if len(msgs) != 1 || msgs[0].to[0] != "sender01@example.org" {
+		t.Errorf("relay got %+v, want only the reply to sender01 (no bounce)", msgs)
 	}
-	if n := rl.rcptCount(); n != 1 {
-		t.Errorf("relay saw %d RCPT commands, want 1 (no retry after 550)", n)
+	if n := rl.rcptCount(); n != 3 {
+		t.Errorf("relay saw %d RCPT commands, want 3 (the refusal confirmed once)", n)
+	}
+}
+
+// TestRelayRefusingEveryoneKeepsReplies: a relay answering 554 to MAIL
+// FROM (an authorisation change) for a while drops nothing: every reply is
+// retried and delivered once the relay accepts again, and /healthz shows
+// the relay's failures meanwhile.
+func TestRelayRefusingEveryoneKeepsReplies(t *testing.T) {
+	t.Parallel()
+	rl := startPeer(t, false, "tcp", "", nil)
+	rl.mailReply = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Relay access denied"}
+	v := startVacationd(t, nil, append([]string{"--scripts", onceScripts(t), "--relay", rl.addr}, relayFlags...)...)
+	senders := queueReplies(t, v, 5)
+	v.waitMetricAtLeast(`vacationd_relay_errors_total{class="temporary"}`, 10)
+	if n := v.metric("vacationd_outbox_depth"); n != 5 {
+		t.Fatalf("outbox depth %v while the relay refuses, want 5", n)
+	}
+	rl.mu.Lock()
+	rl.mailReply = nil
+	rl.mu.Unlock()
+	v.waitMetric(`vacationd_outbox_sent_total{kind="vacation"}`, 5)
+	got := map[string]int{}
+	for _, m := range rl.received() {
+		got[m.to[0]]++
+	}
+	for _, s := range senders {
+		if got[s] != 1 {
+			t.Errorf("%s got %d replies, want 1", s, got[s])
+		}
+	}
+	for series, n := range v.metrics() {
+		if strings.HasPrefix(series, "vacationd_outbox_dropped_total") && n != 0 {
+			t.Errorf("%s = %v, want nothing dropped", series, n)
+		}
 	}
 }
 
