@@ -79,7 +79,9 @@ func NewMetrics(r prometheus.Registerer) *Metrics {
 //
 // A permanent refusal (a 5xx to the recipient) drops a record only when it
 // is confirmed: the same record is refused again after the relay accepted
-// some other record in between. The first refusal holds the record for a
+// some other record whose send started after the first refusal (a send
+// already under way when the relay began refusing everyone proves
+// nothing). The first refusal holds the record for a
 // retry. When RefusalStreak different records are refused in a row with
 // nothing accepted between them, the relay is refusing everyone (a lost
 // authorisation, a policy change) and every refusal counts as a relay
@@ -91,11 +93,11 @@ type Relay struct {
 	log *slog.Logger
 
 	mu       sync.Mutex
-	accepted uint64            // records the relay accepted since start
-	streak   map[uint64]bool   // records refused since the last acceptance
-	refused  map[uint64]uint64 // record -> accepted at its first refusal
-	failures int               // consecutive relay failures
-	since    time.Time         // time of the first of them
+	lastOK   time.Time            // start of the latest send the relay accepted
+	streak   map[uint64]bool      // records refused since the last acceptance
+	refused  map[uint64]time.Time // record -> end of its first refusal
+	failures int                  // consecutive relay failures
+	since    time.Time            // time of the first of them
 	lastErr  string
 }
 
@@ -158,7 +160,7 @@ func New(cfg Config) (*Relay, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Relay{cfg: cfg, log: cfg.Logger, streak: map[uint64]bool{}, refused: map[uint64]uint64{}}, nil
+	return &Relay{cfg: cfg, log: cfg.Logger, streak: map[uint64]bool{}, refused: map[uint64]time.Time{}}, nil
 }
 
 // Run delivers until ctx ends: it first picks up everything already in
@@ -265,7 +267,7 @@ func (r *Relay) deliver(ctx context.Context, s Sender, rec store.OutboxRecord, s
 	err := s.Send(sctx, rec.From, rec.To, rec.Message)
 	switch {
 	case err == nil:
-		r.accept(rec.ID)
+		r.accept(rec.ID, now)
 		r.cfg.Metrics.Sent.Inc(rec.Kind)
 		r.log.Info("sent: the relay accepted it", "outbox", "sent", "id", rec.ID, "kind", rec.Kind, "from", rec.From, "to", rec.To, "attempts", rec.Attempts+1)
 		settling.Add(1)
@@ -281,7 +283,7 @@ func (r *Relay) deliver(ctx context.Context, s Sender, rec store.OutboxRecord, s
 		return false
 	case !r.cfg.IsTemporary(err):
 		cause := r.cfg.Cause(err)
-		switch r.refuse(rec.ID, now, err) {
+		switch r.refuse(rec.ID, r.cfg.Now(), err) {
 		case confirmed:
 			r.cfg.Metrics.Errors.Inc("permanent")
 			r.cfg.Metrics.Dropped.Inc(cause)
@@ -343,22 +345,24 @@ func (r *Relay) refuse(id uint64, now time.Time, err error) verdict {
 		r.failLocked(now, err)
 		return refusing
 	}
-	if first, ok := r.refused[id]; ok && r.accepted > first {
+	if first, ok := r.refused[id]; ok && r.lastOK.After(first) {
 		delete(r.refused, id)
 		delete(r.streak, id)
 		return confirmed
 	}
 	if _, ok := r.refused[id]; !ok {
-		r.refused[id] = r.accepted
+		r.refused[id] = now
 	}
 	return unconfirmed
 }
 
-// accept records that the relay accepted record id.
-func (r *Relay) accept(id uint64) {
+// accept records that the relay accepted record id, sent from start.
+func (r *Relay) accept(id uint64, start time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.accepted++
+	if start.After(r.lastOK) {
+		r.lastOK = start
+	}
 	clear(r.streak)
 	delete(r.refused, id)
 	r.failures, r.since, r.lastErr = 0, time.Time{}, ""
