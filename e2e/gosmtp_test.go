@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -196,39 +197,49 @@ func (s *peerSession) LMTPData(r io.Reader, status smtp.StatusCollector) error {
 }
 
 // lmtpSend delivers msg over LMTP to addr and returns each recipient's
-// reply code (250, 451, ...).
+// reply code (250, 451, ...); it fails the test when the session fails.
 func lmtpSend(t *testing.T, addr, from string, rcpts []string, msg []byte) map[string]int {
 	t.Helper()
+	codes, err := lmtpTry(addr, from, rcpts, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return codes
+}
+
+// lmtpTry is lmtpSend returning the session's failure (a connection
+// refused or cut, a command refused) instead of failing the test.
+func lmtpTry(addr, from string, rcpts []string, msg []byte) (map[string]int, error) {
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
-		t.Fatalf("connect %s: %v", addr, err)
+		return nil, fmt.Errorf("connect %s: %w", addr, err)
 	}
 	cl := smtp.NewClientLMTP(c)
 	cl.CommandTimeout = commandTimeout
 	cl.SubmissionTimeout = commandTimeout
 	defer cl.Close()
 	if err := cl.Hello("client.example.org"); err != nil {
-		t.Fatalf("LHLO: %v", err)
+		return nil, fmt.Errorf("LHLO: %w", err)
 	}
 	if err := cl.Mail(from, nil); err != nil {
-		t.Fatalf("MAIL FROM: %v", err)
+		return nil, fmt.Errorf("MAIL FROM: %w", err)
 	}
 	for _, r := range rcpts {
 		if err := cl.Rcpt(r, nil); err != nil {
-			t.Fatalf("RCPT TO:<%s>: %v", r, err)
+			return nil, fmt.Errorf("RCPT TO:<%s>: %w", r, err)
 		}
 	}
 	w, err := cl.Data()
 	if err != nil {
-		t.Fatalf("DATA: %v", err)
+		return nil, fmt.Errorf("DATA: %w", err)
 	}
 	if _, err := w.Write(msg); err != nil {
-		t.Fatalf("DATA: %v", err)
+		return nil, fmt.Errorf("DATA: %w", err)
 	}
 	resp, err := w.CloseWithLMTPResponse()
 	var lerr smtp.LMTPDataError
 	if err != nil && !errors.As(err, &lerr) {
-		t.Fatalf("end of DATA: %v", err)
+		return nil, fmt.Errorf("end of DATA: %w", err)
 	}
 	codes := map[string]int{}
 	for _, r := range rcpts {
@@ -240,7 +251,7 @@ func lmtpSend(t *testing.T, addr, from string, rcpts []string, msg []byte) map[s
 		}
 	}
 	cl.Quit()
-	return codes
+	return codes, nil
 }
 
 // deliverOne sends one message over LMTP and fails unless it got 250.
