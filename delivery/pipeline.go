@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vacationd/vacationd/mailaddr"
 	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/vacation"
@@ -293,7 +294,7 @@ func (p *Pipeline) redirect(req *Request, a *sieve.Redirect, msg *sieve.Message)
 // message as the script left it (the checks read that one). An error
 // means the decision could not be made (the dedup store did not answer).
 func (p *Pipeline) Vacation(ctx context.Context, req *Request, a *sieve.Vacation, edited *sieve.Message) (VacationResult, *store.Mark, *store.OutboxRecord, error) {
-	if !strings.EqualFold(req.User, trimAngle(req.Envelope.To)) {
+	if !strings.EqualFold(req.User, mailaddr.TrimAngle(req.Envelope.To)) {
 		// The user's address without detail is one of the user's
 		// addresses (copy mode delivers to user+detail@domain).
 		cp := *a
@@ -329,7 +330,7 @@ func (p *Pipeline) Vacation(ctx context.Context, req *Request, a *sieve.Vacation
 // detail that delims (recipient_delimiter, each character one delimiter)
 // separate.
 func UserKey(addr, delims string) string {
-	addr = strings.ToLower(trimAngle(addr))
+	addr = strings.ToLower(mailaddr.TrimAngle(addr))
 	local, domain, ok := strings.Cut(addr, "@")
 	if !ok {
 		return addr
@@ -340,12 +341,4 @@ func UserKey(addr, delims string) string {
 		}
 	}
 	return local + "@" + domain
-}
-
-func trimAngle(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) >= 2 && s[0] == '<' && s[len(s)-1] == '>' {
-		return strings.TrimSpace(s[1 : len(s)-1])
-	}
-	return s
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/vacationd/vacationd/mailaddr"
 	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/transport"
 	"github.com/vacationd/vacationd/vacation"
@@ -174,7 +175,7 @@ func (s *Service) Deliver(ctx context.Context, env *transport.Envelope, raw []by
 func lockSender(sender string) string {
 	sender = strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(sender, "<"), ">"))
 	if i := strings.LastIndexByte(sender, '@'); i >= 0 {
-		return unquoteLocal(sender[:i]) + sender[i:]
+		return mailaddr.UnquoteLocal(sender[:i]) + sender[i:]
 	}
 	return sender
 }
@@ -523,14 +524,14 @@ func withDetail(addr, box, delim string) string {
 	if i < 0 {
 		return addr
 	}
-	local, domain := unquoteLocal(addr[:i]), addr[i+1:]
+	local, domain := mailaddr.UnquoteLocal(addr[:i]), addr[i+1:]
 	box = strings.Map(func(r rune) rune {
 		if r == '@' || r == ' ' || r < 0x20 || r == 0x7f || r == utf8.RuneError {
 			return '_'
 		}
 		return r
 	}, box)
-	return quoteLocal(local+delim+box) + "@" + domain
+	return mailaddr.QuoteLocal(local+delim+box, true) + "@" + domain
 }
 
 // withoutDetail removes the detail that delims (the configured
@@ -541,47 +542,9 @@ func withoutDetail(addr, delims string) string {
 	if i < 0 || delims == "" {
 		return addr
 	}
-	local := unquoteLocal(addr[:i])
+	local := mailaddr.UnquoteLocal(addr[:i])
 	if j := strings.IndexAny(local, delims); j > 0 {
-		return quoteLocal(local[:j]) + addr[i:]
+		return mailaddr.QuoteLocal(local[:j], true) + addr[i:]
 	}
 	return addr
-}
-
-// unquoteLocal returns the text of a local part written as a quoted string.
-func unquoteLocal(l string) string {
-	if len(l) < 2 || l[0] != '"' || l[len(l)-1] != '"' {
-		return l
-	}
-	var b strings.Builder
-	for i := 1; i < len(l)-1; i++ {
-		if l[i] == '\\' && i+1 < len(l)-1 {
-			i++
-		}
-		b.WriteByte(l[i])
-	}
-	return b.String()
-}
-
-// quoteLocal writes a local part as a dot-atom when it is one (RFC 5321
-// §4.1.2, with RFC 6531's UTF-8), else as a quoted string.
-func quoteLocal(l string) string {
-	dotAtom := l != "" && !strings.HasPrefix(l, ".") && !strings.HasSuffix(l, ".") && !strings.Contains(l, "..") &&
-		!strings.ContainsFunc(l, func(r rune) bool {
-			return r < 0x80 && !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
-				strings.ContainsRune("!#$%&'*+-/=?^_`{|}~.", r))
-		})
-	if dotAtom {
-		return l
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range l {
-		if r == '"' || r == '\\' {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	b.WriteByte('"')
-	return b.String()
 }

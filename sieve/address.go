@@ -1,12 +1,19 @@
 package sieve
 
-import "strings"
+import (
+	"strings"
 
-// mailAddress is one address found in a header field or the envelope.
+	"github.com/vacationd/vacationd/mailaddr"
+)
+
+// mailAddress is one address found in a header field or the envelope;
+// package mailaddr parses every syntax of them.
 type mailAddress struct {
 	local  string
 	domain string // "" when the address has no domain
 }
+
+func fromAddr(a mailaddr.Address) mailAddress { return mailAddress{local: a.Local, domain: a.Domain} }
 
 func (a mailAddress) String() string {
 	if a.domain == "" {
@@ -15,36 +22,29 @@ func (a mailAddress) String() string {
 	return a.local + "@" + a.domain
 }
 
-// addrParser parses RFC 5322 address lists leniently: groups, comments,
-// quoted local parts, display names and obsolete routes are understood.
-type addrParser struct {
-	s string
-	i int
+// smtpString renders an address for the SMTP envelope: the local part is
+// quoted unless it is a dot-atom.
+func (a mailAddress) smtpString() string {
+	return mailaddr.Address{Local: a.local, Domain: a.domain}.SMTP()
 }
 
-// parseAddressList returns the addresses in a header value and whether the
-// whole value parsed. Empty groups and empty list elements are skipped.
+// maxHeaderAddresses bounds the elements read from one header field, as
+// Pigeonhole does.
+const maxHeaderAddresses = 256
+
+// parseAddressList returns the valid addresses of a header value (as
+// Dovecot's parser reads them, see mailaddr.ParseList) and whether the
+// whole value parsed: invalid elements are left out and make ok false.
 func parseAddressList(v string) ([]mailAddress, bool) {
-	p := &addrParser{s: v}
 	var out []mailAddress
 	ok := true
-	for {
-		p.skipCFWS()
-		if p.i >= len(p.s) {
-			break
-		}
-		if p.s[p.i] == ',' {
-			p.i++
+	for _, a := range mailaddr.ParseList(v, maxHeaderAddresses) {
+		if a.Invalid {
+			ok = false
 			continue
 		}
-		addrs, good := p.address()
-		out = append(out, addrs...)
-		if !good {
-			ok = false
-			// resynchronize at the next comma
-			for p.i < len(p.s) && p.s[p.i] != ',' {
-				p.i++
-			}
+		if a.Kind == mailaddr.Mailbox {
+			out = append(out, fromAddr(a))
 		}
 	}
 	return out, ok
@@ -60,209 +60,38 @@ func parseAddress(v string) (mailAddress, bool) {
 	return addrs[0], true
 }
 
-func (p *addrParser) skipCFWS() {
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
-			p.i++
-		case c == '(':
-			depth := 0
-			for p.i < len(p.s) {
-				switch p.s[p.i] {
-				case '\\':
-					p.i++
-				case '(':
-					depth++
-				case ')':
-					depth--
-				}
-				p.i++
-				if depth == 0 {
-					break
-				}
-			}
-		default:
-			return
-		}
+// parseSieveAddress parses a single Sieve address (mailaddr.ParseMailbox);
+// err explains why it is invalid. The domain is lower-cased.
+func parseSieveAddress(s string) (mailAddress, string) {
+	a, err := mailaddr.ParseMailbox(s)
+	if err != nil {
+		return mailAddress{}, err.Error()
 	}
+	return fromAddr(a), ""
 }
 
-func isAtext(c byte) bool {
-	if isAlpha(c) || isDigit(c) || c >= 0x80 {
-		return true
+// ParseAddress parses one address written as redirect's target and
+// vacation's :from and :addresses are (Pigeonhole's sieve address): an
+// addr-spec, or an optional phrase and an addr-spec in angle brackets.
+// It returns local@domain, the local part unquoted and the domain
+// lower-cased, or an error saying why s is no such address.
+func ParseAddress(s string) (string, error) {
+	a, err := mailaddr.ParseMailbox(s)
+	if err != nil {
+		return "", err
 	}
-	return strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
+	return a.Local + "@" + a.Domain, nil
 }
 
-// word reads an atom or a quoted string; quoted strings are returned
-// unquoted.
-func (p *addrParser) word() (string, bool) {
-	p.skipCFWS()
-	if p.i >= len(p.s) {
-		return "", false
-	}
-	if p.s[p.i] == '"' {
-		p.i++
-		var b strings.Builder
-		for p.i < len(p.s) {
-			c := p.s[p.i]
-			if c == '\\' && p.i+1 < len(p.s) {
-				b.WriteByte(p.s[p.i+1])
-				p.i += 2
-				continue
-			}
-			if c == '"' {
-				p.i++
-				return b.String(), true
-			}
-			if c != '\r' && c != '\n' {
-				b.WriteByte(c)
-			}
-			p.i++
-		}
-		return "", false
-	}
-	start := p.i
-	for p.i < len(p.s) && isAtext(p.s[p.i]) {
-		p.i++
-	}
-	if start == p.i {
-		return "", false
-	}
-	return p.s[start:p.i], true
+// parseSMTPPath parses an SMTP envelope path (mailaddr.ParsePath).
+func parseSMTPPath(s string) (a mailAddress, null, ok bool) {
+	ma, null, ok := mailaddr.ParsePath(s)
+	return fromAddr(ma), null, ok
 }
 
-// address parses a mailbox or a group.
-func (p *addrParser) address() ([]mailAddress, bool) {
-	p.skipCFWS()
-	start := p.i
-	// Try: phrase followed by ':' (group) or '<' (name-addr), else addr-spec.
-	for {
-		p.skipCFWS()
-		if p.i >= len(p.s) {
-			break
-		}
-		c := p.s[p.i]
-		if c == '<' {
-			p.i++
-			a, ok := p.angleAddr()
-			return []mailAddress{a}, ok
-		}
-		if c == ':' {
-			p.i++
-			return p.group()
-		}
-		if c == '.' {
-			p.i++
-			continue
-		}
-		if _, ok := p.word(); !ok {
-			break
-		}
-	}
-	p.i = start
-	a, ok := p.addrSpec()
-	if ok {
-		p.skipCFWS()
-		if p.i < len(p.s) && p.s[p.i] != ',' && p.s[p.i] != ';' {
-			return []mailAddress{a}, false
-		}
-	}
-	return []mailAddress{a}, ok
-}
-
-func (p *addrParser) group() ([]mailAddress, bool) {
-	var out []mailAddress
-	for {
-		p.skipCFWS()
-		if p.i >= len(p.s) {
-			return out, true // missing ';' is tolerated
-		}
-		switch p.s[p.i] {
-		case ';':
-			p.i++
-			return out, true
-		case ',':
-			p.i++
-			continue
-		}
-		a, ok := p.address()
-		out = append(out, a...)
-		if !ok {
-			return out, false
-		}
-	}
-}
-
-func (p *addrParser) angleAddr() (mailAddress, bool) {
-	p.skipCFWS()
-	// obsolete route: @a,@b:
-	if p.i < len(p.s) && p.s[p.i] == '@' {
-		for p.i < len(p.s) && p.s[p.i] != ':' {
-			p.i++
-		}
-		if p.i < len(p.s) {
-			p.i++
-		}
-	}
-	p.skipCFWS()
-	if p.i < len(p.s) && p.s[p.i] == '>' {
-		p.i++
-		return mailAddress{}, false
-	}
-	a, ok := p.addrSpec()
-	p.skipCFWS()
-	if p.i >= len(p.s) || p.s[p.i] != '>' {
-		return a, false
-	}
-	p.i++
-	return a, ok
-}
-
-func (p *addrParser) addrSpec() (mailAddress, bool) {
-	var local strings.Builder
-	if !p.dotWords(&local) {
-		return mailAddress{local: local.String()}, false
-	}
-	if p.i >= len(p.s) || p.s[p.i] != '@' {
-		return mailAddress{local: local.String()}, false
-	}
-	p.i++
-	p.skipCFWS()
-	var domain strings.Builder
-	if p.i < len(p.s) && p.s[p.i] == '[' {
-		end := strings.IndexByte(p.s[p.i:], ']')
-		if end < 0 {
-			return mailAddress{local: local.String()}, false
-		}
-		domain.WriteString(p.s[p.i : p.i+end+1])
-		p.i += end + 1
-	} else if !p.dotWords(&domain) {
-		return mailAddress{local: local.String(), domain: domain.String()}, false
-	}
-	return mailAddress{local: local.String(), domain: domain.String()}, true
-}
-
-// dotWords reads words separated by '.' (each followed by optional CFWS)
-// into b, dots included; false when a word is missing, with b holding
-// what came before it.
-func (p *addrParser) dotWords(b *strings.Builder) bool {
-	for {
-		w, ok := p.word()
-		if !ok {
-			return false
-		}
-		b.WriteString(w)
-		p.skipCFWS()
-		if p.i < len(p.s) && p.s[p.i] == '.' {
-			b.WriteByte('.')
-			p.i++
-			continue
-		}
-		return true
-	}
-}
+// NormalizePath parses an SMTP envelope path and returns it as the
+// envelope carries it (mailaddr.NormalizePath).
+func NormalizePath(s string) (path string, ok bool) { return mailaddr.NormalizePath(s) }
 
 // addressPart extracts a part of an address; ok is false when the part
 // does not exist (e.g. :detail without a separator).
@@ -294,15 +123,19 @@ func splitDetail(local, delims string) (user, detail string, found bool) {
 	return local, "", false
 }
 
-// FirstAddress returns the first address of the first of the named header
-// fields that holds one, as Pigeonhole's testsuite and sieve-test derive
-// the envelope from the message.
+// FirstAddress returns the address of the first of the named header
+// fields whose first occurrence starts with one, as Pigeonhole's
+// sieve-test and testsuite derive the envelope from the message: the
+// first element of the field's address list (read as Dovecot reads it,
+// syntax errors tolerated) must have a local part and a domain.
 func (m *Message) FirstAddress(names ...string) (string, bool) {
 	for _, name := range names {
-		for _, v := range m.Header(name) {
-			if addrs, _ := parseAddressList(v); len(addrs) > 0 && addrs[0].local != "" {
-				return addrs[0].String(), true
-			}
+		vals := m.Header(name)
+		if len(vals) == 0 {
+			continue
+		}
+		if as := mailaddr.ParseList(vals[0], 1); len(as) > 0 && as[0].Complete() {
+			return as[0].String(), true
 		}
 	}
 	return "", false

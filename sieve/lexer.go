@@ -3,7 +3,8 @@ package sieve
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/vacationd/vacationd/mailaddr"
 )
 
 // tokenKind is the kind of a lexical token (RFC 5228 §8.1).
@@ -422,33 +423,9 @@ func (l *lexer) multiline(p Position) token {
 	}
 }
 
-// sanitize shortens s to at most max bytes (ending in "..." when cut, never
-// splitting a UTF-8 sequence) and replaces control characters, like
-// Dovecot's str_sanitize.
-func sanitize(s string, max int) string {
-	var b strings.Builder
-	cut := false
-	for i, r := range s {
-		if i+len(string(r)) > max {
-			cut = true
-			break
-		}
-		if r < 0x20 || r == 0x7f {
-			b.WriteByte('?')
-			continue
-		}
-		b.WriteRune(r)
-	}
-	if !cut {
-		return b.String()
-	}
-	out := b.String()
-	for len(out)+3 > max && len(out) > 0 {
-		_, size := utf8.DecodeLastRuneInString(out)
-		out = out[:len(out)-size]
-	}
-	return out + "..."
-}
+// sanitize shortens s to at most max bytes and replaces control
+// characters, like Dovecot's str_sanitize (mailaddr.Sanitize).
+func sanitize(s string, max int) string { return mailaddr.Sanitize(s, max) }
 
 // describe names the token as Pigeonhole's parser errors do.
 func (t token) describe() string {

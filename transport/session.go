@@ -8,7 +8,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
-	"github.com/vacationd/vacationd/sieve"
+	"github.com/vacationd/vacationd/mailaddr"
 )
 
 // backend is the go-smtp Backend of a Server.
@@ -57,8 +57,8 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		return errShuttingDown
 	}
 	env := s.client
-	env.ClientHost = s.sc.Hostname()    // the latest LHLO
-	env.From = sieve.QuoteAddress(from) // go-smtp unquotes a quoted local part
+	env.ClientHost = s.sc.Hostname() // the latest LHLO
+	env.From = mailaddr.Quote(from)  // go-smtp unquotes a quoted local part
 	env.UTF8 = opts != nil && opts.UTF8
 	s.env = &env
 	return nil
@@ -68,7 +68,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if err := badAddress(to, 3, "recipient"); err != nil {
 		return err
 	}
-	r := Recipient{Addr: sieve.QuoteAddress(to)}
+	r := Recipient{Addr: mailaddr.Quote(to)}
 	if opts != nil {
 		r.ORCPT = opts.OriginalRecipient
 	}

@@ -13,59 +13,14 @@ import (
 // looked at, as Pigeonhole does.
 const maxHeaderAddresses = 256
 
-// trimAngle strips white space and one pair of surrounding angle brackets:
-// "<a@b>" and "a@b" are the same envelope address; "<>" is empty.
-func trimAngle(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) >= 2 && s[0] == '<' && s[len(s)-1] == '>' {
-		s = strings.TrimSpace(s[1 : len(s)-1])
-	}
-	return s
-}
-
-// localPart returns the part of addr before its last '@'.
-func localPart(addr string) string {
-	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
-		return addr[:i]
-	}
-	return addr
-}
-
-// domainPart returns the part of addr after its last '@', or "".
-func domainPart(addr string) string {
-	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
-		return addr[i+1:]
-	}
-	return ""
-}
-
 // sameAddress compares two addresses as Pigeonhole does: local part and
 // domain both case-insensitively.
 func sameAddress(a, b string) bool { return a != "" && strings.EqualFold(a, b) }
 
-// unquoteLocal writes an SMTP address with a quoted local part
-// ("a b"@example.org) as the address headers' parser gives it (a
-// b@example.org), so that the two compare equal as in Pigeonhole.
-func unquoteLocal(addr string) string {
-	at := strings.LastIndexByte(addr, '@')
-	if at < 2 || addr[0] != '"' || addr[at-1] != '"' {
-		return addr
-	}
-	var b strings.Builder
-	q := addr[1 : at-1]
-	for i := 0; i < len(q); i++ {
-		if q[i] == '\\' && i+1 < len(q) {
-			i++
-		}
-		b.WriteByte(q[i])
-	}
-	return b.String() + addr[at:]
-}
-
 // isSystemAddress reports the senders that never get a reply: MAILER-DAEMON,
 // LISTSERV, majordomo, *-request* and owner-* local parts.
 func isSystemAddress(addr string) bool {
-	lp := localPart(addr)
+	lp, _ := mailaddr.Split(addr)
 	l := strings.ToLower(lp)
 	return l == "mailer-daemon" || l == "listserv" || l == "majordomo" ||
 		strings.Contains(lp, "-request") || strings.HasPrefix(lp, "owner-")

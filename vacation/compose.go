@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
 
+	"github.com/vacationd/vacationd/mailaddr"
 	"github.com/vacationd/vacationd/sieve"
 )
 
@@ -58,11 +59,12 @@ func (r *Responder) Compose(in *Input, d *Decision) (*Reply, error) {
 	if from.Address == "" {
 		pm := s.PostmasterAddress
 		if pm == "" {
-			pm = "postmaster@" + domainPart(trimAngle(in.Envelope.To))
+			_, domain := mailaddr.Split(mailaddr.TrimAngle(in.Envelope.To))
+			pm = "postmaster@" + domain
 		}
 		from = mail.Address{Address: pm}
 	}
-	to := replyTo(msg, unquoteLocal(d.RcptTo), s.ToHeaderIgnoreEnvelope)
+	to := replyTo(msg, mailaddr.Unquote(d.RcptTo), s.ToHeaderIgnoreEnvelope)
 
 	subject := act.Subject
 	if subject == "" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/emersion/go-message/mail"
 
+	"github.com/vacationd/vacationd/mailaddr"
 	"github.com/vacationd/vacationd/sieve"
 )
 
@@ -157,9 +158,9 @@ func (r *Responder) Decide(ctx context.Context, in *Input) (*Decision, error) {
 	// with a From: no one can answer (the rule): a warning and no
 	// reply, decided once every other check has passed.
 	var invalidFrom string
-	rawSender := trimAngle(in.Envelope.From)
-	sender := unquoteLocal(rawSender)
-	recipient := unquoteLocal(trimAngle(in.Envelope.To))
+	rawSender := mailaddr.TrimAngle(in.Envelope.From)
+	sender := mailaddr.Unquote(rawSender)
+	recipient := mailaddr.Unquote(mailaddr.TrimAngle(in.Envelope.To))
 
 	for _, raw := range act.Addresses {
 		a, ok := parseMailbox(raw)
@@ -250,7 +251,7 @@ func (r *Responder) Decide(ctx context.Context, in *Input) (*Decision, error) {
 
 	var origRecipient string
 	if s.UseOriginalRecipient {
-		origRecipient = trimAngle(in.Envelope.OrigTo)
+		origRecipient = mailaddr.TrimAngle(in.Envelope.OrigTo)
 	}
 	userEmail := s.UserEmail
 	smtpFrom, found := r.findMyAddress(d, msg, recipient, origRecipient, userEmail)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vacationd/vacationd/mailaddr"
 	"github.com/vacationd/vacationd/sieve"
 )
 
@@ -137,7 +138,7 @@ func TestGolden(t *testing.T) {
 			r := newTestResponder(t, c.Settings)
 			ctx := context.Background()
 			if c.Seen {
-				k := Key{User: in.User, Sender: strings.ToLower(trimAngle(in.Envelope.From)), Handle: in.Action.Handle}
+				k := Key{User: in.User, Sender: strings.ToLower(mailaddr.TrimAngle(in.Envelope.From)), Handle: in.Action.Handle}
 				if err := r.Dedup.Mark(ctx, k, fixedNow.Add(-time.Hour), fixedNow.Add(time.Hour)); err != nil {
 					t.Fatal(err)
 				}

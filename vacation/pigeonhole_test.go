@@ -132,16 +132,3 @@ func TestExpandTemplate(t *testing.T) {
 		}
 	}
 }
-
-func TestUnquoteLocal(t *testing.T) {
-	for in, want := range map[string]string{
-		`"alice smith"@example.org`: "alice smith@example.org",
-		`"a\"b"@example.org`:        `a"b@example.org`,
-		"alice@example.org":         "alice@example.org",
-		`"x"`:                       `"x"`,
-	} {
-		if got := unquoteLocal(in); got != want {
-			t.Errorf("unquoteLocal(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

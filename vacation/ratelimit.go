@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vacationd/vacationd/mailaddr"
 )
 
 // Limiter bounds the replies sent across all users, beyond the per-user
@@ -107,7 +109,7 @@ func recent(times []time.Time, now time.Time) []time.Time {
 // limitKey is the address the limits count: angle brackets removed,
 // lowercased, the local part cut at its first detail delimiter.
 func limitKey(addr, delims string) string {
-	addr = strings.ToLower(trimAngle(addr))
+	addr = strings.ToLower(mailaddr.TrimAngle(addr))
 	at := strings.LastIndexByte(addr, '@')
 	if at < 0 {
 		return addr

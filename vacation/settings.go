@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vacationd/vacationd/mailaddr"
 )
 
 // Settings are the responder's administrator settings. Their names and
@@ -118,9 +120,9 @@ func (s *Settings) Set(name, value string) error {
 	case "sieve_vacation_max_replies_per_minute":
 		s.MaxRepliesPerMinute, err = parseCount(value)
 	case "sieve_user_email":
-		s.UserEmail = trimAngle(value)
+		s.UserEmail = mailaddr.TrimAngle(value)
 	case "postmaster_address":
-		s.PostmasterAddress = trimAngle(value)
+		s.PostmasterAddress = mailaddr.TrimAngle(value)
 	default:
 		return fmt.Errorf("setting %q: %w", name, ErrUnknownSetting)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vacationd/vacationd/delivery"
+	"github.com/vacationd/vacationd/mailaddr"
 	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/vacation"
@@ -276,51 +277,27 @@ func stripMboxFrom(raw []byte) []byte {
 }
 
 // defaultEnvelope takes the envelope from the flags, defaulting as
-// sieve-test does: the sender from Return-Path, Sender or From, the
-// recipient from Envelope-To or To, the original recipient from the final
-// one.
+// sieve-test does: the sender from Return-Path, Sender or From, else
+// sender@example.com; the recipient from Envelope-To or To, else
+// recipient@example.com; the original recipient from the final one.
 func defaultEnvelope(msg *sieve.Message, o *testOptions) sieve.Envelope {
-	env := sieve.Envelope{From: trimBrackets(o.from), To: trimBrackets(o.to), OrigTo: trimBrackets(o.origTo)}
+	env := sieve.Envelope{From: mailaddr.TrimAngle(o.from), To: mailaddr.TrimAngle(o.to), OrigTo: mailaddr.TrimAngle(o.origTo)}
 	if !o.fromSet {
-		env.From = firstAddress(msg, "Return-Path", "Sender", "From")
+		env.From = "sender@example.com"
+		if a, ok := msg.FirstAddress("Return-Path", "Sender", "From"); ok {
+			env.From = a
+		}
 	}
 	if env.To == "" {
-		env.To = firstAddress(msg, "Envelope-To", "To")
+		env.To = "recipient@example.com"
+		if a, ok := msg.FirstAddress("Envelope-To", "To"); ok {
+			env.To = a
+		}
 	}
 	if env.OrigTo == "" {
 		env.OrigTo = env.To
 	}
 	return env
-}
-
-// firstAddress returns the first address of the first of the named header
-// fields the message has.
-func firstAddress(msg *sieve.Message, names ...string) string {
-	for _, n := range names {
-		vals := msg.Header(n)
-		if len(vals) == 0 {
-			continue
-		}
-		v := strings.TrimSpace(vals[0])
-		if i := strings.LastIndexByte(v, '<'); i >= 0 {
-			if j := strings.IndexByte(v[i:], '>'); j >= 0 {
-				return strings.TrimSpace(v[i+1 : i+j])
-			}
-		}
-		if i := strings.IndexByte(v, ','); i >= 0 {
-			v = v[:i]
-		}
-		return strings.TrimSpace(v)
-	}
-	return ""
-}
-
-func trimBrackets(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) >= 2 && s[0] == '<' && s[len(s)-1] == '>' {
-		s = strings.TrimSpace(s[1 : len(s)-1])
-	}
-	return s
 }
 
 // doc is the JSON document of shared/difftest/README.md.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -51,5 +53,29 @@ func TestTestExitStatus(t *testing.T) {
 	_, _, errs := runCLI(t, "test", "-x", "+vacation-second", cliData+"away.sieve", msg)
 	if !strings.Contains(errs, `"vacation-second"`) {
 		t.Errorf("unknown extension not named: %q", errs)
+	}
+}
+
+// TestTestEnvelopeFromHeaders: without -f and -r the envelope comes from
+// the message as sieve-test takes it (each case checked with sieve-test
+// 2.3.19): the first address of the first field that starts with one,
+// else sender@example.com / recipient@example.com.
+func TestTestEnvelopeFromHeaders(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ msg, want string }{
+		{"Return-Path: <>\nFrom: a@b.example\nTo: Bob <bob@example.com>, c@d.example\n", "from <a@b.example> to <bob@example.com>"},
+		{"Return-Path: <x@y.example> (c)\nSender: \"S\" <s@y.example>\nTo: \"q\" garbage, bob@example.com\n", "from <x@y.example> to <recipient@example.com>"},
+		{"Subject: none\n", "from <sender@example.com> to <recipient@example.com>"},
+		{"Return-Path: Bob <bob@example.com x\nTo: Bob <bob@example.com x\n", "from <bob@example.com> to <bob@example.com>"},
+		{"From: a@b.example\nFrom: c@d.example\nEnvelope-To: <>\nTo: e@f.example\n", "from <a@b.example> to <e@f.example>"},
+	} {
+		path := filepath.Join(dir, "m.eml")
+		if err := os.WriteFile(path, []byte(tc.msg+"Subject: x\n\nbody\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, out, errs := runCLI(t, "test", cliData+"keep.sieve", path)
+		if !strings.Contains(out, "Envelope: "+tc.want) {
+			t.Errorf("%q: want envelope %s, got:\n%s%s", tc.msg, tc.want, out, errs)
+		}
 	}
 }
