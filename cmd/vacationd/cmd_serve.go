@@ -317,9 +317,9 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 			return fmt.Errorf("http listen: %w", err)
 		}
 	}
-	var sender *transport.Sender
+	var sender *sharedSender
 	if o.relay != "" {
-		rl, sender, err = newRelay(o, db, reg, log)
+		rl, sender, err = newRelay(o, db, reg, rel, log)
 		if err != nil {
 			ln.Close()
 			if hl != nil {
@@ -327,7 +327,7 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 			}
 			return err
 		}
-		defer sender.Close() // after the relay has stopped (wg.Wait below)
+		defer sender.closeAll() // after the relay has stopped (wg.Wait below)
 	}
 
 	var wg sync.WaitGroup

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,16 +29,23 @@ func newDownstream(target, hostname string, sessions int, log *slog.Logger) (*tr
 	return f, nil
 }
 
-// newRelay builds the outbox relay from the flags; the returned Sender is
-// shared by the workers and closed by the caller after the relay stopped.
-func newRelay(o *serveOptions, db store.State, reg prometheus.Registerer, log *slog.Logger) (*relay.Relay, *transport.Sender, error) {
+// relayConnFlags are the settings of the connection to the relay, which
+// a reload applies to the next connections (a new Sender).
+var relayConnFlags = []string{
+	"relay", "relay-tls", "relay-tls-verify", "relay-auth-user", "relay-auth-password-file",
+	"relay-helo", "relay-proxy", "relay-proxy-source",
+}
+
+// newSender builds the SMTP client toward --relay; the password file is
+// read here, so a reload reads it again.
+func newSender(o *serveOptions, log *slog.Logger) (*transport.Sender, error) {
 	tlsMode, err := transport.ParseTLSMode(o.relayTLS)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	pv, err := transport.ParseProxyVersion(o.relayProxy)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	cfg := transport.SenderConfig{
 		Addr: o.relay, HeloName: o.relayHelo, TLS: tlsMode, TLSInsecureSkipVerify: !o.relayTLSVerify,
@@ -48,23 +57,32 @@ func newRelay(o *serveOptions, db store.State, reg prometheus.Registerer, log *s
 	if o.relayAuthPasswordFile != "" {
 		b, err := os.ReadFile(o.relayAuthPasswordFile)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--relay-auth-password-file: %w", err)
+			return nil, fmt.Errorf("--relay-auth-password-file: %w", err)
 		}
 		cfg.AuthPassword = strings.TrimRight(string(b), "\r\n")
 	}
 	if o.relayProxySource != "" {
 		a, err := netip.ParseAddr(o.relayProxySource)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--relay-proxy-source: %w", err)
+			return nil, fmt.Errorf("--relay-proxy-source: %w", err)
 		}
 		cfg.ProxySource = a
 	}
-	s, err := transport.NewSender(cfg)
+	return transport.NewSender(cfg)
+}
+
+// newRelay builds the outbox relay from the flags and registers the
+// reload of its connection settings; the returned sender is shared by the
+// workers and closed by the caller after the relay stopped.
+func newRelay(o *serveOptions, db store.State, reg prometheus.Registerer, rel *reloader, log *slog.Logger) (*relay.Relay, *sharedSender, error) {
+	s, err := newSender(o, log)
 	if err != nil {
 		return nil, nil, err
 	}
+	shared := &sharedSender{}
+	shared.cur.Store(s)
 	r, err := relay.New(relay.Config{
-		DB: db, NewSender: func() relay.Sender { return sharedSender{s} }, IsTemporary: transport.IsTemporary, Cause: transport.FailureCause,
+		DB: db, NewSender: func() relay.Sender { return shared }, IsTemporary: transport.IsTemporary, Cause: transport.FailureCause,
 		Workers: o.relayWorkers, RetryMin: o.retryMin, RetryMax: o.retryMax, MaxAge: o.maxQueueAge, Lease: o.relayLease,
 		Logger: log, Metrics: relay.NewMetrics(reg),
 	})
@@ -72,17 +90,41 @@ func newRelay(o *serveOptions, db store.State, reg prometheus.Registerer, log *s
 		s.Close()
 		return nil, nil, err
 	}
-	return r, s, nil
+	rel.register("relay", relayConnFlags, func(c *config) (func(), error) {
+		if c.opts.relay == "" {
+			return nil, errors.New("--relay: cannot be turned off by a reload; restart with --no-relay")
+		}
+		s, err := newSender(c.opts, log)
+		if err != nil {
+			return nil, err
+		}
+		return func() { shared.swap(s) }, nil
+	})
+	return r, shared, nil
 }
 
-// sharedSender lets the workers share one pooled transport.Sender.
-type sharedSender struct{ s *transport.Sender }
-
-func (s sharedSender) Send(ctx context.Context, from string, to []string, msg []byte) error {
-	return s.s.Send(ctx, from, to, msg)
+// sharedSender lets the workers share one pooled transport.Sender, which
+// a reload replaces: sends in progress finish on the old one, whose
+// connections then close.
+type sharedSender struct {
+	cur atomic.Pointer[transport.Sender]
 }
 
-func (s sharedSender) Close() error { return nil }
+func (s *sharedSender) Send(ctx context.Context, from string, to []string, msg []byte) error {
+	return s.cur.Load().Send(ctx, from, to, msg)
+}
+
+// Close is the workers' close: the sender outlives them.
+func (s *sharedSender) Close() error { return nil }
+
+func (s *sharedSender) swap(n *transport.Sender) {
+	if old := s.cur.Swap(n); old != nil {
+		old.Close()
+	}
+}
+
+// closeAll closes the current sender, once the relay has stopped.
+func (s *sharedSender) closeAll() error { return s.cur.Load().Close() }
 
 // relayHealth is the /healthz line of the relay: its consecutive failures
 // (connection, refusals of every recipient, 5xx at MAIL FROM, ...), shown
