@@ -20,7 +20,7 @@ type ListSource interface {
 const sieveURNPrefix = "urn:ietf:params:sieve"
 
 func extlistsExtension() *extension {
-	return &extension{name: "extlists", defaultOff: true, specs: []*spec{{
+	return &extension{name: "extlists", specs: []*spec{{
 		name: "valid_ext_list", test: true,
 		args: []argType{tStringList}, argNames: []string{"ext-list-names"},
 		eval: func(r *run, n *node) (bool, error) {

@@ -78,7 +78,7 @@ func extprogramSpec(name string, test bool, tags []tagSpec) *spec {
 func pipeExtension() *extension {
 	s := extprogramSpec("pipe", false, []tagSpec{{name: "copy", ext: "copy"}, {name: "try"}})
 	s.exec = execPipe
-	return &extension{name: "vnd.dovecot.pipe", defaultOff: true, specs: []*spec{s}}
+	return &extension{name: "vnd.dovecot.pipe", specs: []*spec{s}}
 }
 
 func filterExtension() *extension {
@@ -86,7 +86,7 @@ func filterExtension() *extension {
 	cmd.exec = func(r *run, n *node) error { _, err := runFilter(r, n, false); return err }
 	tst := extprogramSpec("filter", true, nil)
 	tst.eval = func(r *run, n *node) (bool, error) { return runFilter(r, n, true) }
-	return &extension{name: "vnd.dovecot.filter", defaultOff: true, specs: []*spec{cmd, tst}}
+	return &extension{name: "vnd.dovecot.filter", specs: []*spec{cmd, tst}}
 }
 
 func executeExtension() *extension {
@@ -100,7 +100,7 @@ func executeExtension() *extension {
 	cmd.exec = func(r *run, n *node) error { _, err := runExecute(r, n, false); return err }
 	tst := extprogramSpec("execute", true, tags())
 	tst.eval = func(r *run, n *node) (bool, error) { return runExecute(r, n, true) }
-	return &extension{name: "vnd.dovecot.execute", defaultOff: true, specs: []*spec{cmd, tst}}
+	return &extension{name: "vnd.dovecot.execute", specs: []*spec{cmd, tst}}
 }
 
 // validProgramName applies Pigeonhole's rules: 1 to 128 UTF-8 characters,

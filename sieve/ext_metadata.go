@@ -17,7 +17,7 @@ type MetadataSource interface {
 }
 
 func mboxMetadataExtension() *extension {
-	return &extension{name: "mboxmetadata", defaultOff: true, specs: []*spec{
+	return &extension{name: "mboxmetadata", specs: []*spec{
 		{
 			name: "metadata", test: true, match: true,
 			args: []argType{tString, tString, tStringList}, argNames: []string{"mailbox", "annotation-name", "key-list"},
@@ -32,7 +32,7 @@ func mboxMetadataExtension() *extension {
 }
 
 func serverMetadataExtension() *extension {
-	return &extension{name: "servermetadata", defaultOff: true, specs: []*spec{
+	return &extension{name: "servermetadata", specs: []*spec{
 		{
 			name: "servermetadata", test: true, match: true,
 			args: []argType{tString, tStringList}, argNames: []string{"annotation-name", "key-list"},

@@ -19,7 +19,7 @@ type SpecialUseChecker interface {
 }
 
 func specialUseExtension() *extension {
-	return &extension{name: "special-use", defaultOff: true, specs: []*spec{{
+	return &extension{name: "special-use", specs: []*spec{{
 		name: "specialuse_exists", test: true,
 		args: []argType{tStringList, tStringList}, optArg: 1,
 		argNames: []string{"mailbox", "special-use flags"},

@@ -13,7 +13,7 @@ import "strings"
 // spelling sieve_env_NAME is read too).
 
 func vndEnvironmentExtension() *extension {
-	return &extension{name: "vnd.dovecot.environment", defaultOff: true, implies: []string{"environment"}}
+	return &extension{name: "vnd.dovecot.environment", implies: []string{"environment"}}
 }
 
 // vndEnvironmentItem returns the value of a vnd.dovecot.* item.

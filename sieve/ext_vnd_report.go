@@ -20,7 +20,7 @@ func (a *Report) Kind() string  { return "report" }
 func (a *Report) Pos() Position { return a.At }
 
 func vndReportExtension() *extension {
-	return &extension{name: "vnd.dovecot.report", defaultOff: true, specs: []*spec{{
+	return &extension{name: "vnd.dovecot.report", specs: []*spec{{
 		name: "report", tags: []tagSpec{{name: "headers_only"}},
 		args: []argType{tString, tString, tString}, argNames: []string{"feedback-type", "message", "address"},
 		check: checkReport, exec: execReport,

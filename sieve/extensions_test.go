@@ -13,7 +13,8 @@ func TestDefaultExtensions(t *testing.T) {
 		"variables", "enotify", "environment", "mailbox", "date", "index", "ihave", "duplicate", "mime",
 		"foreverypart", "extracttext"}
 	off := []string{"vacation-seconds", "spamtest", "spamtestplus", "virustest", "editheader",
-		"vnd.dovecot.debug", "ereject"}
+		"vnd.dovecot.debug", "ereject", "mboxmetadata", "servermetadata", "special-use", "extlists",
+		"vnd.dovecot.environment", "vnd.dovecot.report", "vnd.dovecot.pipe", "vnd.dovecot.filter", "vnd.dovecot.execute"}
 	for _, name := range on {
 		if _, err := Compile("t", []byte(`require "`+name+`";`), nil); err != nil {
 			t.Errorf("%s: off by default, Pigeonhole has it on: %v", name, err)
