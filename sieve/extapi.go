@@ -305,17 +305,6 @@ func (res *Result) Executed() []Action {
 // changes made before it), else def.
 func ActionMessage(a Action, def *Message) *Message { return actionMessage(a, def) }
 
-// CompileWithSummary also returns the summary line Pigeonhole logs after the errors of
-// a failed compilation: "parse failed" or "validation failed". It compiles
-// like Compile.
-func CompileWithSummary(name string, src []byte, opts *Options) (*Script, string, error) {
-	s, st, err := compile(name, src, opts)
-	if err != nil {
-		return nil, st.failure(), err
-	}
-	return s, "", nil
-}
-
 // SentMessage is a message an action sends (a redirect, a notification,
 // a reply), as a harness captures it instead of sending.
 type SentMessage struct {

@@ -1,9 +1,6 @@
 package sieve
 
-import (
-	"sort"
-	"strings"
-)
+import "sort"
 
 // CompileReport compiles like [Compile] and, when compilation fails, also
 // returns Pigeonhole's closing summary of the failure: "parse failed" or
@@ -34,9 +31,6 @@ func EnabledCapabilities(opts *Options) []string {
 		}
 		switch name {
 		case "comparator-i;octet", "comparator-i;ascii-casemap", "comparator-i;unicode-casemap":
-			continue
-		}
-		if strings.HasPrefix(name, "vnd.dovecot.testsuite") {
 			continue
 		}
 		out = append(out, name)

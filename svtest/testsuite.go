@@ -372,7 +372,7 @@ func (ts *suite) loadAndCompile(c *sieve.Call, path string) (*sieve.Script, erro
 		name = name[i+1:]
 	}
 	name = strings.TrimSuffix(name, ".sieve")
-	s, summary, err := sieve.CompileWithSummary(name, src, ts.compileOptions(c))
+	s, summary, err := sieve.CompileReport(name, src, ts.compileOptions(c))
 	var el sieve.ErrorList
 	if errors.As(err, &el) {
 		// Pigeonhole logs a closing error after the script's own ones.
