@@ -1,0 +1,3 @@
+require ["envelope"];
+redirect "bob.private@example.net";
+keep;
