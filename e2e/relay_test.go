@@ -335,3 +335,19 @@ func TestRelayAuth(t *testing.T) {
 		})
 	}
 }
+
+// TestRelayWithoutSMTPUTF8: a reply to an SMTPUTF8 sender through a relay
+// that does not offer SMTPUTF8 is dropped with an error line naming the
+// cause, and counted, not silently lost or retried for days.
+func TestRelayWithoutSMTPUTF8(t *testing.T) {
+	t.Parallel()
+	rl := startPeer(t, false, "tcp", "", nil) // no SMTPUTF8
+	v := startVacationd(t, nil, append([]string{"--scripts", onceScripts(t), "--relay", rl.addr}, relayFlags...)...)
+	from := "jörg@example.org"
+	deliverOne(t, v.lmtp, from, "bob@example.com", message(from, "utf8-1"))
+	v.waitMetric(`vacationd_outbox_dropped_total{cause="smtputf8"}`, 1)
+	v.waitLog("level=ERROR", "cannot be sent through this relay", "cause=smtputf8", "SMTPUTF8")
+	if n := len(rl.received()); n != 0 {
+		t.Errorf("relay got %d messages", n)
+	}
+}

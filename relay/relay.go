@@ -39,6 +39,11 @@ type Config struct {
 	// Cause names a permanent Send error for logs and the dropped
 	// counter ("recipient", "smtputf8", ...); default "permanent".
 	Cause func(error) string
+	// Unsendable reports permanent errors that are no relay's answer but
+	// a message this relay can never take (a reply to an SMTPUTF8 sender
+	// through a relay without SMTPUTF8, an invalid envelope): dropped at
+	// once, with an error log naming the cause. Default: none.
+	Unsendable func(error) bool
 	// RefusalStreak is the number of different records refused
 	// permanently in a row, with no record accepted between them, from
 	// which the relay is taken as failing: they are retried, not dropped.
@@ -147,6 +152,9 @@ func New(cfg Config) (*Relay, error) {
 	}
 	if cfg.Cause == nil {
 		cfg.Cause = func(error) string { return "permanent" }
+	}
+	if cfg.Unsendable == nil {
+		cfg.Unsendable = func(error) bool { return false }
 	}
 	if cfg.RefusalStreak <= 0 {
 		cfg.RefusalStreak = 3
@@ -280,6 +288,17 @@ func (r *Relay) deliver(ctx context.Context, s Sender, rec store.OutboxRecord, s
 		return false
 	case ctx.Err() != nil:
 		r.cfg.DB.Release(rec.ID)
+		return false
+	case !r.cfg.IsTemporary(err) && r.cfg.Unsendable(err):
+		cause := r.cfg.Cause(err)
+		r.cfg.Metrics.Errors.Inc("permanent")
+		r.cfg.Metrics.Dropped.Inc(cause)
+		r.log.Error("message cannot be sent through this relay; dropped", "outbox", "dropped",
+			"id", rec.ID, "kind", rec.Kind, "to", rec.To, "cause", cause, "error", err)
+		if derr := r.cfg.DB.Drop(rec.ID, cause+": "+err.Error()); derr != nil {
+			r.log.Error("outbox drop", "id", rec.ID, "error", derr)
+		}
+		r.forget(rec.ID)
 		return false
 	case !r.cfg.IsTemporary(err):
 		cause := r.cfg.Cause(err)

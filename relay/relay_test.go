@@ -215,16 +215,18 @@ func TestRefusedRecipientDropped(t *testing.T) {
 }
 
 // TestDropCauseLogged: a record the relay can never take (a reply to an
-// SMTPUTF8 sender through a relay without SMTPUTF8) is dropped with its
-// cause in the log line and in the dropped list, not silently.
+// SMTPUTF8 sender through a relay without SMTPUTF8) is dropped at its
+// first attempt with its cause in the log line and in the dropped list,
+// not silently.
 func TestDropCauseLogged(t *testing.T) {
 	logs := &syncBuf{}
 	s := &scriptedSender{sent: map[string]int{}, refuse: func(to string) bool { return to == "jörg@example.org" }}
 	db, _ := startRelay(t, s, func(c *Config) {
 		c.Cause = func(error) string { return "smtputf8" }
+		c.Unsendable = func(error) bool { return true }
 		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	})
-	queue(t, db, "jörg@example.org", "good@example.org")
+	queue(t, db, "jörg@example.org")
 	var dropped []store.DroppedRecord
 	waitUntil(t, "dropped", func() bool {
 		dropped, _ = db.ListDropped()
@@ -233,7 +235,13 @@ func TestDropCauseLogged(t *testing.T) {
 	if !strings.HasPrefix(dropped[0].Reason, "smtputf8: ") {
 		t.Errorf("dropped reason %q", dropped[0].Reason)
 	}
-	if !strings.Contains(logs.String(), "dropped") || !strings.Contains(logs.String(), "cause=smtputf8") {
+	s.mu.Lock()
+	calls := s.calls
+	s.mu.Unlock()
+	if calls != 1 {
+		t.Errorf("%d attempts, want 1", calls)
+	}
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "cause=smtputf8") {
 		t.Errorf("log lacks the drop and its cause:\n%s", logs.String())
 	}
 }

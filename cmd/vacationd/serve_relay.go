@@ -83,6 +83,10 @@ func newRelay(o *serveOptions, db store.State, reg prometheus.Registerer, rel *r
 	shared.cur.Store(s)
 	r, err := relay.New(relay.Config{
 		DB: db, NewSender: func() relay.Sender { return shared }, IsTemporary: transport.IsTemporary, Cause: transport.FailureCause,
+		Unsendable: func(err error) bool {
+			c := transport.FailureCause(err)
+			return c == transport.CauseSMTPUTF8 || c == transport.CauseEnvelope
+		},
 		Workers: o.relayWorkers, RetryMin: o.retryMin, RetryMax: o.retryMax, MaxAge: o.maxQueueAge, Lease: o.relayLease,
 		Logger: log, Metrics: relay.NewMetrics(reg),
 	})
