@@ -57,3 +57,13 @@ func logReason(reason string) string {
 	}
 	return reason
 }
+
+// okText is the text of a recipient's 250, as Dovecot's LMTP writes it:
+// "<rcpt> SESSION Ok". Postfix logs the reply, so its line names our
+// session and the two logs can be joined.
+func okText(env *transport.Envelope, rc transport.Recipient) string {
+	if env.SessionID == "" {
+		return "Ok"
+	}
+	return "<" + rc.Addr + "> " + env.SessionID + " Ok"
+}
