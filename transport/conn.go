@@ -120,6 +120,9 @@ type conn struct {
 	mayProxy bool     // sniff: the peer is trusted to send a header
 	src      net.Addr // sniff: the client address a header carried
 
+	clientIP      netip.Addr // a header's client, counted against MaxConnsPerIP
+	clientCounted bool
+
 	headerOnce sync.Once
 	headerErr  error
 	proxied    bool
@@ -185,8 +188,37 @@ func (c *conn) header() error {
 			return
 		}
 		c.proxied = proxied
+		if proxied {
+			c.headerErr = c.countClient(c.pc.RemoteAddr())
+		}
 	})
 	return c.headerErr
+}
+
+// countClient counts a proxied connection against MaxConnsPerIP by the
+// client address its header carried (the proxy's own address is not
+// counted); over the cap it answers 421 and closes the connection.
+func (c *conn) countClient(a net.Addr) error {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok || c.srv.cfg.MaxConnsPerIP < 0 {
+		return nil
+	}
+	ip, ok := netip.AddrFromSlice(ta.IP)
+	if !ok {
+		return nil
+	}
+	ip = ip.Unmap()
+	if !c.srv.perIP.add(ip, c.srv.cfg.MaxConnsPerIP) {
+		c.srv.busyIP.Add(1)
+		c.srv.warnRefusal("max-conns-per-ip", "lmtp: connection limit per client address reached, connection refused",
+			"peer", c.peer().String(), "client", a.String(), "max_conns_per_ip", c.srv.cfg.MaxConnsPerIP)
+		c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+		fmt.Fprintf(c.Conn, "421 4.7.0 %s too many connections from your address, try again later\r\n", c.srv.cfg.Hostname)
+		c.Close()
+		return fmt.Errorf("connection limit per client address: %w", net.ErrClosed)
+	}
+	c.clientIP, c.clientCounted = ip, true
+	return nil
 }
 
 func (c *conn) Read(b []byte) (int, error) {
@@ -222,6 +254,10 @@ func (c *conn) Read(b []byte) (int, error) {
 				}
 				if src != nil {
 					c.src, c.proxied = src, true
+					if err := c.countClient(src); err != nil {
+						c.sniffErr = err
+						return
+					}
 				}
 			}
 			c.br = br
@@ -296,6 +332,9 @@ func (c *conn) Close() error {
 		c.mu.Lock()
 		c.closed = true
 		c.mu.Unlock()
+		if c.clientCounted {
+			c.srv.perIP.done(c.clientIP)
+		}
 		c.srv.mu.Lock()
 		delete(c.srv.conns, c)
 		c.srv.mu.Unlock()

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -151,5 +152,50 @@ func TestLogLimiter(t *testing.T) {
 	ok, held := l.allow("k", t0.Add(logInterval))
 	if !ok || held != 5 {
 		t.Errorf("next interval: ok %v held %d, want true 5", ok, held)
+	}
+}
+
+// TestMaxConnsPerIPProxied: behind a proxy the cap applies to the client
+// address the PROXY header carries, not to the proxy, whether the header
+// is required or optional.
+func TestMaxConnsPerIPProxied(t *testing.T) {
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	for _, mode := range []ProxyMode{ProxyRequired, ProxyOptional} {
+		t.Run(mode.String(), func(t *testing.T) {
+			srv, addr := startServer(t, Config{Deliverer: &recorder{}, MaxConnsPerIP: 1,
+				Proxy: mode, ProxyTrusted: loopback, ProxyTimeout: 10 * time.Second})
+			dial := func(client string) *lineClient {
+				lc := dialLine(t, "tcp", addr)
+				lc.send("PROXY TCP4 " + client + " 198.51.100.1 4567 2424\r\n")
+				if mode == ProxyOptional {
+					lc.expect(220) // greeted before the header is read
+				}
+				return lc
+			}
+			a := dial("192.0.2.7")
+			if mode == ProxyRequired {
+				a.expect(220)
+			}
+			a.cmd("LHLO c", 250)
+			b := dial("192.0.2.7")
+			if text := b.expect(421); !strings.HasPrefix(text, "4.7.0 ") {
+				t.Fatalf("second connection from the same client: %q", text)
+			}
+			c := dial("192.0.2.8") // another client through the same proxy
+			if mode == ProxyRequired {
+				c.expect(220)
+			}
+			c.cmd("LHLO c", 250)
+			if st := srv.Stats(); st.BusyPerIP != 1 {
+				t.Errorf("BusyPerIP %d", st.BusyPerIP)
+			}
+			a.cmd("QUIT", 221)
+			waitFor(t, func() bool { return srv.Stats().Active == 1 })
+			d := dial("192.0.2.7")
+			if mode == ProxyRequired {
+				d.expect(220)
+			}
+			d.cmd("LHLO c", 250)
+		})
 	}
 }

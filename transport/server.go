@@ -32,8 +32,9 @@ type Config struct {
 	// MaxConnsPerIP is the number of connections served at once from one
 	// client address; more get "421 4.7.0" and are closed. Peers on unix
 	// sockets and, when PROXY headers are on, peers in ProxyTrusted (a
-	// proxy speaks for many clients) are not counted. Default 64; negative
-	// means no limit.
+	// proxy speaks for many clients) are not counted themselves; the
+	// client address a PROXY header carries is. Default 64; negative means
+	// no limit.
 	MaxConnsPerIP int
 	// MaxInflightBytes bounds the message bytes held in memory by all
 	// sessions at once (read from DATA or BDAT and not yet answered). A
