@@ -56,15 +56,20 @@ and sends replies over SMTP from a durable outbox.
 	fmt.Fprint(w, `.SH SERVE SETTINGS
 Every setting of
 .B vacationd serve
-is a flag. The same setting can be given as the environment variable
+is a flag; those marked [reloaded by SIGHUP] change on a reload, the
+others need a restart. The same setting can be given as the environment variable
 shown, or as a key of the TOML file named by
 .BR \-\-config .
 The command line overrides the environment, which overrides the file.
 .B vacationd config
 prints the effective values and where each came from.
 `)
+	reloadable := reloadableFlags()
 	fs.VisitAll(func(f *flag.Flag) {
 		name, usage := flag.UnquoteUsage(f)
+		if reloadable[f.Name] {
+			usage += " [reloaded by SIGHUP]"
+		}
 		fmt.Fprintf(w, ".TP\n.BR \\-\\-%s", roffEscape(f.Name))
 		if name != "" {
 			fmt.Fprintf(w, " \" \" \\fI%s\\fR", roffEscape(name))

@@ -154,3 +154,18 @@ func TestManPageListsEveryFlag(t *testing.T) {
 		}
 	}
 }
+
+// The reloadable settings are real flags, and the man page marks them.
+func TestReloadableFlagsExist(t *testing.T) {
+	fs := flagsOf()
+	var out, errOut strings.Builder
+	run([]string{"man"}, &out, &errOut)
+	for name := range reloadableFlags() {
+		if fs.Lookup(name) == nil {
+			t.Errorf("reloadable %q is not a serve flag", name)
+		}
+	}
+	if n := strings.Count(out.String(), "[reloaded by SIGHUP]") - 1; n != len(reloadableFlags()) { // one in the introduction
+		t.Errorf("man page marks %d settings reloadable, want %d", n, len(reloadableFlags()))
+	}
+}

@@ -123,3 +123,16 @@ func flagValue(fs *flag.FlagSet, name string) string {
 	}
 	return f.Value.String()
 }
+
+// reloadableFlags are the settings some reload hook applies (when its part
+// of the service runs), for the man page; every other one needs a
+// restart.
+func reloadableFlags() map[string]bool {
+	m := map[string]bool{"log-level": true, "http-token-file": true}
+	for _, l := range [][]string{deliveryFlags, relayConnFlags, manageSieveReloadFlags} {
+		for _, f := range l {
+			m[f] = true
+		}
+	}
+	return m
+}
