@@ -55,3 +55,36 @@ func TestReportQueued(t *testing.T) {
 		t.Errorf("report:\n%s", recs[0].Message)
 	}
 }
+
+// TestRedirectDeduplicated: a message delivered again (an LMTP retry) is
+// not redirected twice, as Pigeonhole keeps a record per Message-ID,
+// recipient and target; another message, or one without a Message-ID, is.
+func TestRedirectDeduplicated(t *testing.T) {
+	f := newFixture(t, map[string]string{"example.com/bob.sieve": "redirect \"carol@example.net\";\n"}, nil)
+	count := func() int {
+		n := 0
+		for _, r := range f.outbox(t) {
+			if r.Kind == store.KindRedirect {
+				n++
+			}
+		}
+		return n
+	}
+	f.deliver(t, "alice@example.org", "bob@example.com")
+	if st := f.deliver(t, "alice@example.org", "bob@example.com"); st[0].Code != 250 {
+		t.Fatalf("second delivery: %v", st)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("same message twice: %d redirects queued, want 1", n)
+	}
+	f.deliverMsg(t, strings.Replace(testMsg, "<m1@example.org>", "<m2@example.org>", 1), "alice@example.org", "bob@example.com")
+	if n := count(); n != 2 {
+		t.Errorf("another message: %d redirects, want 2", n)
+	}
+	noID := strings.Replace(testMsg, "Message-ID: <m1@example.org>\r\n", "", 1)
+	f.deliverMsg(t, noID, "alice@example.org", "bob@example.com")
+	f.deliverMsg(t, noID, "alice@example.org", "bob@example.com")
+	if n := count(); n != 4 {
+		t.Errorf("messages without Message-ID: %d redirects, want 4", n)
+	}
+}

@@ -84,6 +84,9 @@ type Result struct {
 	// Redirect holds the outbox record of each redirect; nil means a
 	// loop guard stopped it and the message is kept instead.
 	Redirect map[*sieve.Redirect]*store.OutboxRecord
+	// DuplicateRedirect holds the redirects an earlier delivery of the
+	// message already made (neither sent again nor kept).
+	DuplicateRedirect map[*sieve.Redirect]bool
 	// Mail holds the outbox record of each notify and report action; nil
 	// means none is due (e.g. a notification about an automatic message).
 	Mail map[sieve.Action]*store.OutboxRecord
@@ -163,7 +166,7 @@ func (p *Pipeline) Evaluate(ctx context.Context, req *Request) (*Result, error) 
 		return nil, &StepError{"load scripts", err}
 	}
 	res := &Result{Vacation: map[*sieve.Vacation]VacationResult{}, Redirect: map[*sieve.Redirect]*store.OutboxRecord{},
-		Mail: map[sieve.Action]*store.OutboxRecord{}, Piped: map[*sieve.Pipe]bool{}}
+		Mail: map[sieve.Action]*store.OutboxRecord{}, Piped: map[*sieve.Pipe]bool{}, DuplicateRedirect: map[*sieve.Redirect]bool{}}
 	if len(compileErrs) > 0 {
 		res.CompileErrors = compileErrs
 		return res, nil
@@ -200,10 +203,23 @@ func (p *Pipeline) Evaluate(ctx context.Context, req *Request) (*Result, error) 
 	for _, a := range res.Actions() {
 		switch a := a.(type) {
 		case *sieve.Redirect:
+			dup, mark, err := p.redirectDuplicate(ctx, req, a, now)
+			if err != nil {
+				return nil, &StepError{"redirect duplicate check", err}
+			}
+			if dup {
+				// Done by an earlier delivery of this message.
+				p.log().Info("discarded duplicate forward", "rcpt", req.Envelope.To, "to", a.Address)
+				res.DuplicateRedirect[a] = true
+				continue
+			}
 			rec := p.redirect(req, a, res.Edited())
 			res.Redirect[a] = rec
 			if rec != nil {
 				res.Records = append(res.Records, rec)
+				if mark != nil {
+					res.Marks = append(res.Marks, *mark)
+				}
 			}
 		case *sieve.Notify, *sieve.Report:
 			rec := p.mailRecord(req, a)

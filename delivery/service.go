@@ -324,7 +324,7 @@ func (s *Service) plan(rc transport.Recipient, msg *sieve.Message, res *Result) 
 		case *sieve.Reject:
 			o.status = rejectStatus(a.Reason)
 		case *sieve.Redirect:
-			if res.Redirect[a] == nil {
+			if res.Redirect[a] == nil && !res.DuplicateRedirect[a] {
 				keep(a.Message)
 			}
 		case *sieve.Pipe:
