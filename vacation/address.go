@@ -27,22 +27,22 @@ func isSystemAddress(addr string) bool {
 }
 
 // parseMailbox parses one address as written in :from or :addresses, with
-// Pigeonhole's rules (sieve.ParseAddress): "Name <local@domain>",
-// "<local@domain>" or "local@domain". The display name, when there is one
-// and Go's parser reads it, is kept for the From field.
+// Pigeonhole's rules (mailaddr.ParseMailbox): "Name <local@domain>",
+// "<local@domain>" or "local@domain". The display name, when there is
+// one, is kept (encoded words decoded) for the From field.
 func parseMailbox(s string) (a mail.Address, ok bool) {
 	if strings.ContainsAny(s, "\x00\r\n") {
 		return a, false
 	}
-	addr, err := sieve.ParseAddress(s)
+	p, err := mailaddr.ParseMailbox(s)
 	if err != nil {
 		return a, false
 	}
-	a.Address = addr
+	a.Address = p.String()
 	if name, ok := rawQuotedName(s); ok {
 		a.Name = name
-	} else if p, err := mail.ParseAddress(s); err == nil && strings.EqualFold(p.Address, addr) {
-		a.Name = p.Name
+	} else {
+		a.Name = sieve.DecodeWords(p.Name)
 	}
 	return a, true
 }
