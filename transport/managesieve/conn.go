@@ -204,8 +204,9 @@ func (c *conn) argsError(cmd, why string) bool {
 	return c.badCommand("Error in MANAGESIEVE command " + cmd + ": " + why + ".")
 }
 
-// strings checks that args are n strings (and, for optional, that there
-// may be one fewer) and returns them.
+// strArgs checks that there are min to max arguments, all strings, and
+// returns them. Otherwise it answers the command and returns nil, with
+// ok false when the session must end.
 func (c *conn) strArgs(cmd string, args []arg, min, max int) ([]string, bool) {
 	if len(args) < min {
 		return nil, c.argsError(cmd, "Missing arguments")
@@ -235,7 +236,7 @@ func (c *conn) dispatch(name string, args []arg) bool {
 	case "NOOP":
 		s, ok := c.strArgs(name, args, 0, 1)
 		if !ok || s == nil {
-			return ok && c.reply("OK", "", "NOOP Completed") == nil
+			return ok // answered
 		}
 		if len(s) == 1 {
 			c.bw.WriteString("OK (TAG " + quote(s[0]) + ") \"Done\"\r\n")

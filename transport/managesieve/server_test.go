@@ -162,6 +162,8 @@ OK "vacationd ready."`
 		{`HAVESPACE "s" 10`, `OK "Putscript would succeed."`},
 		{`NOOP "t1"`, `OK (TAG "t1") "Done"`},
 		{`NOOP`, `OK "NOOP Completed"`},
+		{`NOOP "a" "b"`, `NO "Error in MANAGESIEVE command NOOP: Too many arguments."`},
+		{`NOOP`, `OK "NOOP Completed"`},
 		{`CAPABILITY x`, `NO "Error in MANAGESIEVE command CAPABILITY: Too many arguments."`},
 		{`UNAUTHENTICATE`, `OK "Unauthenticate completed."`},
 		{`GETSCRIPT "s"`, `NO "Error in MANAGESIEVE command received by server."`},
