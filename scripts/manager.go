@@ -34,6 +34,9 @@ const (
 type Error struct {
 	Code string
 	Msg  string
+	// Compile is set when the script did not compile (Msg is the
+	// report).
+	Compile bool
 }
 
 func (e *Error) Error() string { return e.Msg }
@@ -143,11 +146,11 @@ func (m *Manager) Check(user, name string, src []byte) (string, error) {
 		if !errors.As(err, &el) {
 			var one *sieve.Error
 			if !errors.As(err, &one) {
-				return "", &Error{Msg: Report(name, "error", sieve.ErrorList{{Msg: err.Error()}})}
+				return "", &Error{Compile: true, Msg: Report(name, "error", sieve.ErrorList{{Msg: err.Error()}})}
 			}
 			el = sieve.ErrorList{one}
 		}
-		return "", &Error{Msg: Report(name, "error", append(el[:len(el):len(el)], &sieve.Error{Msg: summary}))}
+		return "", &Error{Compile: true, Msg: Report(name, "error", append(el[:len(el):len(el)], &sieve.Error{Msg: summary}))}
 	}
 	return Report(name, "warning", s.Warnings()), nil
 }

@@ -109,9 +109,13 @@ type storeArgs struct{ dir, state string }
 // among args (the flag package stops at the first positional argument)
 // and returns the positional arguments. Their defaults are
 // $VACATIOND_DATA (or ./data) and $VACATIOND_STATE.
-func parseStoreArgs(name string, args []string, stderr io.Writer) (where storeArgs, pos []string, err error) {
+// more registers a command's own flags.
+func parseStoreArgs(name string, args []string, stderr io.Writer, more ...func(*flag.FlagSet)) (where storeArgs, pos []string, err error) {
 	fset := flag.NewFlagSet("vacationd "+name, flag.ContinueOnError)
 	fset.SetOutput(stderr)
+	for _, m := range more {
+		m(fset)
+	}
 	def := os.Getenv("VACATIOND_DATA")
 	if def == "" {
 		def = "./data"

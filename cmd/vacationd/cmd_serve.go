@@ -310,7 +310,12 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 			ln.Close()
 			return err
 		}
-		hs = &http.Server{Handler: requireToken(httpHandler(reg, db, o.healthMaxOutboxAge, relayHealth(&rl, o.healthMaxOutboxAge)), tok), ReadHeaderTimeout: 10 * time.Second}
+		mgr, err := scriptManager(o, db, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		hs = &http.Server{Handler: requireToken(withScriptsAPI(httpHandler(reg, db, o.healthMaxOutboxAge, relayHealth(&rl, o.healthMaxOutboxAge)), mgr), tok), ReadHeaderTimeout: 10 * time.Second}
 		hl, err = net.Listen("tcp", httpAddr(o.http))
 		if err != nil {
 			ln.Close()

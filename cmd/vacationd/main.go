@@ -21,6 +21,7 @@ func commands() []command {
 		svtestCommand(),
 		dedupCommand(),
 		outboxCommand(),
+		scriptCommand(),
 		migrateCommand(),
 		testCommand(),
 		checkCommand(),
