@@ -45,6 +45,9 @@ func startVacationd(t *testing.T, env []string, flags ...string) *vacationd {
 	if !slices.Contains(flags, "--relay") {
 		v.args = append(v.args, "--no-relay") // replies only queue
 	}
+	if !slices.Contains(flags, "--scripts") && !slices.Contains(flags, "--script-source") && !slices.Contains(flags, "--config") && !slices.Contains(flags, "--mailu") {
+		v.args = append(v.args, "--script-source", "store") // no scripts: every message is kept
+	}
 	v.start()
 	return v
 }
