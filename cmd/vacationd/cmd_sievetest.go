@@ -81,7 +81,7 @@ func parseTestFlags(args []string, stderr io.Writer) (*testOptions, bool) {
 		fmt.Fprintln(stderr, "exit status as sieve-test's: 0 ran, 1 the script failed at run time, 64 bad usage, 89 the script does not compile or a file cannot be read")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(getoptArgs(fs, args)); err != nil {
 		return nil, false
 	}
 	if fs.NArg() != 2 {

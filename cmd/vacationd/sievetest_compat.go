@@ -89,3 +89,60 @@ func (c *sieveTestCompat) report(w io.Writer) {
 		fmt.Fprintln(w, line)
 	}
 }
+
+// getoptArgs rewrites sieve-test's getopt spellings that Go's flag
+// package does not read: bundled flags ("-Ce" for "-C -e") and a value
+// attached to its flag ("-x+editheader", "-mArchive"). An argument that
+// names a flag of fs as it is ("-json", "-data") is left alone, as are
+// flag values and everything after the first operand.
+func getoptArgs(fs *flag.FlagSet, args []string) []string {
+	isBool := func(f *flag.Flag) bool {
+		b, ok := f.Value.(interface{ IsBoolFlag() bool })
+		return ok && b.IsBoolFlag()
+	}
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
+			return append(out, args[i:]...)
+		}
+		name := strings.TrimLeft(a, "-")
+		if k := strings.IndexByte(name, '='); k >= 0 {
+			name = name[:k]
+		}
+		if f := fs.Lookup(name); f != nil || strings.HasPrefix(a, "--") || len(a) == 2 {
+			out = append(out, a)
+			if f != nil && !isBool(f) && !strings.Contains(a, "=") && i+1 < len(args) {
+				i++
+				out = append(out, args[i]) // the flag's value, whatever it looks like
+			}
+			continue
+		}
+		// A bundle: boolean flags, possibly ending in a flag that takes
+		// the rest as its value.
+		expanded, ok := []string(nil), true
+		for j := 1; j < len(a); j++ {
+			f := fs.Lookup(a[j : j+1])
+			if f == nil {
+				ok = false
+				break
+			}
+			expanded = append(expanded, "-"+a[j:j+1])
+			if !isBool(f) {
+				if j+1 < len(a) {
+					expanded = append(expanded, a[j+1:])
+				} else if i+1 < len(args) {
+					i++
+					expanded = append(expanded, args[i])
+				}
+				break
+			}
+		}
+		if !ok {
+			out = append(out, a) // let the flag package report it
+			continue
+		}
+		out = append(out, expanded...)
+	}
+	return out
+}

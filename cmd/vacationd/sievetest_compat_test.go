@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,4 +79,38 @@ func TestTestEnvelopeFromHeaders(t *testing.T) {
 			t.Errorf("%q: want envelope %s, got:\n%s%s", tc.msg, tc.want, out, errs)
 		}
 	}
+}
+
+// TestTestGetopt: sieve-test's getopt spellings (bundled flags, values
+// attached to their flag) work as they do there.
+func TestTestGetopt(t *testing.T) {
+	rc, out, errs := runCLI(t, "test", "-CD", "-mArchive", "-x+vacation-seconds", "-falice@example.org", "-r", "bob@example.com",
+		cliData+"keep.sieve", cliData+"message.eml")
+	if rc != exitOK {
+		t.Fatalf("rc=%d stderr=%s", rc, errs)
+	}
+	if !strings.Contains(out, " * store message in folder: Archive\n") || !strings.Contains(out, "from <alice@example.org>") {
+		t.Errorf("attached values not read:\n%s", out)
+	}
+	for _, f := range []string{"-C", "-D"} {
+		if !strings.Contains(errs, "vacationd test: "+f+" ignored") {
+			t.Errorf("%s of the bundle -CD not read:\n%s", f, errs)
+		}
+	}
+	// Go-style long flags and values that start with a dash are left alone.
+	if rc, _, errs := runCLI(t, "test", "-json", "-x", "-regex", cliData+"keep.sieve", cliData+"message.eml"); rc != exitOK {
+		t.Errorf("-json -x -regex: rc=%d %s", rc, errs)
+	}
+	if got := getoptArgs(flagSetForTest(), []string{"-Ce", "-x", "-regex", "-data", "d", "s", "-C"}); strings.Join(got, " ") != "-C -e -x -regex -data d s -C" {
+		t.Errorf("getoptArgs = %q", got)
+	}
+}
+
+func flagSetForTest() *flag.FlagSet {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.Bool("C", false, "")
+	fs.Bool("e", false, "")
+	fs.String("x", "", "")
+	fs.String("data", "", "")
+	return fs
 }
