@@ -27,7 +27,7 @@ func (db *DB) Seen(ctx context.Context, k store.DedupKey, now time.Time) (bool, 
 	defer cancel()
 	var exp int64
 	err = db.pool.QueryRow(ctx, `SELECT expires FROM dedup WHERE usr = $1 AND sender = $2 AND handle = $3`,
-		strings.ToLower(k.User), strings.ToLower(k.Sender), k.Handle).Scan(&exp)
+		by(strings.ToLower(k.User)), by(strings.ToLower(k.Sender)), by(k.Handle)).Scan(&exp)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return false, nil
@@ -49,17 +49,19 @@ func (db *DB) ListDedup(user, sender string) ([]store.DedupRecord, error) {
 	}
 	defer cancel()
 	rows, err := db.pool.Query(ctx, `SELECT usr, sender, handle, created, expires FROM dedup
-		WHERE usr = $1 AND ($2 = '' OR sender = $2) ORDER BY sender, handle`,
-		strings.ToLower(user), strings.ToLower(sender))
+		WHERE usr = $1 AND (length($2::bytea) = 0 OR sender = $2::bytea) ORDER BY sender, handle`,
+		by(strings.ToLower(user)), by(strings.ToLower(sender)))
 	if err != nil {
 		return nil, fmt.Errorf("list dedup for %q: %w", user, err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.DedupRecord, error) {
 		var (
-			d      store.DedupRecord
-			cr, ex int64
+			d       store.DedupRecord
+			u, s, h []byte
+			cr, ex  int64
 		)
-		err := r.Scan(&d.Key.User, &d.Key.Sender, &d.Key.Handle, &cr, &ex)
+		err := r.Scan(&u, &s, &h, &cr, &ex)
+		d.Key = store.DedupKey{User: string(u), Sender: string(s), Handle: string(h)}
 		d.Created, d.Expires = unnano(cr), unnano(ex)
 		return d, err
 	})
@@ -79,8 +81,8 @@ func (db *DB) ForgetDedup(user, sender string) (int, error) {
 		return 0, err
 	}
 	defer cancel()
-	tag, err := db.pool.Exec(ctx, `DELETE FROM dedup WHERE usr = $1 AND ($2 = '' OR sender = $2)`,
-		strings.ToLower(user), strings.ToLower(sender))
+	tag, err := db.pool.Exec(ctx, `DELETE FROM dedup WHERE usr = $1 AND (length($2::bytea) = 0 OR sender = $2::bytea)`,
+		by(strings.ToLower(user)), by(strings.ToLower(sender)))
 	if err != nil {
 		return 0, fmt.Errorf("forget dedup for %q: %w", user, err)
 	}

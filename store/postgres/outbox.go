@@ -34,11 +34,11 @@ const (
 )
 
 func markArgs(m store.Mark) []any {
-	return []any{strings.ToLower(m.Key.User), strings.ToLower(m.Key.Sender), m.Key.Handle, nano(m.Created), nano(m.Expires)}
+	return []any{by(strings.ToLower(m.Key.User)), by(strings.ToLower(m.Key.Sender)), by(m.Key.Handle), nano(m.Created), nano(m.Expires)}
 }
 
 func recordArgs(r *store.OutboxRecord) []any {
-	return []any{r.Kind, r.User, r.From, r.To, r.Message, r.Attempts, nano(r.Queued), nano(r.NextAttempt), r.LastError}
+	return []any{r.Kind, by(r.User), by(r.From), bys(r.To), r.Message, r.Attempts, nano(r.Queued), nano(r.NextAttempt), by(r.LastError)}
 }
 
 // Commit writes marks and records in one transaction, sent as one
@@ -132,13 +132,16 @@ func scanID(row pgx.Row, id *uint64) error {
 
 func scanRecord(row pgx.CollectableRow) (store.OutboxRecord, error) {
 	var (
-		r            store.OutboxRecord
-		id           int64
-		queued, next int64
-		leaseUntil   *int64
+		r                   store.OutboxRecord
+		id                  int64
+		queued, next        int64
+		leaseUntil          *int64
+		user, from, lastErr []byte
+		to                  [][]byte
 	)
-	err := row.Scan(&id, &r.Kind, &r.User, &r.From, &r.To, &r.Message, &r.Attempts, &queued, &next, &r.LastError, &leaseUntil)
+	err := row.Scan(&id, &r.Kind, &user, &from, &to, &r.Message, &r.Attempts, &queued, &next, &lastErr, &leaseUntil)
 	r.ID, r.Queued, r.NextAttempt = uint64(id), unnano(queued), unnano(next)
+	r.User, r.From, r.To, r.LastError = string(user), string(from), strs(to), string(lastErr)
 	_ = leaseUntil // the lease is reported only by Claim
 	return r, err
 }
@@ -297,7 +300,7 @@ func (db *DB) Retry(id uint64, next time.Time, lastErr string) error {
 	return db.update("outbox retry", id, true, `UPDATE outbox SET attempts = attempts + 1, last_error = $4,
 		next_attempt = $3, lease_owner = NULL, lease_until = NULL
 		WHERE id = $1 AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until IS NULL OR lease_until <= $5)`,
-		int64(id), db.owner, nano(next), lastErr, nano(time.Now()))
+		int64(id), db.owner, nano(next), by(lastErr), nano(time.Now()))
 }
 
 // Reschedule makes id due at next without counting an attempt, ending
@@ -359,7 +362,7 @@ func (db *DB) Drop(id uint64, why string) error {
 	var n int64
 	b.Queue(`WITH d AS (DELETE FROM outbox WHERE id = $1
 			RETURNING id, kind, usr, mail_from, rcpt, attempts, queued, next_attempt, last_error)
-		INSERT INTO outbox_dropped SELECT d.*, $2, $3 FROM d`, int64(id), nano(time.Now()), why).Exec(func(tag pgconn.CommandTag) error {
+		INSERT INTO outbox_dropped SELECT d.*, $2, $3 FROM d`, int64(id), nano(time.Now()), by(why)).Exec(func(tag pgconn.CommandTag) error {
 		n = tag.RowsAffected()
 		return nil
 	})
@@ -397,12 +400,15 @@ func (db *DB) ListDropped() ([]store.DroppedRecord, error) {
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.DroppedRecord, error) {
 		var (
-			d                    store.DroppedRecord
-			id, q, next, dropped int64
+			d                           store.DroppedRecord
+			id, q, next, dropped        int64
+			user, from, lastErr, reason []byte
+			to                          [][]byte
 		)
-		err := row.Scan(&id, &d.Record.Kind, &d.Record.User, &d.Record.From, &d.Record.To, &d.Record.Attempts,
-			&q, &next, &d.Record.LastError, &dropped, &d.Reason)
+		err := row.Scan(&id, &d.Record.Kind, &user, &from, &to, &d.Record.Attempts,
+			&q, &next, &lastErr, &dropped, &reason)
 		d.Record.ID, d.Record.Queued, d.Record.NextAttempt, d.Dropped = uint64(id), unnano(q), unnano(next), unnano(dropped)
+		d.Record.User, d.Record.From, d.Record.To, d.Record.LastError, d.Reason = string(user), string(from), strs(to), string(lastErr), string(reason)
 		return d, err
 	})
 	if err != nil {

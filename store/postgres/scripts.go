@@ -32,11 +32,12 @@ func (db *DB) scripts(ctx context.Context, where string, args ...any) ([]store.S
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Script, error) {
 		var (
-			s       store.Script
-			updated int64
+			s          store.Script
+			user, name []byte
+			updated    int64
 		)
-		err := row.Scan(&s.User, &s.Name, &s.Source, &updated, &s.Active)
-		s.Updated = unnano(updated)
+		err := row.Scan(&user, &name, &s.Source, &updated, &s.Active)
+		s.User, s.Name, s.Updated = string(user), string(name), unnano(updated)
 		return s, err
 	})
 }
@@ -54,7 +55,7 @@ func (db *DB) PutScript(user, name string, source []byte) error {
 	defer cancel()
 	_, err = db.pool.Exec(ctx, `INSERT INTO scripts (usr, name, source, updated) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (usr, name) DO UPDATE SET source = excluded.source, updated = excluded.updated`,
-		strings.ToLower(user), name, source, nano(time.Now()))
+		by(strings.ToLower(user)), by(name), source, nano(time.Now()))
 	if err != nil {
 		return fmt.Errorf("put script %q for %q: %w", name, user, err)
 	}
@@ -71,7 +72,7 @@ func (db *DB) GetScript(user, name string) (store.Script, error) {
 		return store.Script{}, err
 	}
 	defer cancel()
-	list, err := db.scripts(ctx, `s.usr = $1 AND s.name = $2`, strings.ToLower(user), name)
+	list, err := db.scripts(ctx, `s.usr = $1 AND s.name = $2`, by(strings.ToLower(user)), by(name))
 	if err == nil && len(list) == 0 {
 		err = store.ErrNotFound
 	}
@@ -91,7 +92,7 @@ func (db *DB) ActiveScript(user string) (store.Script, error) {
 		return store.Script{}, err
 	}
 	defer cancel()
-	list, err := db.scripts(ctx, `s.usr = $1 AND a.name IS NOT NULL`, strings.ToLower(user))
+	list, err := db.scripts(ctx, `s.usr = $1 AND a.name IS NOT NULL`, by(strings.ToLower(user)))
 	if err == nil && len(list) == 0 {
 		err = store.ErrNotFound
 	}
@@ -111,7 +112,7 @@ func (db *DB) ListScripts(user string) ([]store.Script, error) {
 		return nil, err
 	}
 	defer cancel()
-	list, err := db.scripts(ctx, `s.usr = $1`, strings.ToLower(user))
+	list, err := db.scripts(ctx, `s.usr = $1`, by(strings.ToLower(user)))
 	if err != nil {
 		return nil, fmt.Errorf("list scripts for %q: %w", user, err)
 	}
@@ -129,7 +130,7 @@ func (db *DB) DeleteScript(user, name string) error {
 		return err
 	}
 	defer cancel()
-	tag, err := db.pool.Exec(ctx, `DELETE FROM scripts WHERE usr = $1 AND name = $2`, strings.ToLower(user), name)
+	tag, err := db.pool.Exec(ctx, `DELETE FROM scripts WHERE usr = $1 AND name = $2`, by(strings.ToLower(user)), by(name))
 	switch {
 	case isFKViolation(err):
 		err = store.ErrActive
@@ -156,12 +157,12 @@ func (db *DB) ActivateScript(user, name string) error {
 		return err
 	}
 	defer cancel()
-	u := strings.ToLower(user)
+	u := by(strings.ToLower(user))
 	if name == "" {
 		_, err = db.pool.Exec(ctx, `DELETE FROM scripts_active WHERE usr = $1`, u)
 	} else {
 		_, err = db.pool.Exec(ctx, `INSERT INTO scripts_active (usr, name) VALUES ($1, $2)
-			ON CONFLICT (usr) DO UPDATE SET name = excluded.name`, u, name)
+			ON CONFLICT (usr) DO UPDATE SET name = excluded.name`, u, by(name))
 		if isFKViolation(err) {
 			err = store.ErrNotFound
 		}

@@ -124,6 +124,16 @@ func testDedupMarks(t *testing.T, b Backend) {
 	if n, err := s.DedupCount(); err != nil || n != 1 {
 		t.Errorf("DedupCount = %d, %v; want 1", n, err)
 	}
+	// Any bytes: a handle of NULs (vacation's default handle has them),
+	// a sender that is not UTF-8.
+	odd := store.DedupKey{User: "alice@example.com", Sender: "\xff\xfe@example.org", Handle: "a\x00b\x00\xff"}
+	commit(t, s, []store.Mark{{Key: odd, Created: t0, Expires: t0.Add(time.Hour)}})
+	if !seen(t, r, odd, t0) {
+		t.Error("a mark with a NUL handle and a non-UTF-8 sender is not seen")
+	}
+	if l, err := r.ListDedup("alice@example.com", odd.Sender); err != nil || len(l) != 1 || l[0].Key.Handle != odd.Handle { // ToLower maps invalid UTF-8 to U+FFFD
+		t.Errorf("ListDedup of the odd key = %+v, %v", l, err)
+	}
 	if _, err := s.Seen(context.Background(), store.DedupKey{User: "", Sender: "x@y"}, t0); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("Seen with an empty user: %v, want ErrInvalid", err)
 	}
@@ -375,6 +385,7 @@ func testOutbox(t *testing.T, b Backend) {
 	recs[2].NextAttempt = t0.Add(time.Hour) // later than the others
 	recs[3].Queued = time.Time{}            // Commit sets it to now
 	recs[3].From = "alice@example.com"
+	recs[3].User = "\xffalice@example.com"
 	recs[3].To = []string{"a@example.org", "b@example.org"}
 	before := time.Now()
 	commit(t, s, nil, recs[:2]...)
@@ -414,12 +425,13 @@ func testOutbox(t *testing.T, b Backend) {
 	if err != nil || depth != 4 || oldest != time.Minute {
 		t.Errorf("OutboxStats = %d, %v, %v; want 4, 1m", depth, oldest, err)
 	}
-	// Retry counts an attempt; Reschedule does not.
+	// Retry counts an attempt; Reschedule does not. A relay's error text
+	// may be any bytes.
 	next := t0.Add(10 * time.Minute)
-	if err := r.Retry(recs[0].ID, next, "451 later"); err != nil {
+	if err := r.Retry(recs[0].ID, next, "451 later \xff\x00"); err != nil {
 		t.Fatal(err)
 	}
-	if g, _ := s.Get(recs[0].ID); g.Attempts != 1 || g.LastError != "451 later" || !g.NextAttempt.Equal(next) {
+	if g, _ := s.Get(recs[0].ID); g.Attempts != 1 || g.LastError != "451 later \xff\x00" || !g.NextAttempt.Equal(next) {
 		t.Errorf("after Retry: %+v", g)
 	}
 	if err := s.Reschedule(recs[0].ID, t0); err != nil {

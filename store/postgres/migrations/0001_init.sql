@@ -1,11 +1,13 @@
 -- vacationd state, version 1. Times are Unix nanoseconds (0 is "none"),
--- as the embedded store keeps them, so they round-trip exactly. Keys use
--- the "C" collation: listings come in byte order, as with bbolt.
+-- as the embedded store keeps them, so they round-trip exactly. Strings
+-- from mail and scripts are bytea: a handle holds NUL bytes, a relay's
+-- error text may be any bytes, and listings come in byte order, as with
+-- bbolt.
 
 CREATE TABLE dedup (
-	usr     text COLLATE "C" NOT NULL,
-	sender  text COLLATE "C" NOT NULL,
-	handle  text COLLATE "C" NOT NULL,
+	usr     bytea NOT NULL,
+	sender  bytea NOT NULL,
+	handle  bytea NOT NULL,
 	created bigint NOT NULL,
 	expires bigint NOT NULL,
 	PRIMARY KEY (usr, sender, handle)
@@ -15,14 +17,14 @@ CREATE INDEX dedup_expires ON dedup (expires);
 CREATE TABLE outbox (
 	id           bigserial PRIMARY KEY,
 	kind         text NOT NULL,
-	usr          text NOT NULL,
-	mail_from    text NOT NULL,
-	rcpt         text[] NOT NULL,
+	usr          bytea NOT NULL,
+	mail_from    bytea NOT NULL,
+	rcpt         bytea[] NOT NULL,
 	message      bytea NOT NULL,
 	attempts     integer NOT NULL DEFAULT 0,
 	queued       bigint NOT NULL,
 	next_attempt bigint NOT NULL,
-	last_error   text NOT NULL DEFAULT '',
+	last_error   bytea NOT NULL DEFAULT '',
 	lease_owner  text,
 	lease_until  bigint
 );
@@ -32,20 +34,20 @@ CREATE INDEX outbox_leased ON outbox (lease_until) WHERE lease_until IS NOT NULL
 CREATE TABLE outbox_dropped (
 	id           bigint PRIMARY KEY,
 	kind         text NOT NULL,
-	usr          text NOT NULL,
-	mail_from    text NOT NULL,
-	rcpt         text[] NOT NULL,
+	usr          bytea NOT NULL,
+	mail_from    bytea NOT NULL,
+	rcpt         bytea[] NOT NULL,
 	attempts     integer NOT NULL,
 	queued       bigint NOT NULL,
 	next_attempt bigint NOT NULL,
-	last_error   text NOT NULL,
+	last_error   bytea NOT NULL,
 	dropped      bigint NOT NULL,
-	reason       text NOT NULL
+	reason       bytea NOT NULL
 );
 
 CREATE TABLE scripts (
-	usr     text COLLATE "C" NOT NULL,
-	name    text COLLATE "C" NOT NULL,
+	usr     bytea NOT NULL,
+	name    bytea NOT NULL,
 	source  bytea NOT NULL,
 	updated bigint NOT NULL,
 	PRIMARY KEY (usr, name)
@@ -54,7 +56,7 @@ CREATE TABLE scripts (
 -- The foreign key makes the database refuse deleting the active script
 -- and activating a missing one.
 CREATE TABLE scripts_active (
-	usr  text COLLATE "C" PRIMARY KEY,
-	name text COLLATE "C" NOT NULL,
+	usr  bytea PRIMARY KEY,
+	name bytea NOT NULL,
 	FOREIGN KEY (usr, name) REFERENCES scripts (usr, name)
 );
