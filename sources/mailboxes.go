@@ -3,6 +3,7 @@ package sources
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -68,12 +69,16 @@ func ReadMailboxes(b []byte) (Mailboxes, error) {
 	return out, sc.Err()
 }
 
-// UserSources answers the engine's questions about a user from files and
-// the store: Dir/USER lists the user's mailboxes (ReadMailboxes; no file:
-// only INBOX), Lists are the external lists (shared by all users), and
-// Metadata holds the METADATA entries. Empty fields answer "none".
+// UserSources answers the engine's questions about a user from files,
+// Dovecot and the store: Doveadm, when set, gives the user's mailboxes and
+// their METADATA entries; else MailboxDir/USER lists the mailboxes
+// (ReadMailboxes; no file: only INBOX). Lists are the external lists
+// (shared by all users); Metadata holds the other METADATA entries (the
+// server's, and the mailboxes' without Doveadm). Empty fields answer
+// "none".
 type UserSources struct {
 	MailboxDir string
+	Doveadm    *Doveadm
 	Lists      sieve.ListSource
 	Metadata   store.Metadata
 }
@@ -81,6 +86,13 @@ type UserSources struct {
 // Mailboxes reads the user's mailbox list; an unreadable file is an error
 // the delivery is retried for.
 func (s *UserSources) Mailboxes(user string) (sieve.MailboxChecker, error) {
+	if s.Doveadm != nil {
+		m, err := s.Doveadm.Mailboxes(context.Background(), user)
+		if err != nil {
+			return nil, fmt.Errorf("mailboxes of %s: %w", user, err)
+		}
+		return m, nil
+	}
 	if s.MailboxDir == "" {
 		return nil, nil
 	}
@@ -103,10 +115,10 @@ func (s *UserSources) Mailboxes(user string) (sieve.MailboxChecker, error) {
 
 // UserMetadata returns the user's METADATA entries.
 func (s *UserSources) UserMetadata(user string) sieve.MetadataSource {
-	if s.Metadata == nil {
+	if s.Metadata == nil && s.Doveadm == nil {
 		return nil
 	}
-	return userMetadata{s.Metadata, user}
+	return userMetadata{s.Metadata, s.Doveadm, user}
 }
 
 // UserLists returns the external lists.
@@ -114,9 +126,16 @@ func (s *UserSources) UserLists(string) sieve.ListSource { return s.Lists }
 
 type userMetadata struct {
 	st   store.Metadata
+	dove *Doveadm
 	user string
 }
 
 func (u userMetadata) Metadata(mailbox, entry string) (string, bool, error) {
+	if u.dove != nil && mailbox != "" {
+		return u.dove.Metadata(context.Background(), u.user, mailbox, entry)
+	}
+	if u.st == nil {
+		return "", false, nil
+	}
 	return u.st.GetMetadata(u.user, mailbox, entry)
 }

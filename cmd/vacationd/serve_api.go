@@ -69,18 +69,22 @@ type apiToken struct{ v atomic.Pointer[string] }
 
 // readTokenFile reads a token file: its first line, which must not be
 // empty. "" path means no token.
-func readTokenFile(path string) (string, error) {
+func readTokenFile(path string) (string, error) { return readSecretFile("--http-token-file", path) }
+
+// readSecretFile reads the first line of the file the flag names ("" for
+// no file); an empty one is an error naming the flag.
+func readSecretFile(flag, path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("--http-token-file: %w", err)
+		return "", fmt.Errorf("%s: %w", flag, err)
 	}
 	tok, _, _ := strings.Cut(string(b), "\n")
 	tok = strings.TrimSpace(tok)
 	if tok == "" {
-		return "", fmt.Errorf("--http-token-file %s: empty", path)
+		return "", fmt.Errorf("%s %s: empty", flag, path)
 	}
 	return tok, nil
 }

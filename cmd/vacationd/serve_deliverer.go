@@ -20,7 +20,7 @@ import (
 var deliveryFlags = []string{
 	"scripts", "global-dir", "sieve-before", "sieve-after", "o", "recipient-delimiter",
 	"extensions", "fileinto-detail", "script-source", "mailu", "mailu-admin",
-	"mailbox-dir", "list-dir",
+	"mailbox-dir", "list-dir", "doveadm-url", "doveadm-api-key-file",
 }
 
 // hostname is --hostname, or the machine's name.

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vacationd/vacationd/delivery"
+	"github.com/vacationd/vacationd/sources"
 	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/transport"
 )
@@ -79,5 +80,34 @@ if allof (metadata "INBOX" "/private/vacation" "on", mailboxexists "Archive", sp
 	}
 	if len(recs) != 2 || !kinds[store.KindVacation] || !kinds[store.KindNotify] {
 		t.Errorf("outbox: %v, want a reply and a notification (the script's conditions all hold)", recs)
+	}
+}
+
+func TestServeSourcesOptions(t *testing.T) {
+	db := openTestDB(t)
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key")
+	if err := os.WriteFile(key, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		o    sourceOptions
+		want string
+	}{
+		{sourceOptions{doveadmURL: "http://127.0.0.1:8080/doveadm/v1"}, "needs --doveadm-api-key-file"},
+		{sourceOptions{doveadmURL: "http://x/doveadm/v1", doveadmKey: key, mailboxDir: dir}, "both given"},
+		{sourceOptions{doveadmURL: "http://x/doveadm/v1", doveadmKey: filepath.Join(dir, "none")}, "--doveadm-api-key-file"},
+		{sourceOptions{mailboxDir: filepath.Join(dir, "none")}, "not a directory"},
+		{sourceOptions{doveadmURL: "http://x/doveadm/v1", doveadmKey: key}, ""},
+	} {
+		us, _, err := serveSources(&serveOptions{sourceOptions: tc.o}, db, nil)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%+v: %v", tc.o, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%+v: error %v, want %q", tc.o, err, tc.want)
+		case tc.want == "" && us.(*sources.UserSources).Doveadm.APIKey != "s3cret":
+			t.Errorf("%+v: doveadm key not read", tc.o)
+		}
 	}
 }
