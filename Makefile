@@ -92,7 +92,7 @@ bench: build
 CONTAINER ?= podman
 IMAGE ?= localhost/vacationd:latest
 image:
-	GO=$(GO) ./deploy/image/stage.sh bin/image
+	GO=$(GO) LDFLAGS='$(LDFLAGS)' ./deploy/image/stage.sh bin/image
 	$(CONTAINER) $(PODMAN_FLAGS) build $(if $(filter podman,$(CONTAINER)),--format docker) -t $(IMAGE) -f Containerfile bin/image
 
 # vacationd against Dovecot + Pigeonhole and smtp-sink, interleaved (bench/peers.sh).
