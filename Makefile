@@ -86,6 +86,8 @@ e2e: build
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	./bench/lmtp.sh ./$(BIN)
+	$(GO) build -o bin/lmtpload ./bench/lmtpload
+	./bench/state.sh ./$(BIN) bin/lmtpload
 
 # Container image localhost/vacationd:latest (Containerfile; podman, or
 # CONTAINER=docker). PODMAN_FLAGS e.g. "--runtime runc".
