@@ -28,14 +28,14 @@ func StartDovecotSieve(t testing.TB, start time.Duration, users map[string]strin
 	bin := Tool(t, "dovecot", "dovecot-core")
 	doveadm := Tool(t, "doveadm", "dovecot-core")
 	if _, err := os.Stat("/usr/lib/dovecot/managesieve"); err != nil {
-		t.Skip("/usr/lib/dovecot/managesieve not found (install the Debian package dovecot-managesieved); skipping")
+		Missing(t, "/usr/lib/dovecot/managesieve not found (install the Debian package dovecot-managesieved)")
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("Dovecot needs root to switch to its users; skipping")
+		Missing(t, "Dovecot needs root to switch to its users")
 	}
 	nobody, err := user.Lookup("nobody")
 	if err != nil {
-		t.Skip("user nobody missing; skipping")
+		Missing(t, "user nobody missing")
 	}
 	dir := SharedDir(t, "vacationd-peertest-sieve-", 0o755)
 	for _, d := range []string{"run", "state", "home"} {
