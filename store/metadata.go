@@ -32,12 +32,29 @@ var (
 	_              Metadata = (*DB)(nil)
 )
 
-func metadataKey(user, mailbox, entry string) ([]byte, error) {
+// maxMetadataValue bounds a stored value.
+const maxMetadataValue = 64 << 10
+
+// CheckMetadata validates the user, mailbox and entry name of a METADATA
+// entry, and its value when one is given.
+func CheckMetadata(user, mailbox, entry string, value ...string) error {
 	if err := checkScriptUser(user); err != nil {
-		return nil, err
+		return err
 	}
 	if strings.IndexByte(mailbox, 0) >= 0 || len(mailbox) > 1024 || entry == "" || strings.IndexByte(entry, 0) >= 0 || len(entry) > 1024 {
-		return nil, fmt.Errorf("metadata %q %q for %q: bad mailbox or entry name: %w", mailbox, entry, user, ErrInvalid)
+		return fmt.Errorf("metadata %q %q for %q: bad mailbox or entry name: %w", mailbox, entry, user, ErrInvalid)
+	}
+	for _, v := range value {
+		if len(v) > maxMetadataValue {
+			return fmt.Errorf("metadata %q for %q: value of %d bytes is too large: %w", entry, user, len(v), ErrInvalid)
+		}
+	}
+	return nil
+}
+
+func metadataKey(user, mailbox, entry string) ([]byte, error) {
+	if err := CheckMetadata(user, mailbox, entry); err != nil {
+		return nil, err
 	}
 	k := make([]byte, 0, len(user)+len(mailbox)+len(entry)+2)
 	k = append(k, strings.ToLower(user)...)
@@ -50,12 +67,12 @@ func metadataKey(user, mailbox, entry string) ([]byte, error) {
 
 // SetMetadata sets an entry; durable when it returns.
 func (db *DB) SetMetadata(user, mailbox, entry, value string) error {
+	if err := CheckMetadata(user, mailbox, entry, value); err != nil {
+		return err
+	}
 	key, err := metadataKey(user, mailbox, entry)
 	if err != nil {
 		return err
-	}
-	if len(value) > 64<<10 {
-		return fmt.Errorf("metadata %q for %q: value of %d bytes is too large: %w", entry, user, len(value), ErrInvalid)
 	}
 	return db.w.do(context.Background(), func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketMetadata)

@@ -48,6 +48,7 @@ func Run(t *testing.T, b Backend) {
 		{"Queued", testQueued},
 		{"Scripts", testScripts},
 		{"RenameScript", testRenameScript},
+		{"Metadata", testMetadata},
 		{"PingClose", testPingClose},
 	}
 	for _, tc := range tests {
