@@ -66,7 +66,8 @@ source_run() {
 }
 
 # start_vacationd NAME SCRIPT EXTRA...: a fresh vacationd relaying to
-# $REPLY_PORT; sets VPID and HTTP.
+# $REPLY_PORT, without the backscatter limits (10 replies per address per
+# hour, 1000 a minute), which would stop the reply rows; sets VPID and HTTP.
 start_vacationd() {
 	local name=$1 script=$2
 	shift 2
@@ -75,7 +76,8 @@ start_vacationd() {
 	free_port LMTP
 	free_port HTTP
 	"$BIN" serve --lmtp 127.0.0.1:"$LMTP" --http 127.0.0.1:"$HTTP" --data "$W/$name/data" \
-		--scripts "$W/$name/scripts" --relay 127.0.0.1:"$REPLY_PORT" --hostname mx.example.com "$@" \
+		--scripts "$W/$name/scripts" --relay 127.0.0.1:"$REPLY_PORT" --hostname mx.example.com \
+		-o sieve_vacation_max_replies_per_address=0 -o sieve_vacation_max_replies_per_minute=0 "$@" \
 		>"$W/$name.log" 2>&1 &
 	VPID=$!
 	PIDS+=($VPID)

@@ -17,6 +17,16 @@
 // Reads ([DB.Seen], [DB.Due], [DB.ListOutbox], ...) run in read-only bbolt
 // transactions and see every write whose call has returned.
 //
+// One write is lazy: [DB.Done], the deletion of a record the relay
+// accepted, waits up to [Options.DoneDelay] (50 ms) to join a transaction
+// another write starts, so at a steady state sent records cost no fsync of
+// their own (about one fsync per reply, the Commit that stored it). It still
+// returns only once durable, and the record stays leased until then. What
+// it widens is the window of the Outbox lease guarantee: a record the relay
+// accepted is sent again after a crash if its deletion was not yet stored,
+// now up to DoneDelay longer after the relay's 250. A record is never
+// deleted before the relay answered 250 (or it was dropped).
+//
 // Only one process may have the file open: [Open] takes an exclusive file
 // lock and fails with [ErrLocked] if another process holds it. The operator
 // subcommands therefore work on a stopped service.
