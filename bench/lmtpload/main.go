@@ -30,16 +30,17 @@ import (
 
 func main() {
 	var (
-		addr    = flag.String("addr", "", "server address host:port")
-		smtp    = flag.Bool("smtp", false, "speak SMTP (EHLO) instead of LMTP (LHLO)")
-		sess    = flag.Int("s", 10, "concurrent sessions")
-		msgs    = flag.Int("m", 1000, "messages in all")
-		reuse   = flag.Bool("reuse", false, "send every message of a session over one connection (smtp-source -d)")
-		from    = flag.String("from", "dave@example.org", "envelope sender; %d is replaced by the sender number")
-		senders = flag.Int("senders", 0, "with %d in -from: message i comes from sender i mod N (0: a new sender per message)")
-		to      = flag.String("to", "bob@example.com", "recipient")
-		size    = flag.Int("l", 1000, "approximate message size in bytes")
-		timeout = flag.Duration("timeout", time.Minute, "timeout of each reply")
+		addr     = flag.String("addr", "", "server address host:port")
+		smtp     = flag.Bool("smtp", false, "speak SMTP (EHLO) instead of LMTP (LHLO)")
+		sess     = flag.Int("s", 10, "concurrent sessions")
+		msgs     = flag.Int("m", 1000, "messages in all")
+		reuse    = flag.Bool("reuse", false, "send every message of a session over one connection (smtp-source -d)")
+		from     = flag.String("from", "dave@example.org", "envelope sender; %d is replaced by the sender number")
+		senders  = flag.Int("senders", 0, "with %d in -from: message i comes from sender i mod N (0: a new sender per message)")
+		to       = flag.String("to", "bob@example.com", "recipient")
+		size     = flag.Int("l", 1000, "approximate message size in bytes")
+		timeout  = flag.Duration("timeout", time.Minute, "timeout of each reply")
+		progress = flag.String("progress", "", "file to write \"UNIXTIME ACCEPTED\" lines to every 50ms")
 	)
 	flag.Parse()
 	if *addr == "" || *sess < 1 || *msgs < 1 {
@@ -50,6 +51,33 @@ func main() {
 	lat := make([]time.Duration, *msgs)
 	var next, failed atomic.Int64
 	var firstErr sync.Once
+	var accepted atomic.Int64
+	stopProgress := func() {}
+	if *progress != "" {
+		f, err := os.Create(*progress)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "lmtpload:", err)
+			os.Exit(2)
+		}
+		done := make(chan struct{})
+		finished := make(chan struct{})
+		go func() {
+			defer close(finished)
+			t := time.NewTicker(50 * time.Millisecond)
+			defer t.Stop()
+			for {
+				fmt.Fprintf(f, "%.3f %d\n", float64(time.Now().UnixNano())/1e9, accepted.Load())
+				select {
+				case <-t.C:
+				case <-done:
+					fmt.Fprintf(f, "%.3f %d\n", float64(time.Now().UnixNano())/1e9, accepted.Load())
+					f.Close()
+					return
+				}
+			}
+		}()
+		stopProgress = func() { close(done); <-finished }
+	}
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range *sess {
@@ -85,6 +113,7 @@ func main() {
 					}
 					continue
 				}
+				accepted.Add(1)
 				if !*reuse {
 					c.quit()
 					c = nil
@@ -94,6 +123,7 @@ func main() {
 	}
 	wg.Wait()
 	secs := time.Since(start).Seconds()
+	stopProgress()
 	slices.Sort(lat)
 	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
 	ok := int64(*msgs) - failed.Load()
