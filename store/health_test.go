@@ -56,6 +56,9 @@ func TestFullDiskChild(t *testing.T) {
 	if failed == nil {
 		t.Fatal("no commit failed with the file size limited")
 	}
+	if n := db.CommitFailures(); n == 0 {
+		t.Fatalf("CommitFailures = 0 after the commit failure %v", failed)
+	}
 	if err := db.Ping(ctx); err == nil {
 		t.Fatalf("Ping nil after the commit failure %v", failed)
 	} else {

@@ -46,6 +46,7 @@ type writer struct {
 	stopped chan struct{} // closed when the loop exits
 
 	txs, writes, failed atomic.Uint64
+	commitFailed        atomic.Uint64 // transactions bbolt failed to commit
 
 	healthMu  sync.Mutex
 	commitErr error // the last commit's failure; nil once one succeeds
@@ -82,6 +83,11 @@ func (db *DB) WriterStats() WriterStats {
 		Failed:       db.w.failed.Load(),
 	}
 }
+
+// CommitFailures counts the transactions bbolt failed to commit (a full
+// disk, an I/O error), for metrics; unlike WriterStats.Failed it leaves
+// out writes refused on their own (a record not found).
+func (db *DB) CommitFailures() uint64 { return db.w.commitFailed.Load() }
 
 type writeReq struct {
 	fn   func(*bolt.Tx) error
@@ -241,6 +247,7 @@ func (w *writer) run(batch []*writeReq) {
 		default:
 			err = fmt.Errorf("commit: %w", err)
 			w.failed.Add(uint64(len(batch)))
+			w.commitFailed.Add(1)
 			w.setCommitErr(err)
 		}
 		for _, r := range batch {

@@ -60,13 +60,15 @@ func registerServiceMetrics(reg prometheus.Registerer, srv *transport.Server, db
 		_, age, _ := db.OutboxStats(time.Now())
 		return age.Seconds()
 	})
+	if cf, ok := db.(interface{ CommitFailures() uint64 }); ok { // bbolt and PostgreSQL
+		counter("vacationd_store_commit_failures_total", "Store writes that failed to commit (full disk, I/O error, database down).", cf.CommitFailures)
+	}
 	bolt, ok := db.(*store.DB)
 	if !ok {
 		return // PostgreSQL keeps its own statistics (pg_stat_database)
 	}
 	counter("vacationd_store_transactions_total", "Store write transactions committed (one fsync each).", func() uint64 { return bolt.WriterStats().Transactions })
 	counter("vacationd_store_writes_total", "Store writes committed; writes/transactions is the group commit factor.", func() uint64 { return bolt.WriterStats().Writes })
-	counter("vacationd_store_commit_failures_total", "Store writes that failed to commit (full disk, I/O error): each is a 4xx to the client.", func() uint64 { return bolt.WriterStats().Failed })
 }
 
 // labelledCounterFunc is a counter with one label whose values are read

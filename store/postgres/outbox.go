@@ -72,6 +72,7 @@ func (db *DB) Commit(ctx context.Context, marks []store.Mark, recs []*store.Outb
 	}
 	ctx, cancel, err := db.started(ctx)
 	if err != nil {
+		db.commitFailed.Add(1)
 		return err
 	}
 	defer cancel()
@@ -104,6 +105,7 @@ func (db *DB) Commit(ctx context.Context, marks []store.Mark, recs []*store.Outb
 		b.Queue(`SELECT pg_notify($1, '')`, notifyChannel)
 	}
 	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
+		db.commitFailed.Add(1)
 		return fmt.Errorf("commit: %w", err)
 	}
 	stored := false
@@ -116,6 +118,10 @@ func (db *DB) Commit(ctx context.Context, marks []store.Mark, recs []*store.Outb
 	}
 	return nil
 }
+
+// CommitFailures counts the Commit calls the database refused or did not
+// answer (the batch failed: nothing of it was stored), for metrics.
+func (db *DB) CommitFailures() uint64 { return db.commitFailed.Load() }
 
 // scanID reads the id a statement returned, leaving it 0 when it returned
 // no row (an exclusive mark that lost).

@@ -75,10 +75,11 @@ type DB struct {
 	timeout time.Duration
 	owner   string // this handle's lease owner name
 
-	queued chan struct{}
-	closed atomic.Bool
-	stop   context.CancelFunc
-	wg     sync.WaitGroup
+	queued       chan struct{}
+	closed       atomic.Bool
+	commitFailed atomic.Uint64 // see CommitFailures
+	stop         context.CancelFunc
+	wg           sync.WaitGroup
 }
 
 var _ store.State = (*DB)(nil)
