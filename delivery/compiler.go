@@ -49,9 +49,18 @@ func NewCompiler(opts sieve.Options, log *slog.Logger) *Compiler {
 // Compile compiles text, without caching: the errors are what `vacationd
 // check` prints. includes resolves :personal includes (nil: none).
 func (c *Compiler) Compile(name string, text []byte, includes sieve.ScriptResolver) (*sieve.Script, error) {
+	return c.compile(Script{Name: name, Text: text, Includes: includes})
+}
+
+// compile compiles sc as a personal script, or as a global one (which may
+// also require sieve_global_extensions) when sc.Global.
+func (c *Compiler) compile(sc Script) (*sieve.Script, error) {
 	opts := c.opts
-	opts.Resolver = includeResolver{personal: includes, global: c.opts.Resolver}
-	return sieve.Compile(name, text, &opts)
+	opts.Resolver = includeResolver{personal: sc.Includes, global: c.opts.Resolver}
+	if sc.Global {
+		opts.Location = sieve.Global
+	}
+	return sieve.Compile(sc.Name, sc.Text, &opts)
 }
 
 // Load returns the compiled form of sc, compiling it when its version is
@@ -63,24 +72,28 @@ func (c *Compiler) Load(sc Script) (*sieve.Script, error) {
 		sum := sha256.Sum256(sc.Text)
 		version = "sha256:" + hex.EncodeToString(sum[:])
 	}
+	key := sc.Name
+	if sc.Global {
+		key = "global\x00" + key
+	}
 	c.mu.Lock()
-	e := c.entries[sc.Name]
+	e := c.entries[key]
 	c.mu.Unlock()
 	if e != nil && e.version == version {
 		return e.script, e.err
 	}
-	s, err := c.Compile(sc.Name, sc.Text, sc.Includes)
+	s, err := c.compile(sc)
 	if err != nil {
 		err = fmt.Errorf("compile script %q: %w", sc.Name, err)
 	}
 	c.mu.Lock()
-	if e := c.entries[sc.Name]; e != nil && e.version == version {
+	if e := c.entries[key]; e != nil && e.version == version {
 		// Another session compiled this version meanwhile and logged its
 		// errors: use its result, so they are logged once.
 		c.mu.Unlock()
 		return e.script, e.err
 	}
-	c.entries[sc.Name] = &compiled{version: version, script: s, err: err}
+	c.entries[key] = &compiled{version: version, script: s, err: err}
 	c.mu.Unlock()
 	if err != nil {
 		c.logErrors(sc.Name, err)

@@ -18,6 +18,10 @@ type Script struct {
 	Version string
 	// Text is the script's source.
 	Text []byte
+	// Global marks a script the administrator runs around the user's
+	// (sieve_before, sieve_after): it may also require the extensions of
+	// sieve_global_extensions.
+	Global bool
 	// Includes resolves the script's :personal includes; nil means a
 	// :personal include is not found. :global ones go to the pipeline's
 	// global resolver.

@@ -125,7 +125,8 @@ func (f Files) Scripts(context.Context, string) ([]Script, error) {
 
 // Layered runs Before's scripts, then the user's from Personal, then
 // After's, as Pigeonhole runs sieve_before, the personal script and
-// sieve_after. Nil parts are skipped.
+// sieve_after; Before's and After's are global scripts. Nil parts are
+// skipped.
 type Layered struct {
 	Before, Personal, After Source
 }
@@ -133,7 +134,7 @@ type Layered struct {
 // Scripts implements Source.
 func (l Layered) Scripts(ctx context.Context, user string) ([]Script, error) {
 	var out []Script
-	for _, s := range []Source{l.Before, l.Personal, l.After} {
+	for i, s := range []Source{l.Before, l.Personal, l.After} {
 		if s == nil {
 			continue
 		}
@@ -141,7 +142,10 @@ func (l Layered) Scripts(ctx context.Context, user string) ([]Script, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, part...)
+		for _, sc := range part {
+			sc.Global = sc.Global || i != 1
+			out = append(out, sc)
+		}
 	}
 	return out, nil
 }

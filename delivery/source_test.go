@@ -191,3 +191,22 @@ func TestUnavailableSourceIsTemporary(t *testing.T) {
 		t.Errorf("%d replies queued, want carol's only", n)
 	}
 }
+
+// sieve_global_extensions are for global scripts (sieve_before/after)
+// only, as in Pigeonhole.
+func TestGlobalExtensionsOnlyInGlobalScripts(t *testing.T) {
+	c := NewCompiler(sieve.Options{Settings: sieve.Settings{"sieve_global_extensions": "+editheader"}}, nil)
+	text := []byte("require \"editheader\";\naddheader \"X-Global\" \"yes\";\n")
+	if _, err := c.Load(Script{Name: "personal", Text: text}); err == nil {
+		t.Errorf("a personal script may require a global extension")
+	}
+	if _, err := c.Load(Script{Name: "before", Text: text, Global: true}); err != nil {
+		t.Errorf("a global script may not require a global extension: %v", err)
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"before.sieve": string(text), "example.com/bob.sieve": string(text)})
+	got, err := Layered{Before: Files{filepath.Join(dir, "before.sieve")}, Personal: DirSource(dir)}.Scripts(context.Background(), "bob@example.com")
+	if err != nil || len(got) != 2 || !got[0].Global || got[1].Global {
+		t.Fatalf("Layered: %+v, %v; want the before script global and the personal one not", got, err)
+	}
+}

@@ -14,14 +14,13 @@ import (
 
 // newCompiler is the compiler of every command that compiles scripts
 // (serve, test, check): the extensions are Pigeonhole's defaults changed
-// by sieve_extensions and sieve_global_extensions from the settings, then
-// by the command's -x (serve: --extensions). So every command accepts
+// by sieve_extensions from the settings, then by the command's -x (serve:
+// --extensions); global scripts (sieve_before, sieve_after) may also
+// require those of sieve_global_extensions. So every command accepts
 // exactly the same scripts under the same options. global resolves
 // :global includes (nil: none).
 func newCompiler(settings sieve.Settings, extensions string, global sieve.ScriptResolver, log *slog.Logger) *delivery.Compiler {
-	spec := strings.Join(strings.Fields(strings.Join([]string{
-		settings.String("sieve_extensions", ""), settings.String("sieve_global_extensions", ""), extensions,
-	}, " ")), " ")
+	spec := strings.Join(strings.Fields(settings.String("sieve_extensions", "")+" "+extensions), " ")
 	return delivery.NewCompiler(sieve.Options{Extensions: spec, Settings: settings, Resolver: global}, log)
 }
 
