@@ -292,7 +292,7 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 		return err
 	}
 	registerServiceMetrics(reg, srv, db)
-	ms, msl, err := newManageSieve(o, db, rel, log)
+	ms, msl, err := newManageSieve(o, db, rel, reg, log)
 	if err != nil {
 		ln.Close()
 		return err

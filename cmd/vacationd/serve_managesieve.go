@@ -6,10 +6,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vacationd/vacationd/auth"
 	"github.com/vacationd/vacationd/delivery"
@@ -79,7 +82,7 @@ func scriptManager(o *serveOptions, st store.Scripts, log *slog.Logger) (*script
 
 // newManageSieve builds the ManageSieve server and opens its listener,
 // or returns nils when --managesieve is off.
-func newManageSieve(o *serveOptions, st store.Scripts, rel *reloader, log *slog.Logger) (*managesieve.Server, net.Listener, error) {
+func newManageSieve(o *serveOptions, st store.Scripts, rel *reloader, reg prometheus.Registerer, log *slog.Logger) (*managesieve.Server, net.Listener, error) {
 	if o.manageSieve == "" {
 		return nil, nil, nil
 	}
@@ -129,7 +132,12 @@ func newManageSieve(o *serveOptions, st store.Scripts, rel *reloader, log *slog.
 			return nil, err
 		}
 		return func() {
-			backend.cur.Store(be)
+			old := backend.cur.Swap(be)
+			if c, ok := old.Auth.(io.Closer); ok {
+				// A Dovecot auth connection; logins in progress on it get
+				// a temporary failure and the client retries.
+				c.Close()
+			}
 			if cert != nil {
 				certCur.Store(cert)
 			}
@@ -171,5 +179,17 @@ func newManageSieve(o *serveOptions, st store.Scripts, rel *reloader, log *slog.
 	if err != nil {
 		return nil, nil, fmt.Errorf("managesieve: %w", err)
 	}
+	for _, m := range []struct {
+		name, help string
+		f          func(managesieve.Stats) uint64
+	}{
+		{"vacationd_managesieve_connections_total", "ManageSieve connections accepted.", func(s managesieve.Stats) uint64 { return s.Accepted }},
+		{"vacationd_managesieve_connections_refused_total", "ManageSieve connections refused by the connection limits.", func(s managesieve.Stats) uint64 { return s.Refused }},
+		{"vacationd_managesieve_auth_failures_total", "Failed ManageSieve logins.", func(s managesieve.Stats) uint64 { return s.AuthFailed }},
+	} {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: m.name, Help: m.help}, func() float64 { return float64(m.f(srv.Stats())) }))
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "vacationd_managesieve_connections_active", Help: "ManageSieve connections open now."},
+		func() float64 { return float64(srv.Stats().Active) }))
 	return srv, ln, nil
 }
