@@ -98,6 +98,9 @@ func TestDebianPackage(t *testing.T) {
 		t.Errorf("vacationd version: %q", v)
 	}
 	run("check", "/usr/share/doc/vacationd/examples/vacation.sieve")
+	if c := run("check", "--config", "/etc/vacationd/vacationd.toml"); !strings.Contains(c, "configuration ok") {
+		t.Errorf("check --config of the installed config: %q", c)
+	}
 	if c := run("config", "-n", "--config", "/etc/vacationd/vacationd.toml"); !strings.Contains(c, `data = "/var/lib/vacationd"`) {
 		t.Errorf("installed config:\n%s", c)
 	}

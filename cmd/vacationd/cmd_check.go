@@ -29,12 +29,21 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	ext := fs.String("x", "", "extensions to enable or disable, like sieve_extensions: \"+vacation-seconds -regex\"")
 	var settings listFlag
 	fs.Var(&settings, "o", "`NAME=VALUE` Pigeonhole setting, e.g. sieve_extensions=+editheader (repeatable)")
+	config := fs.String("config", "", "check serve's configuration `FILE` and the scripts it runs (or the SCRIPTs given, under its options), like postfix check")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: vacationd check [-x EXTENSIONS] [-o NAME=VALUE]... SCRIPT...")
+		fmt.Fprintln(stderr, "       vacationd check --config FILE [SCRIPT...]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *config != "" {
+		if *ext != "" || len(settings) > 0 {
+			fmt.Fprintln(stderr, "vacationd check: with --config the extensions and settings are the config's: no -x or -o")
+			return 2
+		}
+		return checkConfig(*config, fs.Args(), stdout, stderr)
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()

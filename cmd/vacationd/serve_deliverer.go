@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vacationd/vacationd/delivery"
+	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/transport"
 	"github.com/vacationd/vacationd/vacation"
@@ -32,17 +33,27 @@ func hostname(o *serveOptions) string {
 	return h
 }
 
-// newDeliveryService builds the per-recipient pipeline from the options.
-// It is called at start and on every reload; a reload uses the new
-// service for messages that arrive after it. A script source that cannot
-// be used fails it, so a typo stops the start (or the reload).
-func newDeliveryService(o *serveOptions, db store.State, down delivery.Downstream, m *delivery.Metrics, log *slog.Logger) (*delivery.Service, error) {
+// serveSettings are the Pigeonhole settings of serve: -o, and
+// --recipient-delimiter as recipient_delimiter.
+func serveSettings(o *serveOptions) (sieve.Settings, error) {
 	settings, err := delivery.ParseSettings(o.settings)
 	if err != nil {
 		return nil, fmt.Errorf("-o: %w", err)
 	}
 	if o.recipientDelim != "" {
 		settings["recipient_delimiter"] = o.recipientDelim
+	}
+	return settings, nil
+}
+
+// newDeliveryService builds the per-recipient pipeline from the options.
+// It is called at start and on every reload; a reload uses the new
+// service for messages that arrive after it. A script source that cannot
+// be used fails it, so a typo stops the start (or the reload).
+func newDeliveryService(o *serveOptions, db store.State, down delivery.Downstream, m *delivery.Metrics, log *slog.Logger) (*delivery.Service, error) {
+	settings, err := serveSettings(o)
+	if err != nil {
+		return nil, err
 	}
 	vs, err := vacation.ParseSettings(settings)
 	if err != nil {
