@@ -103,7 +103,11 @@ func (r *reloader) reload() error {
 	for _, s := range restart {
 		r.log.Warn("reload: setting not applied", "change", s)
 	}
-	r.log.Info("reloaded", "changed", strings.Join(changed, "; "))
+	what := strings.Join(changed, "; ")
+	if what == "" {
+		what = "no setting (files named by settings were read again)"
+	}
+	r.log.Info("reloaded", "changed", what)
 	r.log.Debug("reload hooks applied", "hooks", strings.Join(names, ","))
 	return nil
 }
