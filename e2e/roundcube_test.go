@@ -138,7 +138,7 @@ func TestRoundcubeOutOfOffice(t *testing.T) {
 		t.Errorf("script stored by Roundcube (off):\n%s", s)
 	}
 	deliverOne(t, v.lmtp, "dave@example.org", sieveUser, toAlice("dave@example.org", "rc2"))
-	if line := v.waitLog("msg=recipient", "from=dave@example.org"); strings.Contains(line, "vacation=sent") {
+	if line := v.waitLog("msg=recipient", "from=dave@example.org"); !strings.Contains(line, "vacation=-") {
 		t.Errorf("after switching off: %s", line)
 	}
 	if n := sk.Count(t); n != 1 {
