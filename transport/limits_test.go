@@ -36,8 +36,13 @@ func TestInflightBudget(t *testing.T) {
 			b := &blocker{got: make(chan int, 4), release: make(chan struct{})}
 			srv, addr := startServer(t, Config{Deliverer: b, MaxInflightBytes: 10000})
 			big := "Subject: big\r\n\r\n" + strings.Repeat("x", 7000) + "\r\n"
-			send := func(lc *lineClient, body string, rcpts int) {
-				lc.cmd("MAIL FROM:<a@example.org>", 250)
+			// sized: MAIL FROM declares SIZE, as Postfix does.
+			send := func(lc *lineClient, body string, rcpts int, sized bool) {
+				if sized {
+					lc.cmd(fmt.Sprintf("MAIL FROM:<a@example.org> SIZE=%d", len(body)), 250)
+				} else {
+					lc.cmd("MAIL FROM:<a@example.org>", 250)
+				}
 				for i := range rcpts {
 					lc.cmd(fmt.Sprintf("RCPT TO:<b%d@example.com>", i), 250)
 				}
@@ -51,12 +56,12 @@ func TestInflightBudget(t *testing.T) {
 			first := dialLine(t, "tcp", addr)
 			first.expect(220)
 			first.cmd("LHLO c", 250)
-			send(first, big, 1)
+			send(first, big, 1, true)
 			if n := <-b.got; n != len(big) {
 				t.Fatalf("held message of %d octets", n)
 			}
-			if st := srv.Stats(); st.InflightBytes != int64(len(big)) {
-				t.Errorf("InflightBytes %d, want %d", st.InflightBytes, len(big))
+			if st := srv.Stats(); st.InflightBytes != int64(len(big)+2) {
+				t.Errorf("InflightBytes %d, want %d (the declared SIZE and the CRLF margin)", st.InflightBytes, len(big)+2)
 			}
 
 			lc := dialLine(t, "tcp", addr)
@@ -65,7 +70,7 @@ func TestInflightBudget(t *testing.T) {
 			if text := lc.cmd("MAIL FROM:<a@example.org> SIZE=5000", 452); !strings.HasPrefix(text, "4.3.1 ") {
 				t.Errorf("MAIL with SIZE over the budget: %q", text)
 			}
-			send(lc, big, 2)
+			send(lc, big, 2, false) // no SIZE: runs over while read
 			for range 2 {
 				if text := lc.expect(452); !strings.Contains(text, "4.3.1") {
 					t.Errorf("recipient reply %q", text)
@@ -78,7 +83,7 @@ func TestInflightBudget(t *testing.T) {
 
 			close(b.release)
 			first.expect(250)
-			send(lc, big, 1)
+			send(lc, big, 1, true)
 			<-b.got
 			lc.expect(250)
 			waitFor(t, func() bool { return srv.Stats().InflightBytes == 0 })

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +30,7 @@ type session struct {
 	conn   *conn
 	client Envelope // client fields only
 	env    *Envelope
+	size   int64 // the SIZE the client declared at MAIL FROM, 0 if none
 }
 
 var errShuttingDown = &smtp.SMTPError{
@@ -61,6 +61,10 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	env.From = mailaddr.Quote(from)  // go-smtp unquotes a quoted local part
 	env.UTF8 = opts != nil && opts.UTF8
 	s.env = &env
+	s.size = 0
+	if opts != nil {
+		s.size = opts.Size
+	}
 	return nil
 }
 
@@ -127,33 +131,55 @@ func (s *session) Data(r io.Reader) error {
 	return nil
 }
 
-// read reads the message into memory, reserving its bytes in the server's
-// budget as they come; held is what the caller gives back once the message
-// is answered. A message that runs over the budget is read to its end
-// without being kept (so DATA and BDAT stay in step) and answered with
-// errOverBudget.
+// read reads the message into memory, reserving in the server's budget
+// every buffer it allocates (before allocating it); held is what the
+// caller gives back once the message is answered. With a SIZE declared at
+// MAIL FROM the buffer is allocated once at that size, so a message that
+// would not fit is refused before any of it is held. A message that runs
+// over the budget is read to its end without being kept (so DATA and BDAT
+// stay in step) and answered with errOverBudget.
 func (s *session) read(r io.Reader) (msg []byte, held int64, err error) {
-	var buf bytes.Buffer
-	cp := s.srv.chunks.Get().(*[]byte)
-	defer s.srv.chunks.Put(cp)
-	chunk := *cp
+	var buf []byte
+	over := func(read int64) ([]byte, int64, error) {
+		s.srv.inflight.give(held)
+		io.Copy(io.Discard, r)
+		s.srv.overBudget.Add(1)
+		s.srv.warnRefusal("inflight", "lmtp: message memory budget spent, message deferred",
+			"client", addrString(s.env.ClientAddr), "from", s.env.From, "read", read,
+			"max_inflight_bytes", s.srv.cfg.MaxInflightBytes)
+		return nil, 0, errOverBudget
+	}
+	// grow makes room for n more bytes, reserving the new buffer first;
+	// the old one is counted until the message is answered (it is garbage
+	// the collector has not reclaimed yet).
+	grow := func(n int) bool {
+		if len(buf)+n <= cap(buf) {
+			return true
+		}
+		c := max(2*cap(buf), len(buf)+n)
+		if !s.srv.inflight.take(int64(c)) {
+			return false
+		}
+		held += int64(c)
+		nb := make([]byte, len(buf), c)
+		copy(nb, buf)
+		buf = nb
+		return true
+	}
+	if s.size > 0 && s.size <= s.srv.cfg.MaxMessageBytes && !grow(int(s.size)+2) {
+		return over(0)
+	}
+	chunk := make([]byte, 32<<10)
 	for {
 		n, rerr := r.Read(chunk)
 		if n > 0 {
-			if !s.srv.inflight.take(int64(n)) {
-				s.srv.inflight.give(held)
-				io.Copy(io.Discard, r)
-				s.srv.overBudget.Add(1)
-				s.srv.warnRefusal("inflight", "lmtp: message memory budget spent, message deferred",
-					"client", addrString(s.env.ClientAddr), "from", s.env.From, "read", held+int64(n),
-					"max_inflight_bytes", s.srv.cfg.MaxInflightBytes)
-				return nil, 0, errOverBudget
+			if !grow(n) {
+				return over(int64(len(buf) + n))
 			}
-			held += int64(n)
-			buf.Write(chunk[:n])
+			buf = append(buf, chunk[:n]...)
 		}
 		if rerr == io.EOF {
-			return buf.Bytes(), held, nil
+			return buf, held, nil
 		}
 		if rerr != nil {
 			s.srv.inflight.give(held)
