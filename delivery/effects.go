@@ -46,7 +46,14 @@ func (p *Pipeline) mailRecord(req *Request, a sieve.Action) *store.OutboxRecord 
 		p.log().Info(a.Kind(), "rcpt", req.Envelope.To, "skipped", why)
 		return nil
 	}
-	return &store.OutboxRecord{From: m.From, To: m.To, Message: m.Message, Kind: kind, User: req.User}
+	rec := &store.OutboxRecord{From: m.From, To: m.To, Message: m.Message, Kind: kind, User: req.User}
+	if err := store.CheckRecord(0, rec); err != nil {
+		// A script's odd address must not make the commit, and so the
+		// whole delivery, fail again and again.
+		p.log().Warn(a.Kind(), "rcpt", req.Envelope.To, "error", err)
+		return nil
+	}
+	return rec
 }
 
 // pipe runs the program of a pipe action with msg as its input. It

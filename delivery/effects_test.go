@@ -88,3 +88,28 @@ func TestRedirectDeduplicated(t *testing.T) {
 		t.Errorf("messages without Message-ID: %d redirects, want 4", n)
 	}
 }
+
+// TestNotificationOddAddress: a line break in a quoted local part of a
+// mailto: URI reaches neither the envelope nor a header line; the delivery
+// succeeds with both notifications queued.
+func TestNotificationOddAddress(t *testing.T) {
+	script := "require \"enotify\";\nnotify \"mailto:%22a%0D%0Ab%22@example.net\";\nnotify \"mailto:ok@example.net\";\n"
+	f := newFixture(t, map[string]string{"example.com/bob.sieve": script}, nil)
+	if st := f.deliver(t, "alice@example.org", "bob@example.com"); st[0].Code != 250 {
+		t.Fatalf("status %v", st)
+	}
+	recs := f.outbox(t)
+	if len(recs) != 2 {
+		t.Fatalf("outbox %d records, want 2", len(recs))
+	}
+	for _, r := range recs {
+		if strings.ContainsAny(strings.Join(r.To, ""), "\r\n") {
+			t.Errorf("envelope recipient %q", r.To)
+		}
+		for _, line := range strings.Split(string(r.Message), "\r\n") {
+			if strings.ContainsAny(line, "\r\n") {
+				t.Errorf("bare line break in %q", line)
+			}
+		}
+	}
+}
