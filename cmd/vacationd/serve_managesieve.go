@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -80,6 +81,16 @@ func scriptManager(o *serveOptions, st store.Scripts, log *slog.Logger) (*script
 	}, nil
 }
 
+// sieveCapabilities are what the SIEVE, NOTIFY and MAXREDIRECTS
+// capabilities announce for scripts compiled by comp.
+func sieveCapabilities(comp *delivery.Compiler) managesieve.Capabilities {
+	c := managesieve.Capabilities{Extensions: comp.Capabilities(), MaxRedirects: comp.MaxRedirects()}
+	if slices.Contains(c.Extensions, "enotify") {
+		c.Notify = []string{"mailto"}
+	}
+	return c
+}
+
 // newManageSieve builds the ManageSieve server and opens its listener,
 // or returns nils when --managesieve is off.
 func newManageSieve(o *serveOptions, st store.Scripts, rel *reloader, reg prometheus.Registerer, log *slog.Logger) (*managesieve.Server, net.Listener, error) {
@@ -123,6 +134,7 @@ func newManageSieve(o *serveOptions, st store.Scripts, rel *reloader, reg promet
 			return certCur.Load().TLSConfig().GetCertificate(h)
 		}}
 	}
+	var srv *managesieve.Server // set below, before any reload can run
 	rel.register("managesieve", manageSieveReloadFlags, func(c *config) (func(), error) {
 		if c.opts.tlsCert != "" && tlsConf == nil {
 			return nil, errors.New("--tls-cert: STARTTLS was off at start; restart to turn it on")
@@ -132,6 +144,7 @@ func newManageSieve(o *serveOptions, st store.Scripts, rel *reloader, reg promet
 			return nil, err
 		}
 		return func() {
+			srv.SetCapabilities(sieveCapabilities(be.Manager.Compiler))
 			old := backend.cur.Swap(be)
 			if c, ok := old.Auth.(io.Closer); ok {
 				// A Dovecot auth connection; logins in progress on it get
@@ -155,12 +168,8 @@ func newManageSieve(o *serveOptions, st store.Scripts, rel *reloader, reg promet
 	if err != nil {
 		return nil, nil, fmt.Errorf("--proxy-trusted: %w", err)
 	}
-	comp := be.Manager.Compiler
-	srv, err := managesieve.NewServer(managesieve.Config{
+	srv, err = managesieve.NewServer(managesieve.Config{
 		Backend:       backend,
-		Extensions:    comp.Capabilities(),
-		Notify:        []string{"mailto"},
-		MaxRedirects:  comp.MaxRedirects(),
 		TLS:           tlsConf,
 		Trusted:       mtrusted,
 		MaxScriptSize: o.manageSieveMaxScriptSize,
@@ -175,6 +184,7 @@ func newManageSieve(o *serveOptions, st store.Scripts, rel *reloader, reg promet
 	if err != nil {
 		return nil, nil, err
 	}
+	srv.SetCapabilities(sieveCapabilities(be.Manager.Compiler))
 	ln, err := transport.Listen(o.manageSieve)
 	if err != nil {
 		return nil, nil, fmt.Errorf("managesieve: %w", err)

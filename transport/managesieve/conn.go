@@ -26,6 +26,7 @@ type conn struct {
 	proxied       bool
 
 	tls       bool
+	start     time.Time
 	sess      Session
 	authFails int
 	bad       int
@@ -35,7 +36,7 @@ type conn struct {
 }
 
 func newConn(s *Server, nc net.Conn, remote, local netip.AddrPort, proxied bool) *conn {
-	c := &conn{srv: s, raw: nc, nc: nc, remote: remote, local: local, proxied: proxied}
+	c := &conn{srv: s, raw: nc, nc: nc, remote: remote, local: local, proxied: proxied, start: time.Now()}
 	c.setStreams(nc)
 	return c
 }
@@ -103,12 +104,13 @@ func (c *conn) capabilities() {
 	cfg := &c.srv.cfg
 	line := func(k, v string) { c.bw.WriteString(quote(k) + " " + quote(v) + "\r\n") }
 	line("IMPLEMENTATION", cfg.Implementation)
-	line("SIEVE", strings.Join(cfg.Extensions, " "))
-	if c.sess != nil && cfg.MaxRedirects > 0 {
-		line("MAXREDIRECTS", strconv.Itoa(cfg.MaxRedirects))
+	caps := c.srv.caps.Load()
+	line("SIEVE", strings.Join(caps.Extensions, " "))
+	if c.sess != nil && caps.MaxRedirects > 0 {
+		line("MAXREDIRECTS", strconv.Itoa(caps.MaxRedirects))
 	}
-	if len(cfg.Notify) > 0 {
-		line("NOTIFY", strings.Join(cfg.Notify, " "))
+	if len(caps.Notify) > 0 {
+		line("NOTIFY", strings.Join(caps.Notify, " "))
 	}
 	if c.sess == nil {
 		mechs := ""
@@ -143,7 +145,11 @@ func (c *conn) serve() {
 			c.reply("BYE", "", "Server shutting down.")
 			return
 		}
-		c.raw.SetReadDeadline(time.Now().Add(c.srv.cfg.IdleTimeout))
+		deadline := time.Now().Add(c.srv.cfg.IdleTimeout)
+		if login := c.start.Add(c.srv.cfg.LoginTimeout); c.sess == nil && login.Before(deadline) {
+			deadline = login
+		}
+		c.raw.SetReadDeadline(deadline)
 		name, args, err := c.r.command()
 		var pe *protocolError
 		var lt *literalTooLarge

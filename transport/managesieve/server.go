@@ -22,13 +22,10 @@ type Config struct {
 	// Implementation is the IMPLEMENTATION capability; default
 	// "vacationd".
 	Implementation string
-	// Extensions is the SIEVE capability: the Sieve extensions scripts
-	// may require, in the order to announce.
-	Extensions []string
-	// Notify is the NOTIFY capability (enotify methods); none when empty.
-	Notify []string
-	// MaxRedirects is the MAXREDIRECTS capability, shown after login
-	// when > 0.
+	// Extensions, Notify and MaxRedirects are the initial
+	// [Capabilities] (see [Server.SetCapabilities]).
+	Extensions   []string
+	Notify       []string
 	MaxRedirects int
 	// TLS enables STARTTLS; nil leaves it out.
 	TLS *tls.Config
@@ -53,6 +50,9 @@ type Config struct {
 	MaxAuthFails int
 	// IdleTimeout bounds the wait for each command; default 10 minutes.
 	IdleTimeout time.Duration
+	// LoginTimeout bounds the time from connecting to logging in;
+	// default 3 minutes, as Dovecot's login processes.
+	LoginTimeout time.Duration
 	// WriteTimeout bounds each response write; default 1 minute.
 	WriteTimeout time.Duration
 
@@ -80,8 +80,23 @@ type Server struct {
 	perIP     map[netip.Addr]int
 	wg        sync.WaitGroup
 
+	caps atomic.Pointer[Capabilities] // see SetCapabilities
+
 	accepted, refused, authFailed atomic.Uint64
 }
+
+// Capabilities are the Sieve-related capabilities a server announces.
+type Capabilities struct {
+	// Extensions, Notify and MaxRedirects are the initial
+	// [Capabilities] (see [Server.SetCapabilities]).
+	Extensions   []string
+	Notify       []string
+	MaxRedirects int
+}
+
+// SetCapabilities replaces what the server announces from the next
+// CAPABILITY response on (after a reload changed the extensions).
+func (s *Server) SetCapabilities(c Capabilities) { s.caps.Store(&c) }
 
 // NewServer checks cfg and returns a Server.
 func NewServer(cfg Config) (*Server, error) {
@@ -115,6 +130,9 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 10 * time.Minute
 	}
+	if cfg.LoginTimeout <= 0 {
+		cfg.LoginTimeout = 3 * time.Minute
+	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = time.Minute
 	}
@@ -122,6 +140,7 @@ func NewServer(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[*conn]struct{}{}, perIP: map[netip.Addr]int{}}
+	s.SetCapabilities(Capabilities{Extensions: cfg.Extensions, Notify: cfg.Notify, MaxRedirects: cfg.MaxRedirects})
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }

@@ -270,6 +270,14 @@ func TestLimits(t *testing.T) {
 	}
 }
 
+func TestLoginTimeout(t *testing.T) {
+	_, addr, _ := start(t, Config{LoginTimeout: 50 * time.Millisecond})
+	c, _ := peertest.DialSieve(t, addr)
+	if r := c.Read(); r.Status != `BYE "Disconnected for inactivity."` {
+		t.Errorf("no login in time: %s", r)
+	}
+}
+
 func TestShutdown(t *testing.T) {
 	s, addr, _ := start(t, Config{})
 	c, _ := peertest.DialSieve(t, addr)
