@@ -16,7 +16,7 @@ func benchScript(b *testing.B, name string) []byte {
 	return src
 }
 
-var benchOpts = &Options{Extensions: "+vacation-seconds +editheader"}
+var benchOpts = &Options{Extensions: "+vacation-seconds +editheader +spamtestplus +index"}
 
 func BenchmarkCompileVacation(b *testing.B) { benchCompile(b, "vacation.sieve") }
 func BenchmarkCompileMailu(b *testing.B)    { benchCompile(b, "mailu.sieve") }
