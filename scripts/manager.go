@@ -226,10 +226,20 @@ func (m *Manager) Put(user, name string, src []byte) (string, error) {
 	return warn, storeErr(name, m.Store.PutScript(user, name, src))
 }
 
-// Activate makes name user's active script; "" deactivates.
+// Activate makes name user's active script; "" deactivates. As
+// Pigeonhole does, the script is compiled again first (the options may
+// have changed since it was stored): one that no longer compiles is not
+// activated, and the error is its report.
 func (m *Manager) Activate(user, name string) error {
-	if name != "" && !ValidName(name) {
-		return notFound(name)
+	if name == "" {
+		return storeErr(name, m.Store.ActivateScript(user, ""))
+	}
+	s, err := m.Get(user, name)
+	if err != nil {
+		return err
+	}
+	if _, err := m.Check(user, name, s.Source); err != nil {
+		return err
 	}
 	return storeErr(name, m.Store.ActivateScript(user, name))
 }

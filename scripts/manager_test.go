@@ -49,7 +49,17 @@ func TestIncludePersonal(t *testing.T) {
 	if _, err := m.Put(u, "main", []byte(inc)); err != nil {
 		t.Errorf("include of a stored script: %v", err)
 	}
+	// A script stored under other options is compiled again at activation.
+	if err := db.PutScript(u, "raw", []byte("foo;")); err != nil {
+		t.Fatal(err)
+	}
 	var e *Error
+	if err := m.Activate(u, "raw"); !errors.As(err, &e) || !e.Compile || !strings.Contains(e.Msg, "raw: line 1: error: unknown command 'foo'") {
+		t.Errorf("activating a script that does not compile: %v", err)
+	}
+	if err := m.Activate(u, "main"); err != nil {
+		t.Errorf("activate: %v", err)
+	}
 	if _, err := m.Put(u, "big", []byte(strings.Repeat("#", 101))); !errors.As(err, &e) || e.Code != CodeMaxSize {
 		t.Errorf("too large: %v", err)
 	}

@@ -64,7 +64,7 @@ func TestScriptCommand(t *testing.T) {
 func TestScriptsAPI(t *testing.T) {
 	db := openTestDB(t)
 	m := &scripts.Manager{Store: db, Compiler: newCompiler(nil, "", nil, nil), MaxScripts: 2}
-	srv := httptest.NewServer(withScriptsAPI(http.NotFoundHandler(), m))
+	srv := httptest.NewServer(withScriptsAPI(http.NotFoundHandler(), func() *scripts.Manager { return m }))
 	defer srv.Close()
 	do := func(method, path, body string) (int, string) {
 		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))

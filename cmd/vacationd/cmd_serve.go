@@ -310,7 +310,7 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 			ln.Close()
 			return err
 		}
-		mgr, err := scriptManager(o, db, log)
+		mgr, err := scriptsAPIManager(o, db, rel, log)
 		if err != nil {
 			ln.Close()
 			return err

@@ -3,10 +3,13 @@ package main
 import (
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/vacationd/vacationd/scripts"
+	"github.com/vacationd/vacationd/store"
 )
 
 // scriptJSON is one entry of GET /scripts: the columns of `vacationd
@@ -30,10 +33,13 @@ type scriptJSON struct {
 //	POST   /scripts/activate?user=U&name=N
 //	POST   /scripts/deactivate?user=U
 //	POST   /scripts/rename?user=U&name=N&to=M
-func withScriptsAPI(h http.Handler, m *scripts.Manager) http.Handler {
+//
+// cur returns the manager to use for a request (a reload replaces it).
+func withScriptsAPI(h http.Handler, cur func() *scripts.Manager) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
 	mux.HandleFunc("/scripts", func(w http.ResponseWriter, r *http.Request) {
+		m := cur()
 		user, name := r.URL.Query().Get("user"), r.URL.Query().Get("name")
 		if user == "" {
 			jsonError(w, http.StatusBadRequest, "user parameter required")
@@ -81,7 +87,7 @@ func withScriptsAPI(h http.Handler, m *scripts.Manager) http.Handler {
 			jsonError(w, http.StatusMethodNotAllowed, "GET, PUT or DELETE")
 		}
 	})
-	op := func(do func(user string, r *http.Request) (string, error)) http.HandlerFunc {
+	op := func(do func(m *scripts.Manager, user string, r *http.Request) (string, error)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			if r.Method != http.MethodPost {
 				jsonError(w, http.StatusMethodNotAllowed, "POST only")
@@ -92,7 +98,7 @@ func withScriptsAPI(h http.Handler, m *scripts.Manager) http.Handler {
 				jsonError(w, http.StatusBadRequest, "user parameter required")
 				return
 			}
-			result, err := do(user, r)
+			result, err := do(cur(), user, r)
 			if err != nil {
 				scriptError(w, err)
 				return
@@ -100,21 +106,40 @@ func withScriptsAPI(h http.Handler, m *scripts.Manager) http.Handler {
 			writeJSON(w, http.StatusOK, map[string]string{"result": result})
 		}
 	}
-	mux.HandleFunc("/scripts/activate", op(func(user string, r *http.Request) (string, error) {
+	mux.HandleFunc("/scripts/activate", op(func(m *scripts.Manager, user string, r *http.Request) (string, error) {
 		name := r.URL.Query().Get("name")
 		if name == "" {
 			return "", &scripts.Error{Msg: "name parameter required (use /scripts/deactivate to deactivate)"}
 		}
 		return "active: " + name, m.Activate(user, name)
 	}))
-	mux.HandleFunc("/scripts/deactivate", op(func(user string, r *http.Request) (string, error) {
+	mux.HandleFunc("/scripts/deactivate", op(func(m *scripts.Manager, user string, r *http.Request) (string, error) {
 		return "no active script", m.Activate(user, "")
 	}))
-	mux.HandleFunc("/scripts/rename", op(func(user string, r *http.Request) (string, error) {
+	mux.HandleFunc("/scripts/rename", op(func(m *scripts.Manager, user string, r *http.Request) (string, error) {
 		q := r.URL.Query()
 		return "renamed to " + q.Get("to"), m.Rename(user, q.Get("name"), q.Get("to"))
 	}))
 	return mux
+}
+
+// scriptsAPIManager builds the admin API's script manager from serve's
+// options and keeps it current across reloads (new extensions, -o).
+func scriptsAPIManager(o *serveOptions, st store.Scripts, rel *reloader, log *slog.Logger) (func() *scripts.Manager, error) {
+	m, err := scriptManager(o, st, log)
+	if err != nil {
+		return nil, err
+	}
+	var cur atomic.Pointer[scripts.Manager]
+	cur.Store(m)
+	rel.register("scripts-api", nil, func(c *config) (func(), error) {
+		m, err := scriptManager(c.opts, st, log)
+		if err != nil {
+			return nil, err
+		}
+		return func() { cur.Store(m) }, nil
+	})
+	return cur.Load, nil
 }
 
 // scriptError answers a scripts.Manager error with its HTTP status.
