@@ -163,3 +163,24 @@ func TestManageSieveSieveConnect(t *testing.T) {
 		t.Error("a password reached the log")
 	}
 }
+
+// TestManageSieveBehindHAProxy: with --managesieve-proxy required,
+// sieve-connect works through HAProxy (send-proxy-v2, STARTTLS passing
+// through), and a direct connection without a header is closed before the
+// greeting.
+func TestManageSieveBehindHAProxy(t *testing.T) {
+	v, _, ms, ca := manageSieveService(t, "--managesieve-proxy", "required", "--proxy-trusted", "127.0.0.1/32", "--proxy-timeout", "500ms")
+	front := peertest.StartHAProxy(t, startTimeout, peertest.HAProxy{Backend: ms, Server: "send-proxy-v2", ClientTimeout: haproxyClientTimeout})
+	good := writeFile(t, "v.sieve", []byte("require \"vacation\";\nvacation \"away\";\n"))
+	if out, err := sieveConnect(t, front, ca, sieveUser, sievePass, "--upload", "--localsieve", good, "--remotesieve", "v"); err != nil {
+		t.Fatalf("through HAProxy: %v\n%s", err, out)
+	}
+	if out, err := sieveConnect(t, front, ca, sieveUser, sievePass, "--list"); err != nil || !strings.Contains(out, `"v"`) {
+		t.Errorf("list through HAProxy: %v\n%s", err, out)
+	}
+	_, greet := peertest.DialSieve(t, ms)
+	if greet.Status != "(connection: EOF)" || len(greet.Lines) != 0 {
+		t.Errorf("a direct connection without a PROXY header got %q", greet.String())
+	}
+	v.waitLog("managesieve: PROXY header rejected", "cause=timeout")
+}
