@@ -20,7 +20,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/vacationd/vacationd/sieve"
@@ -70,10 +69,7 @@ func (rn *Runner) RunProgram(ctx context.Context, call *sieve.ProgramCall) ([]by
 	cmd := exec.CommandContext(ctx, path, call.Args...)
 	cmd.Dir = "/"
 	cmd.Env = rn.environ(call)
-	// The program and whatever it starts form a process group, killed
-	// as a whole when time is up.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	ownGroup(cmd)
 	cmd.WaitDelay = time.Second
 	if call.Input != nil {
 		cmd.Stdin = bytes.NewReader(convertEOL(call.Input, set.String("sieve_"+call.Kind+"_input_eol", "crlf")))
