@@ -370,6 +370,15 @@ func (r *Relay) refuse(id uint64, now time.Time, err error) verdict {
 		return confirmed
 	}
 	if _, ok := r.refused[id]; !ok {
+		if len(r.refused) >= 1024 {
+			// Records dropped or sent by other means (an operator) leave
+			// entries behind; none can be older than MaxAge.
+			for k, t := range r.refused {
+				if now.Sub(t) > r.cfg.MaxAge {
+					delete(r.refused, k)
+				}
+			}
+		}
 		r.refused[id] = now
 	}
 	return unconfirmed
