@@ -25,7 +25,8 @@ import (
 type Dovecot struct {
 	// Socket is the auth-client socket's path.
 	Socket string
-	// Timeout bounds connecting and the handshake; default 5s.
+	// Timeout bounds connecting and the handshake (default 5s), and six
+	// times it the wait for the answer to a login.
 	Timeout time.Duration
 
 	mu   sync.Mutex
@@ -86,9 +87,16 @@ func (d *Dovecot) Check(ctx context.Context, r Request) (string, error) {
 		d.fail(c, err)
 		return "", fmt.Errorf("dovecot auth %s: %w", d.Socket, err)
 	}
+	// Dovecot answers a failure after auth_failure_delay (2s by
+	// default); an auth service that does not answer at all must not
+	// hold the session forever.
+	wait := time.NewTimer(d.replyTimeout())
+	defer wait.Stop()
 	select {
 	case <-ctx.Done():
 		return "", ctx.Err()
+	case <-wait.C:
+		return "", fmt.Errorf("dovecot auth %s: no answer within %s", d.Socket, d.replyTimeout())
 	case reply, ok := <-ch:
 		if !ok {
 			c.mu.Lock()
@@ -122,6 +130,9 @@ func parseAuthReply(reply, user string) (string, error) {
 	}
 	return "", fmt.Errorf("user %q: dovecot auth answered %s: %w", user, f[0], ErrFailed)
 }
+
+// replyTimeout bounds the wait for an answer to one login.
+func (d *Dovecot) replyTimeout() time.Duration { return 6 * d.timeout() }
 
 func (d *Dovecot) timeout() time.Duration {
 	if d.Timeout > 0 {

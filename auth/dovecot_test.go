@@ -3,7 +3,11 @@ package auth
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/netip"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,5 +58,31 @@ func TestDovecotAuth(t *testing.T) {
 	bad := &Dovecot{Socket: d.Dir + "/missing"}
 	if _, err := bad.Check(ctx, r); err == nil || errors.Is(err, ErrFailed) {
 		t.Errorf("missing socket: %v, want an unavailable error", err)
+	}
+}
+
+// TestDovecotAuthNoAnswer: an auth service that completes the handshake
+// but never answers a login gives a temporary failure, not a hang.
+func TestDovecotAuthNoAnswer(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "auth-client")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.WriteString(c, "VERSION\t1\t2\nMECH\tPLAIN\tplaintext\nSPID\t1\nCUID\t1\nCOOKIE\tx\nDONE\n")
+		io.Copy(io.Discard, c) // reads the request, never answers
+	}()
+	d := &Dovecot{Socket: sock, Timeout: 20 * time.Millisecond}
+	defer d.Close()
+	_, err = d.Check(context.Background(), Request{User: "a", Password: "b"})
+	if err == nil || errors.Is(err, ErrFailed) || !strings.Contains(err.Error(), "no answer") {
+		t.Errorf("Check against a silent auth service: %v", err)
 	}
 }

@@ -37,15 +37,15 @@ func (c *CertFile) Reload() error {
 	return nil
 }
 
+// GetCertificate returns the current pair (for tls.Config.GetCertificate).
+func (c *CertFile) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.cert, nil
+}
+
 // TLSConfig returns a server configuration that always uses the current
 // pair.
 func (c *CertFile) TLSConfig() *tls.Config {
-	return &tls.Config{
-		MinVersion: tls.VersionTLS12,
-		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-			c.mu.RLock()
-			defer c.mu.RUnlock()
-			return c.cert, nil
-		},
-	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: c.GetCertificate}
 }

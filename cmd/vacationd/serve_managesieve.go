@@ -131,7 +131,7 @@ func newManageSieve(o *serveOptions, st store.Scripts, rel *reloader, reg promet
 	if cert != nil {
 		certCur.Store(cert)
 		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: func(h *tls.ClientHelloInfo) (*tls.Certificate, error) {
-			return certCur.Load().TLSConfig().GetCertificate(h)
+			return certCur.Load().GetCertificate(h)
 		}}
 	}
 	var srv *managesieve.Server // set below, before any reload can run
