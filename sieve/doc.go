@@ -8,6 +8,9 @@
 // effects: its output is a [Result], a list of [Action] values and whether
 // the implicit keep applies. The package does no network or disk I/O and
 // reads the clock only through [Env].Now; everything outside the message is
-// reached through small interfaces ([ScriptResolver], [MailboxChecker],
-// [DuplicateChecker]).
+// reached through small interfaces set in [Env] ([ScriptResolver],
+// [MailboxChecker] and [SpecialUseChecker], [MetadataSource], [ListSource],
+// [DuplicateChecker], [ProgramRunner]). Actions that send mail ([Vacation],
+// [Redirect], [Notify], [Report]) or run programs ([Pipe]) are only
+// recorded: the caller composes and performs them.
 package sieve
