@@ -103,6 +103,9 @@ func newManageSieve(o *serveOptions, st store.Scripts, rel *reloader, reg promet
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return nil, nil, errors.New("--tls-cert and --tls-key go together")
 	}
+	if spec := scriptSpec(o); spec != "store" {
+		log.Warn("--managesieve is on but scripts come from elsewhere: what users upload is stored, not run", "script_source", spec)
+	}
 	build := func(c *serveOptions) (*scripts.SieveBackend, *transport.CertFile, error) {
 		checker, err := auth.Open(c.auth, log)
 		if err != nil {
