@@ -56,6 +56,7 @@ type reader struct {
 	// session ends).
 	maxLine, maxLiteral, maxDiscard int64
 	n                               int64 // bytes of the current line
+	lits                            int64 // literal bytes of the current line
 }
 
 func (r *reader) byte() (byte, error) {
@@ -102,7 +103,7 @@ func (r *reader) command() (string, []arg, error) {
 
 // line reads one line of arguments.
 func (r *reader) line() ([]arg, error) {
-	r.n = 0
+	r.n, r.lits = 0, 0
 	var args []arg
 	for {
 		b, err := r.byte()
@@ -260,6 +261,11 @@ func (r *reader) literal() (string, error) {
 			return "", err
 		}
 		return "", &literalTooLarge{max: r.maxLiteral}
+	}
+	// No command takes more than two strings: a line of many literals
+	// would hold them all in memory.
+	if r.lits += size; r.lits > 2*r.maxLiteral {
+		return "", errTooLong
 	}
 	buf := make([]byte, size)
 	if _, err := io.ReadFull(r.br, buf); err != nil {

@@ -251,6 +251,12 @@ func TestLimits(t *testing.T) {
 	if r := c2.Cmd("NOOP " + strings.Repeat("x", 200)); r.Status != `BYE "Input buffer full, aborting"` {
 		t.Errorf("long line: %s", r)
 	}
+	_, addr2, _ := start(t, Config{MaxScriptSize: 10})
+	c6, _ := peertest.DialSieve(t, addr2)
+	lit := "{10+}\r\n" + strings.Repeat("x", 10)
+	if r := c6.Cmd("NOOP " + lit + " " + lit + " " + lit); r.Status != `BYE "Input buffer full, aborting"` {
+		t.Errorf("a line of many literals: %s", r)
+	}
 	_, addr, _ = start(t, Config{MaxAuthFails: 2})
 	c3, _ := peertest.DialSieve(t, addr)
 	c3.Cmd(`AUTHENTICATE "PLAIN" "AGFsaWNlAHd3"`)
