@@ -150,6 +150,12 @@ func (c *conn) serve() {
 			deadline = login
 		}
 		c.raw.SetReadDeadline(deadline)
+		// Before login only small literals (a SASL response) are read:
+		// an unauthenticated client cannot make the server hold scripts.
+		c.r.maxLiteral, c.r.maxDiscard = c.srv.cfg.MaxScriptSize, 4*c.srv.cfg.MaxScriptSize
+		if c.sess == nil {
+			c.r.maxLiteral, c.r.maxDiscard = c.srv.cfg.MaxLine, c.srv.cfg.MaxLine
+		}
 		name, args, err := c.r.command()
 		var pe *protocolError
 		var lt *literalTooLarge

@@ -252,7 +252,12 @@ func TestLimits(t *testing.T) {
 		t.Errorf("long line: %s", r)
 	}
 	_, addr2, _ := start(t, Config{MaxScriptSize: 10})
+	c7, _ := peertest.DialSieve(t, addr2)
+	if r := c7.Cmd("NOOP {20000+}\r\n"); r.Status != `BYE "Input buffer full, aborting"` {
+		t.Errorf("a large literal before login: %s", r)
+	}
 	c6, _ := peertest.DialSieve(t, addr2)
+	c6.Cmd(`AUTHENTICATE "PLAIN" "AGFsaWNlAHB3"`)
 	lit := "{10+}\r\n" + strings.Repeat("x", 10)
 	if r := c6.Cmd("NOOP " + lit + " " + lit + " " + lit); r.Status != `BYE "Input buffer full, aborting"` {
 		t.Errorf("a line of many literals: %s", r)
