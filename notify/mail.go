@@ -67,7 +67,8 @@ func (in *Input) postmaster() (smtp, field string) {
 			if strings.Contains(v, "<") {
 				return a, v
 			}
-			return a, "<" + a + ">"
+			// Dovecot names a bare postmaster_address "Postmaster".
+			return a, "Postmaster <" + a + ">"
 		}
 	}
 	domain := in.Hostname
@@ -136,6 +137,20 @@ func (h *header) add(name, value string) {
 	h.b.WriteString(": ")
 	h.b.WriteString(sanitizeValue(value))
 	h.b.WriteString("\r\n")
+}
+
+// fieldName writes a header field name as Pigeonhole does: lower case
+// but for the first letter and each letter after '-'.
+func fieldName(name string) string {
+	b := []byte(strings.ToLower(name))
+	up := true
+	for i, c := range b {
+		if up && 'a' <= c && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+		up = c == '-'
+	}
+	return string(b)
 }
 
 // sanitizeValue keeps a value on its line: controls become spaces.

@@ -121,7 +121,7 @@ func Mailto(a *sieve.Notify, in Input) (*Mail, string, error) {
 		h.add("Importance", "Normal")
 	}
 	for _, f := range u.Headers {
-		h.add(f[0], f[1])
+		h.add(fieldName(f[0]), f[1])
 	}
 	h.add("MIME-Version", "1.0")
 	body := "Notification of new message."

@@ -51,6 +51,9 @@ func TestMailto(t *testing.T) {
 	if err != nil || m == nil {
 		t.Fatalf("Mailto: %v %q %v", m, why, err)
 	}
+	if !strings.Contains(string(m.Message), "\r\nX-Tag: 1\r\n") {
+		t.Errorf("URI header field not named as Pigeonhole names it:\n%s", m.Message)
+	}
 	if m.From != "me@example.com" || strings.Join(m.To, " ") != "a@example.net b@example.net c@example.net" {
 		t.Errorf("envelope %q -> %q", m.From, m.To)
 	}
@@ -76,7 +79,8 @@ func TestMailtoRules(t *testing.T) {
 	}
 	// No :from: the postmaster sends, the subject names the message's.
 	m, _, _ := Mailto(a, input("Subject: Hello\r\n\r\n", nil))
-	if m.From != "postmaster@example.com" || field(t, m, "Subject") != "Notification: Hello" || field(t, m, "Importance") != "Normal" {
+	if m.From != "postmaster@example.com" || field(t, m, "From") != "Postmaster <postmaster@example.com>" ||
+		field(t, m, "Subject") != "Notification: Hello" || field(t, m, "Importance") != "Normal" {
 		t.Errorf("default: from %q subject %q", m.From, field(t, m, "Subject"))
 	}
 	// sieve_notify_mailto_envelope_from chooses the envelope sender.

@@ -136,8 +136,11 @@ type testOutcome struct {
 	implicitKeep  bool
 	warnings      []string
 	vacations     map[*sieve.Vacation]vacationOutcome
-	envelope      vacation.Envelope
-	mailbox       string // where keep stores (-m), "" for INBOX
+	// mail holds the composed notification or report of each notify and
+	// report action (nil: none is sent).
+	mail     map[sieve.Action]*store.OutboxRecord
+	envelope vacation.Envelope
+	mailbox  string // where keep stores (-m), "" for INBOX
 }
 
 // keepMailbox is where keep and the implicit keep store.
@@ -231,6 +234,7 @@ func testScript(ctx context.Context, o *testOptions, stdout, stderr io.Writer) (
 	for a, v := range res.Vacation {
 		out.vacations[a] = vacationOutcome{decision: v.Decision, reply: v.Reply}
 	}
+	out.mail = res.Mail
 	if o.execute || o.data != "" {
 		// Count the replies as sent: record them for deduplication (the
 		// replies themselves are not queued).
@@ -492,6 +496,22 @@ func (t *testOutcome) print(w, errw io.Writer) {
 		fmt.Fprintf(w, "Vacation reply: MAIL FROM:<%s> RCPT TO:<%s>; %s\n", d.MailFrom, d.RcptTo, recorded)
 		fmt.Fprintln(w, "START MESSAGE")
 		fmt.Fprint(w, strings.ReplaceAll(string(v.reply.Message), "\r\n", "\n"))
+		fmt.Fprintln(w, "END MESSAGE")
+	}
+	// The notifications and reports, as they would be queued.
+	for _, a := range t.actions {
+		rec, ok := t.mail[a]
+		if !ok {
+			continue
+		}
+		fmt.Fprintln(w)
+		if rec == nil {
+			fmt.Fprintf(w, "No %s sent (see the log)\n", a.Kind())
+			continue
+		}
+		fmt.Fprintf(w, "%s: MAIL FROM:<%s> RCPT TO:<%s>\n", strings.ToUpper(a.Kind()[:1])+a.Kind()[1:], rec.From, strings.Join(rec.To, ">,<"))
+		fmt.Fprintln(w, "START MESSAGE")
+		fmt.Fprint(w, strings.ReplaceAll(string(rec.Message), "\r\n", "\n"))
 		fmt.Fprintln(w, "END MESSAGE")
 	}
 }
