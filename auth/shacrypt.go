@@ -67,16 +67,17 @@ func (v shaCryptVariant) crypt(key []byte, setting string) (string, bool) {
 	if len(salt) > shaCryptSaltMax {
 		salt = salt[:shaCryptSaltMax]
 	}
+	saltB := []byte(salt)
 
 	h := v.hash()
 	h.Write(key)
-	h.Write([]byte(salt))
+	h.Write(saltB)
 	h.Write(key)
 	b := h.Sum(nil)
 
 	h.Reset()
 	h.Write(key)
-	h.Write([]byte(salt))
+	h.Write(saltB)
 	size := len(b)
 	for n := len(key); n > 0; n -= size {
 		h.Write(b[:min(n, size)])
@@ -99,10 +100,10 @@ func (v shaCryptVariant) crypt(key []byte, setting string) (string, bool) {
 
 	h.Reset()
 	for range 16 + int(a[0]) {
-		h.Write([]byte(salt))
+		h.Write(saltB)
 	}
 	ds := h.Sum(nil)
-	s := repeatTo(ds, len(salt))
+	s := repeatTo(ds, len(saltB))
 
 	c := a
 	for i := range rounds {
