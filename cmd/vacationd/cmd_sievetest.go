@@ -14,6 +14,7 @@ import (
 
 	"github.com/vacationd/vacationd/delivery"
 	"github.com/vacationd/vacationd/mailaddr"
+	"github.com/vacationd/vacationd/programs"
 	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/vacation"
@@ -211,6 +212,7 @@ func testScript(ctx context.Context, o *testOptions, stdout, stderr io.Writer) (
 		Responder: &vacation.Responder{Settings: vset, Dedup: delivery.StoreDedup{DB: state}, Now: now, Hostname: host},
 		Strict:    true,
 		Now:       now,
+		Programs:  &testPrograms{runner: programs.Runner{Host: host}, execute: o.execute},
 	}
 	user := delivery.UserKey(env.To, settings.String("recipient_delimiter", ""))
 	res, err := pipe.Evaluate(ctx, &delivery.Request{User: user, Envelope: env, Message: msg, Trace: trace,
