@@ -169,7 +169,9 @@ func (s *session) read(r io.Reader) (msg []byte, held int64, err error) {
 	if s.size > 0 && s.size <= s.srv.cfg.MaxMessageBytes && !grow(int(s.size)+2) {
 		return over(0)
 	}
-	chunk := make([]byte, 32<<10)
+	cp := s.srv.chunks.Get().(*[]byte)
+	defer s.srv.chunks.Put(cp)
+	chunk := *cp
 	for {
 		n, rerr := r.Read(chunk)
 		if n > 0 {

@@ -165,6 +165,7 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
+	tuneGC()
 	environ := os.Environ()
 	cfg, err := loadConfig(args, environ, stderr)
 	if err != nil {
