@@ -58,6 +58,14 @@ func (g *lineGuard) scan(b []byte) error {
 			n := min(uint64(len(b)), g.chunkRem)
 			g.chunkRem -= n
 			b = b[n:]
+		case g.data && g.dstate == dataMid:
+			// Inside a line of the message only a CR matters: skip to it.
+			i := bytes.IndexByte(b, '\r')
+			if i < 0 {
+				return nil
+			}
+			b = b[i+1:]
+			g.dstate = dataCR
 		case g.data:
 			c := b[0]
 			b = b[1:]
