@@ -1,9 +1,12 @@
 package delivery
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/vacationd/vacationd/programs"
 	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/store"
 )
@@ -109,6 +112,46 @@ func TestNotificationOddAddress(t *testing.T) {
 		for _, line := range strings.Split(string(r.Message), "\r\n") {
 			if strings.ContainsAny(line, "\r\n") {
 				t.Errorf("bare line break in %q", line)
+			}
+		}
+	}
+}
+
+// TestPipe: with vnd.dovecot.pipe enabled, the message is piped to the
+// program from the bin dir and not kept; a program that fails keeps the
+// message, unless :try.
+func TestPipe(t *testing.T) {
+	bin := t.TempDir()
+	out := filepath.Join(t.TempDir(), "piped")
+	for name, body := range map[string]string{"save": "cat > " + out, "fail": "cat >/dev/null; exit 1"} {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		script string
+		kept   bool
+	}{
+		{`pipe "save";`, false},
+		{`pipe "fail";`, true},
+		{`pipe :try "fail";`, false},
+		{`pipe "missing";`, true},
+	} {
+		down := &fakeDown{}
+		f := newFixture(t, map[string]string{"example.com/bob.sieve": "require \"vnd.dovecot.pipe\";\n" + tc.script + "\n"}, down)
+		f.svc.pipe.Compiler = NewCompiler(sieve.Options{Extensions: "+vnd.dovecot.pipe"}, nil)
+		f.svc.pipe.Settings = sieve.Settings{"sieve_pipe_bin_dir": bin}
+		f.svc.pipe.Programs = &programs.Runner{}
+		os.Remove(out)
+		if st := f.deliver(t, "alice@example.org", "bob@example.com"); st[0].Code != 250 {
+			t.Fatalf("%s: status %v", tc.script, st)
+		}
+		if kept := len(down.got) > 0; kept != tc.kept {
+			t.Errorf("%s: kept %v, want %v", tc.script, kept, tc.kept)
+		}
+		if tc.script == `pipe "save";` {
+			if b, err := os.ReadFile(out); err != nil || !strings.Contains(string(b), "Subject: Meeting") {
+				t.Errorf("the program got %q (%v)", b, err)
 			}
 		}
 	}
