@@ -192,27 +192,27 @@ func (db *DB) RenameScript(user, from, to string) error {
 		return err
 	}
 	defer cancel()
-	u := strings.ToLower(user)
+	u, f, n := by(strings.ToLower(user)), by(from), by(to)
 	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO scripts (usr, name, source, updated)
-			SELECT usr, $3, source, updated FROM scripts WHERE usr = $1 AND name = $2 AND $2 <> $3`, u, from, to)
+			SELECT usr, $3, source, updated FROM scripts WHERE usr = $1 AND name = $2 AND $2 <> $3`, u, f, n)
 		if err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			var n int
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM scripts WHERE usr = $1 AND name = $2`, u, from).Scan(&n); err != nil {
+			var count int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM scripts WHERE usr = $1 AND name = $2`, u, f).Scan(&count); err != nil {
 				return err
 			}
-			if n == 0 {
+			if count == 0 {
 				return store.ErrNotFound
 			}
 			return nil // renamed to itself
 		}
-		if _, err := tx.Exec(ctx, `UPDATE scripts_active SET name = $3 WHERE usr = $1 AND name = $2`, u, from, to); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE scripts_active SET name = $3 WHERE usr = $1 AND name = $2`, u, f, n); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM scripts WHERE usr = $1 AND name = $2`, u, from)
+		_, err = tx.Exec(ctx, `DELETE FROM scripts WHERE usr = $1 AND name = $2`, u, f)
 		return err
 	})
 	var pe *pgconn.PgError
