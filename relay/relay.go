@@ -259,6 +259,33 @@ func (r *Relay) worker(ctx context.Context, jobs <-chan store.OutboxRecord, retr
 	}
 }
 
+// done deletes a sent record, retrying while the store is unreachable (a
+// shared database restarting): once the lease ends another replica would
+// send the record again. It gives up when ctx ends or after doneRetryFor.
+func (r *Relay) done(ctx context.Context, id uint64) {
+	wait := 100 * time.Millisecond
+	deadline := time.Now().Add(doneRetryFor)
+	for {
+		err := r.cfg.DB.Done(id)
+		if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrClosed) {
+			return
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			r.log.Error("outbox done", "id", id, "error", err)
+			return
+		}
+		r.log.Warn("outbox done failed; retrying", "id", id, "error", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+// doneRetryFor bounds how long done retries a failing deletion.
+const doneRetryFor = 2 * time.Minute
+
 // deliver sends one record and settles it; it reports whether the record
 // was rescheduled for a retry. The deletion of a sent record is stored in
 // the background (counted by settling): the record stays leased until it
@@ -281,9 +308,7 @@ func (r *Relay) deliver(ctx context.Context, s Sender, rec store.OutboxRecord, s
 		settling.Add(1)
 		go func() {
 			defer settling.Done()
-			if derr := r.cfg.DB.Done(rec.ID); derr != nil {
-				r.log.Error("outbox done", "id", rec.ID, "error", derr)
-			}
+			r.done(ctx, rec.ID)
 		}()
 		return false
 	case ctx.Err() != nil:
