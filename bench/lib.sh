@@ -82,3 +82,15 @@ tree() {
 }
 
 hwm() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+# metrics prints /metrics of the vacationd at $HTTP (bash's /dev/tcp, so
+# that neither curl nor wget is needed).
+metrics() {
+	exec 3<>"/dev/tcp/127.0.0.1/$HTTP" || die "cannot connect to 127.0.0.1:$HTTP"
+	printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+	sed '1,/^\r*$/d' <&3
+	exec 3<&-
+}
+
+# metric SERIES: a value from /metrics (0 when absent).
+metric() { metrics | awk -v s="$1" '$1 == s { v = $2 } END { print v + 0 }'; }

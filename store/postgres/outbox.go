@@ -102,7 +102,7 @@ func (db *DB) Commit(ctx context.Context, marks []store.Mark, recs []*store.Outb
 		})
 	}
 	if len(recs) > 0 {
-		b.Queue(`SELECT pg_notify($1, '')`, notifyChannel)
+		b.Queue(`SELECT pg_notify($1, $2)`, notifyChannel, db.owner)
 	}
 	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
 		db.commitFailed.Add(1)
@@ -338,7 +338,7 @@ func (db *DB) update(what string, id uint64, leasable bool, sql string, args ...
 		n = tag.RowsAffected()
 		return nil
 	})
-	b.Queue(`SELECT pg_notify($1, '')`, notifyChannel)
+	b.Queue(`SELECT pg_notify($1, $2)`, notifyChannel, db.owner)
 	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}

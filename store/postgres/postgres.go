@@ -231,13 +231,37 @@ func (db *DB) signal() {
 	}
 }
 
+// foreignWake is how often at most notifications of other replicas'
+// commits wake this one's relay. The replica that committed a record
+// claims it at once (its Commit signals it); the others need only pick up
+// records a dead or relay-less replica left, and an operator's retry, so
+// they need not all race for every record.
+const foreignWake = 250 * time.Millisecond
+
 // listen holds a connection LISTENing on the commit channel, reconnecting
 // with backoff while the database is down, until ctx ends. After every
 // reconnect it signals once, since commits may have been missed.
 func (db *DB) listen(ctx context.Context, cfg *pgx.ConnConfig) {
+	var foreign atomic.Bool
+	db.wg.Add(1)
+	go func() {
+		defer db.wg.Done()
+		t := time.NewTicker(foreignWake)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if foreign.Swap(false) {
+					db.signal()
+				}
+			}
+		}
+	}()
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := db.listenOnce(ctx, cfg, func() { backoff = 100 * time.Millisecond })
+		err := db.listenOnce(ctx, cfg, &foreign, func() { backoff = 100 * time.Millisecond })
 		if ctx.Err() != nil {
 			return
 		}
@@ -251,7 +275,7 @@ func (db *DB) listen(ctx context.Context, cfg *pgx.ConnConfig) {
 	}
 }
 
-func (db *DB) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, connected func()) error {
+func (db *DB) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, foreign *atomic.Bool, connected func()) error {
 	conn, err := pgx.ConnectConfig(ctx, cfg.Copy())
 	if err != nil {
 		return err
@@ -263,10 +287,13 @@ func (db *DB) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, connected fun
 	connected()
 	db.signal()
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return err
 		}
-		db.signal()
+		if n.Payload != db.owner { // our own commits signalled already
+			foreign.Store(true)
+		}
 	}
 }
 
