@@ -26,11 +26,14 @@ import (
 
 const (
 	replicaCount = 3
-	// replicaLease is short so that a killed replica's claims pass to the
-	// others quickly.
-	replicaLease = "2s"
+	// killLease is short so that a killed replica's claims pass to the
+	// others quickly. The PostgreSQL restart runs with the default (30s),
+	// which outlasts the outage: a relay that sent a reply while the
+	// database was down deletes it once it is back, before anyone else
+	// may claim it.
+	killLease = "2s"
 	// loadSessions deliver at once, at most loadPerSession messages each.
-	loadSessions, loadPerSession = 10, 60
+	loadSessions, loadPerSession = 10, 300
 	// repeatedSenders is the pool the repeated senders come from.
 	repeatedSenders = 12
 	// loadTimeout bounds a load run.
@@ -47,7 +50,8 @@ type cluster struct {
 	sinks    []*peertest.Sink // every smtp-sink run, the last one current
 }
 
-func startCluster(t *testing.T) *cluster {
+// startCluster starts the replicas with --relay-lease lease.
+func startCluster(t *testing.T, lease string) *cluster {
 	t.Helper()
 	needServe(t)
 	c := &cluster{pg: peertest.StartPostgres(t, startTimeout, true), sinkAddr: peertest.FreeAddr(t)}
@@ -60,7 +64,7 @@ func startCluster(t *testing.T) *cluster {
 	var lmtps []string
 	for range replicaCount {
 		v := startVacationd(t, nil, "--state", c.url, "--scripts", scripts, "--relay", c.sinkAddr,
-			"--relay-lease", replicaLease, "--retry-min", "200ms", "--retry-max", "1s", "--relay-workers", "4")
+			"--relay-lease", lease, "--retry-min", "200ms", "--retry-max", "1s", "--relay-workers", "4")
 		c.replicas = append(c.replicas, v)
 		lmtps = append(lmtps, v.lmtp)
 	}
@@ -270,7 +274,7 @@ func (c *cluster) waitDrained(t *testing.T) {
 // then down and up again: every acknowledged sender gets its reply, once,
 // except replies in flight at a kill, and the survivors drain the outbox.
 func TestReplicasSurviveKills(t *testing.T) {
-	c := startCluster(t)
+	c := startCluster(t, killLease)
 	l := &load{}
 	stop := make(chan struct{})
 	l.run(c.front, 100*time.Millisecond, stop)
@@ -320,7 +324,7 @@ func TestReplicasSurviveKills(t *testing.T) {
 // recover without a restart, nothing acknowledged is lost and nothing is
 // doubled.
 func TestReplicasPostgresRestart(t *testing.T) {
-	c := startCluster(t)
+	c := startCluster(t, "30s")
 	c.startSink(t)
 	l := &load{}
 	stop := make(chan struct{})

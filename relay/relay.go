@@ -279,7 +279,7 @@ func (r *Relay) done(ctx context.Context, id uint64) {
 		case <-ctx.Done():
 		case <-time.After(wait):
 		}
-		wait = min(2*wait, 2*time.Second)
+		wait = min(2*wait, 500*time.Millisecond)
 	}
 }
 
