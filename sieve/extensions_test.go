@@ -57,3 +57,17 @@ func TestCheckExtensions(t *testing.T) {
 		t.Fatalf("unknown name: %v", err)
 	}
 }
+
+// TestSettingNamesOfExtensions: the settings the extensions of issue 10
+// read are known names (serve refuses unknown ones).
+func TestSettingNamesOfExtensions(t *testing.T) {
+	for _, n := range []string{"sieve_notify_max_notifications", "sieve_notify_mailto_max_recipients",
+		"sieve_notify_mailto_max_headers", "sieve_notify_mailto_envelope_from", "sieve_report_from",
+		"sieve_variables_max_value_size", "sieve_extlists_list", "sieve_extlists_list/:addrbook:default/dict",
+		"sieve_environment/display_name", "sieve_env_display_name", "sieve_pipe_bin_dir", "sieve_execute_input_eol",
+		"sieve_redirect_duplicate_period"} {
+		if !IsSetting(n) {
+			t.Errorf("%s is not a known setting", n)
+		}
+	}
+}

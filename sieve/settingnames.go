@@ -22,8 +22,10 @@ var settingNames = map[string]bool{
 	"sieve_editheader_forbid_add": true, "sieve_editheader_forbid_delete": true,
 	"sieve_editheader_header":        true,
 	"sieve_duplicate_default_period": true, "sieve_duplicate_max_period": true,
-	"sieve_notify_mailto_envelope_from": true,
-	"sieve_pipe_bin_dir":                true, "sieve_filter_bin_dir": true, "sieve_execute_bin_dir": true,
+	"sieve_notify_mailto_envelope_from": true, "sieve_notify_max_notifications": true,
+	"sieve_notify_mailto_max_recipients": true, "sieve_notify_mailto_max_headers": true,
+	"sieve_report_from": true, "sieve_variables_max_value_size": true, "sieve_extlists_list": true,
+	"sieve_pipe_bin_dir": true, "sieve_filter_bin_dir": true, "sieve_execute_bin_dir": true,
 	"sieve_pipe_socket_dir": true, "sieve_filter_socket_dir": true, "sieve_execute_socket_dir": true,
 	"sieve_pipe_exec_timeout": true, "sieve_filter_exec_timeout": true, "sieve_execute_exec_timeout": true,
 	"sieve_pipe_input_eol": true, "sieve_filter_input_eol": true, "sieve_execute_input_eol": true,
@@ -38,6 +40,7 @@ var settingNames = map[string]bool{
 var settingFamilies = []string{
 	"sieve_before", "sieve_after", "sieve_trace_", "sieve_spamtest_", "sieve_virustest_",
 	"sieve_editheader_header/", "sieve_environment_", "sieve_ext_",
+	"sieve_environment/", "sieve_env_", "sieve_extlists_list/",
 }
 
 // IsSetting reports whether name is a setting of the Sieve engine (or one
