@@ -20,6 +20,7 @@ func commands() []command {
 		serveCommand(),
 		svtestCommand(),
 		dedupCommand(),
+		metadataCommand(),
 		outboxCommand(),
 		scriptCommand(),
 		migrateCommand(),
