@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +51,10 @@ func TestStatePostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := fmt.Sprint(rec.ID)
+	script := filepath.Join(t.TempDir(), "v.sieve")
+	if err := os.WriteFile(script, []byte("require \"vacation\";\nvacation \"away\";\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv("VACATIOND_STATE", url)
 	for _, tc := range []struct {
 		args []string
@@ -63,6 +69,10 @@ func TestStatePostgres(t *testing.T) {
 		{[]string{"outbox", "drop", id}, 0, "dropped outbox record " + id},
 		{[]string{"outbox", "dropped"}, 0, "dropped by operator"},
 		{[]string{"outbox", "show", id}, 1, ""},
+		{[]string{"script", "put", "alice@example.com", "v", script}, 0, ""},
+		{[]string{"script", "activate", "alice@example.com", "v"}, 0, "active script"},
+		{[]string{"script", "rename", "alice@example.com", "v", "w"}, 0, "renamed v to w"},
+		{[]string{"script", "list", "alice@example.com"}, 0, "ACTIVE"},
 	} {
 		code, out, errOut := run1(tc.args...)
 		if code != tc.code || !strings.Contains(out, tc.out) {
@@ -92,6 +102,13 @@ func TestStatePostgres(t *testing.T) {
 	}
 	if c := get("/outbox"); c != 200 {
 		t.Errorf("/outbox = %d", c)
+	}
+	if c := get("/dedup?user=alice@example.com"); c != 200 {
+		t.Errorf("/dedup = %d", c)
+	}
+	// The service runs the script the CLI stored (--script-source store).
+	if sc, err := svc.ActiveScript("alice@example.com"); err != nil || sc.Name != "w" {
+		t.Errorf("the service's active script = %+v, %v; want w", sc, err)
 	}
 	pg.Stop(t, 30*time.Second)
 	if c := get("/healthz"); c != http.StatusServiceUnavailable {
