@@ -490,16 +490,24 @@ func worse(a, b transport.Status) transport.Status {
 // received is the Received field added to forwarded messages; the client
 // address is the PROXY-resolved one.
 func (s *Service) received(env *transport.Envelope) string {
-	ip := addrString(env.ClientAddr)
+	helo, ip := clientNames(env)
+	return fmt.Sprintf("Received: from %s ([%s])\r\n\tby %s (vacationd) with LMTP;\r\n\t%s\r\n",
+		helo, ip, s.cfg.Hostname, s.cfg.Now().Format(time.RFC1123Z))
+}
+
+// clientNames are the client's LHLO name (printable, "unknown" when it
+// gave none) and IP address (the PROXY-resolved one), as Received fields
+// name them.
+func clientNames(env *transport.Envelope) (helo, ip string) {
+	ip = addrString(env.ClientAddr)
 	if h, _, err := net.SplitHostPort(ip); err == nil {
 		ip = h
 	}
-	helo := printable(env.ClientHost)
+	helo = printable(env.ClientHost)
 	if helo == "" {
 		helo = "unknown"
 	}
-	return fmt.Sprintf("Received: from %s ([%s])\r\n\tby %s (vacationd) with LMTP;\r\n\t%s\r\n",
-		helo, ip, s.cfg.Hostname, s.cfg.Now().Format(time.RFC1123Z))
+	return helo, ip
 }
 
 // printable replaces what is not printable ASCII with '?', as Postfix

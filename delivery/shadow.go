@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/vacationd/vacationd/sieve"
@@ -79,14 +78,7 @@ func DovecotTrace(hostname string, now func() time.Time) func(*transport.Envelop
 		now = time.Now
 	}
 	return func(env *transport.Envelope, rc transport.Recipient) string {
-		ip := addrString(env.ClientAddr)
-		if h, _, err := net.SplitHostPort(ip); err == nil {
-			ip = h
-		}
-		helo := printable(env.ClientHost)
-		if helo == "" {
-			helo = "unknown"
-		}
+		helo, ip := clientNames(env)
 		return fmt.Sprintf("Received: from %s ([%s])\r\n\tby %s with LMTP\r\n\t(envelope-from <%s>)\r\n\tfor <%s>; %s",
 			helo, ip, hostname, printable(env.From), printable(rc.Addr), now().Format(time.RFC1123Z))
 	}
