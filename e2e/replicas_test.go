@@ -347,6 +347,9 @@ func TestReplicasPostgresRestart(t *testing.T) {
 		if code := v.healthz(); code != 200 {
 			t.Errorf("replica %d /healthz %d after PostgreSQL came back", i, code)
 		}
+		if n := v.metric("vacationd_postgres_connections_max"); n != 32 {
+			t.Errorf("replica %d vacationd_postgres_connections_max = %v, want 32", i, n)
+		}
 	}
 	if down == 0 {
 		t.Error("no 4xx while PostgreSQL was down")

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/vacationd/vacationd/store"
+	"github.com/vacationd/vacationd/store/postgres"
 	"github.com/vacationd/vacationd/transport"
 )
 
@@ -63,9 +64,16 @@ func registerServiceMetrics(reg prometheus.Registerer, srv *transport.Server, db
 	if cf, ok := db.(interface{ CommitFailures() uint64 }); ok { // bbolt and PostgreSQL
 		counter("vacationd_store_commit_failures_total", "Store writes that failed to commit (full disk, I/O error, database down).", cf.CommitFailures)
 	}
+	if pg, ok := db.(*postgres.DB); ok {
+		gauge("vacationd_postgres_connections_acquired", "PostgreSQL connections in use.", func() float64 { return float64(pg.PoolStats().Acquired) })
+		gauge("vacationd_postgres_connections_idle", "PostgreSQL connections idle in the pool.", func() float64 { return float64(pg.PoolStats().Idle) })
+		gauge("vacationd_postgres_connections_max", "Size of the PostgreSQL connection pool (pool_max_conns).", func() float64 { return float64(pg.PoolStats().Max) })
+		counter("vacationd_postgres_acquire_waits_total", "Database calls that waited for a free PostgreSQL connection: a pool too small for the load.",
+			func() uint64 { return uint64(pg.PoolStats().EmptyAcquires) })
+	}
 	bolt, ok := db.(*store.DB)
 	if !ok {
-		return // PostgreSQL keeps its own statistics (pg_stat_database)
+		return
 	}
 	counter("vacationd_store_transactions_total", "Store write transactions committed (one fsync each).", func() uint64 { return bolt.WriterStats().Transactions })
 	counter("vacationd_store_writes_total", "Store writes committed; writes/transactions is the group commit factor.", func() uint64 { return bolt.WriterStats().Writes })

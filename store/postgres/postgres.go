@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/vacationd/vacationd/store"
@@ -109,17 +110,31 @@ func NewPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
 
 // Open connects to the database at url (postgres://...), applies missing
 // schema migrations (see [Migrate]) and starts listening for other
-// replicas' commits. It does not fail when the database is down after the
+// replicas' commits. While the server cannot be reached it retries until
+// ctx ends. It does not fail when the database is down after the
 // migrations: calls fail until it is back, and the pool reconnects.
 func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	pool, err := NewPool(ctx, url)
 	if err != nil {
 		return nil, err
 	}
-	if opts.NoMigrate {
-		err = checkSchema(ctx, pool)
-	} else {
-		_, err = Migrate(ctx, pool)
+	// The database may still be starting (replicas and PostgreSQL brought
+	// up together): retry while ctx allows.
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		if opts.NoMigrate {
+			err = checkSchema(ctx, pool)
+		} else {
+			_, err = Migrate(ctx, pool)
+		}
+		if err == nil || !unreachable(err) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+			continue
+		}
+		break
 	}
 	if err != nil {
 		pool.Close()
@@ -148,6 +163,17 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 		db.listen(bg, pool.Config().ConnConfig)
 	}()
 	return db, nil
+}
+
+// unreachable reports whether err is a failure to reach the server (as
+// opposed to an answer from it, such as a refused login or a bad schema).
+func unreachable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "57P03" // cannot_connect_now: the server is starting up
+	}
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce)
 }
 
 // checkSchema fails unless the database has exactly this build's schema.
@@ -319,4 +345,18 @@ func noRows(err error, what string) error {
 		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// PoolStats describe the connection pool, for metrics.
+type PoolStats struct {
+	Acquired, Idle, Max int32
+	// EmptyAcquires counts acquisitions that had to wait for a
+	// connection: deliveries queueing for the pool.
+	EmptyAcquires int64
+}
+
+// PoolStats returns the pool's figures now.
+func (db *DB) PoolStats() PoolStats {
+	s := db.pool.Stat()
+	return PoolStats{Acquired: s.AcquiredConns(), Idle: s.IdleConns(), Max: s.MaxConns(), EmptyAcquires: s.EmptyAcquireCount()}
 }

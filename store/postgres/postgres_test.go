@@ -38,3 +38,38 @@ func TestContract(t *testing.T) {
 		},
 	})
 }
+
+// TestOpenWaitsForServer: Open retries while the server is down (replicas
+// started together with PostgreSQL), but not when the server answers
+// with an error (a missing database).
+func TestOpenWaitsForServer(t *testing.T) {
+	pg := peertest.StartPostgres(t, 30*time.Second, false)
+	url := pg.CreateDB(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	if _, err := Open(ctx, pg.URL("missing"), Options{}); err == nil || time.Since(start) > 4*time.Second {
+		t.Errorf("Open of a missing database: %v after %s; want an error at once", err, time.Since(start))
+	}
+	pg.Stop(t, 30*time.Second)
+	opened := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		db, err := Open(ctx, url, Options{})
+		if err == nil {
+			db.Close()
+		}
+		opened <- err
+	}()
+	time.Sleep(time.Second)
+	select {
+	case err := <-opened:
+		t.Fatalf("Open returned %v while the server was down", err)
+	default:
+	}
+	pg.Start(t, 30*time.Second)
+	if err := <-opened; err != nil {
+		t.Errorf("Open after the server came back: %v", err)
+	}
+}
