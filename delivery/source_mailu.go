@@ -282,7 +282,8 @@ func (m *MailuSource) fetch(ctx context.Context, user string) ([]Script, error) 
 	m.count("script")
 	sum := sha256.Sum256([]byte(text))
 	v := "sha256:" + hex.EncodeToString(sum[:])
-	return []Script{{Name: "mailu:" + v, Version: v, Text: []byte(text)}}, nil
+	// Dovecot runs it as sieve_before: a global script.
+	return []Script{{Name: "mailu:" + v, Version: v, Text: []byte(text), Global: true}}, nil
 }
 
 func (m *MailuSource) count(outcome string) {
