@@ -58,12 +58,13 @@ func logReason(reason string) string {
 	return reason
 }
 
-// okText is the text of a recipient's 250, as Dovecot's LMTP writes it:
-// "<rcpt> SESSION Ok". Postfix logs the reply, so its line names our
-// session and the two logs can be joined.
-func okText(env *transport.Envelope, rc transport.Recipient) string {
+// okText is the text of a recipient's 250: "SESSION Ok". The LMTP server
+// puts "<rcpt> " in front of every per-recipient reply, so the wire reads
+// "250 2.0.0 <rcpt> SESSION Ok" as Dovecot's LMTP writes it. Postfix logs
+// the reply, so its line names our session and the two logs can be joined.
+func okText(env *transport.Envelope) string {
 	if env.SessionID == "" {
 		return "Ok"
 	}
-	return "<" + rc.Addr + "> " + env.SessionID + " Ok"
+	return env.SessionID + " Ok"
 }

@@ -225,7 +225,7 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 		o.deliver = nil
 		return o
 	}
-	o.status = transport.StatusOK(okText(env, rc))
+	o.status = transport.StatusOK(okText(env))
 	return o
 }
 
