@@ -31,7 +31,7 @@ func checkConfig(file string, scripts []string, stdout, stderr io.Writer) int {
 	if _, err := serveSource(o, nil, nil); err != nil {
 		return fail(err)
 	}
-	settings, err := serveSettings(o)
+	settings, _, err := serveSettings(o)
 	if err != nil {
 		return fail(err)
 	}

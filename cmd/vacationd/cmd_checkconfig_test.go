@@ -25,6 +25,9 @@ func TestCheckConfig(t *testing.T) {
 		{"missing scripts dir", writeFile(t, dir, "missing.toml", "scripts = \"/nonexistent/scripts\"\nno-relay = true\n"), nil, 1, "", "/nonexistent/scripts"},
 		{"extension off", writeFile(t, dir, "noext.toml", "scripts = \""+scripts+"\"\nno-relay = true\nextensions = \"-vacation-seconds\"\n"), nil, 1,
 			"", "carol.sieve:1:"},
+		// serve refuses a setting value it cannot read, so check does too.
+		{"bad setting value", writeFile(t, dir, "badvalue.toml", "scripts = \""+scripts+"\"\nno-relay = true\nextensions = \"+vacation-seconds\"\n"+
+			"o = [\"sieve_vacation_min_period=abc\"]\n"), nil, 1, "", "sieve_vacation_min_period"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -34,16 +34,29 @@ func hostname(o *serveOptions) string {
 }
 
 // serveSettings are the Pigeonhole settings of serve: -o, and
-// --recipient-delimiter as recipient_delimiter.
-func serveSettings(o *serveOptions) (sieve.Settings, error) {
-	settings, err := delivery.ParseSettings(o.settings)
+// --recipient-delimiter as recipient_delimiter; vs are the vacation
+// settings read from them. A value serve cannot use is an error, so
+// `vacationd check --config` refuses what the start would refuse.
+func serveSettings(o *serveOptions) (settings sieve.Settings, vs vacation.Settings, err error) {
+	settings, err = delivery.ParseSettings(o.settings)
 	if err != nil {
-		return nil, fmt.Errorf("-o: %w", err)
+		return nil, vs, fmt.Errorf("-o: %w", err)
 	}
 	if o.recipientDelim != "" {
 		settings["recipient_delimiter"] = o.recipientDelim
 	}
-	return settings, nil
+	if vs, err = vacation.ParseSettings(settings); err != nil {
+		return nil, vs, fmt.Errorf("-o: %w", err)
+	}
+	return settings, vs, nil
+}
+
+// userDelimiter is the detail delimiter serve cuts from a recipient to
+// find its user: --recipient-delimiter, else -o recipient_delimiter, as
+// `vacationd test` reads it. Without either, the whole local part is the
+// user's.
+func userDelimiter(settings sieve.Settings) string {
+	return settings.String("recipient_delimiter", "")
 }
 
 // newDeliveryService builds the per-recipient pipeline from the options.
@@ -51,14 +64,11 @@ func serveSettings(o *serveOptions) (sieve.Settings, error) {
 // service for messages that arrive after it. A script source that cannot
 // be used fails it, so a typo stops the start (or the reload).
 func newDeliveryService(o *serveOptions, db store.State, down delivery.Downstream, m *delivery.Metrics, log *slog.Logger) (*delivery.Service, error) {
-	settings, err := serveSettings(o)
+	settings, vs, err := serveSettings(o)
 	if err != nil {
 		return nil, err
 	}
-	vs, err := vacation.ParseSettings(settings)
-	if err != nil {
-		return nil, fmt.Errorf("settings: %w", err)
-	}
+	delim := userDelimiter(settings)
 	counts := o.rateCounts
 	if counts == nil {
 		counts = vacation.NewRateCounts()
@@ -74,11 +84,11 @@ func newDeliveryService(o *serveOptions, db store.State, down delivery.Downstrea
 	return delivery.New(delivery.Config{
 		Source:             src,
 		Compiler:           newCompiler(settings, o.extensions, globalResolver(o.globalDir), log),
-		RecipientDelimiter: o.recipientDelim, Settings: settings,
+		RecipientDelimiter: delim, Settings: settings,
 		Store: db,
 		Responder: &vacation.Responder{Settings: vs, Dedup: delivery.StoreDedup{DB: db}, Hostname: hostname(o),
 			Limiter: vacation.RateLimit{PerAddress: vs.MaxRepliesPerAddress, PerMinute: vs.MaxRepliesPerMinute,
-				Delimiters: o.recipientDelim, Counts: counts}},
+				Delimiters: delim, Counts: counts}},
 		Downstream:     down,
 		Sources:        userSources,
 		Programs:       runner,

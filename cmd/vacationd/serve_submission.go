@@ -44,8 +44,12 @@ func newSubmissionListener(o *serveOptions, db store.State, reg prometheus.Regis
 	if err != nil {
 		return nil, fmt.Errorf("--submission-allow: %w", err)
 	}
+	settings, _, err := serveSettings(o)
+	if err != nil {
+		return nil, err
+	}
 	sub, err := delivery.NewSubmission(delivery.SubmissionConfig{
-		State: db, Allowed: allowed, RecipientDelimiter: o.recipientDelim,
+		State: db, Allowed: allowed, RecipientDelimiter: userDelimiter(settings),
 		Logger: log.With("listener", "submission"), Metrics: delivery.NewSubmissionMetrics(reg),
 	})
 	if err != nil {
