@@ -330,16 +330,21 @@ func unhex(c byte) (byte, bool) {
 	return 0, false
 }
 
-// decodeBase64 decodes base64 leniently: characters outside the alphabet
-// are skipped and decoding stops at the padding.
+// decodeBase64 decodes base64 as Dovecot's message decoder does: spaces,
+// tabs and line ends are skipped, and decoding stops at the padding or at
+// the first other character outside the alphabet, keeping what came
+// before it (so a corrupt part reads as empty or cut short, not as bytes
+// decoded from the garbage after the damage).
 func decodeBase64(b []byte) []byte {
 	clean := make([]byte, 0, len(b))
+loop:
 	for _, c := range b {
-		if c == '=' {
-			break
-		}
-		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' {
+		switch {
+		case 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/':
 			clean = append(clean, c)
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+		default: // '=' or damage
+			break loop
 		}
 	}
 	if len(clean)%4 == 1 {

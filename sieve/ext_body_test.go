@@ -214,6 +214,19 @@ func TestDecodeTransfer(t *testing.T) {
 		{"trailing   \r\n", "quoted-printable", "", "trailing\r\n"},
 		{"aGVs\r\nbG8=\r\n", "base64", "", "hello"},
 		{"aGVsbG8", "base64", "", "hello"},
+		// Malformed base64 decodes as Dovecot's decoder does (checked
+		// with sieve-test): spaces and line ends are skipped, and the
+		// first other character outside the alphabet ends the data.
+		{"aGVs bG8=", "base64", "", "hello"},
+		{"aGVs\tbG8=", "base64", "", "hello"},
+		{"!!!notbase64***", "base64", "", ""},
+		{"*aGVsbG8=", "base64", "", ""},
+		{"aGVs*bG8=", "base64", "", "hel"},
+		{"aG-VsbG8=", "base64", "", "h"},
+		{"aGVsbG*", "base64", "", "hell"},
+		{"aGVsbA==aGk=", "base64", "", "hell"},
+		{"aGV=sbG8", "base64", "", "he"},
+		{"aGVsbG8=\r\n!!", "base64", "", "hello"},
 		{"caf\xe9", "8bit", "ISO-8859-1", "café"},
 		{"caf\xe9", "8bit", "", "caf\uFFFD"},
 		{"caf\xe9", "", "no-such-charset", "caf\uFFFD"},
