@@ -272,7 +272,10 @@ func (sp *servicePath) run(c *diffCase) (vacationFacets, error) {
 	}
 	raw = stripMboxFrom(raw)
 	env := defaultEnvelope(sieve.ParseMessage(raw), &testOptions{from: c.from, fromSet: c.fromSet, to: c.to, origTo: c.origTo})
-	user := delivery.UserKey(env.To, "")
+	// The user whose script runs, as serve finds it: the case's
+	// recipient_delimiter cuts the detail.
+	set, _ := delivery.ParseSettings(c.settings)
+	user := delivery.UserKey(env.To, userDelimiter(set))
 	local, domain, ok := strings.Cut(user, "@")
 	if !ok || !safeCaseName(local) || !safeCaseName(domain) {
 		return vacationFacets{}, fmt.Errorf("recipient %q has no script file name", env.To)
