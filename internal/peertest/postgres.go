@@ -108,7 +108,15 @@ func (p *Postgres) Start(t testing.TB, start time.Duration) {
 	cmd := p.command(filepath.Join(p.bin, "postgres"), "-D", p.data, "-p", port,
 		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+filepath.Dir(p.data),
 		"-c", "fsync="+fsync, "-c", "max_connections=300", "-c", "shared_buffers=32MB")
-	p.proc = StartCmd(t, "postgres", p.out, cmd)
+	proc := StartCmd(t, "postgres", p.out, cmd)
+	p.proc = proc
+	// Before StartCmd's SIGKILL: a fast shutdown, so the server leaves no
+	// shared memory behind.
+	t.Cleanup(func() {
+		if !proc.Exited() {
+			proc.Stop(syscall.SIGINT, 10*time.Second)
+		}
+	})
 	p.proc.WaitDial(t, start, "tcp", p.Addr)
 	WaitFor(t, start, "postgres accepting queries", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
