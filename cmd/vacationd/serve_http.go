@@ -97,7 +97,7 @@ func httpHandler(reg prometheus.Gatherer, db store.State, maxAge time.Duration, 
 	// /outbox lists queued replies on a running service; POST
 	// /outbox/retry?id=N makes one due now, POST /outbox/drop?id=N deletes
 	// it; /outbox/dropped lists the last dropped records and why.
-	mux.HandleFunc("/outbox", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/outbox", getOnly(func(w http.ResponseWriter, r *http.Request) {
 		recs, err := db.ListOutbox()
 		if err != nil {
 			jsonError(w, http.StatusInternalServerError, err.Error())
@@ -110,8 +110,8 @@ func httpHandler(reg prometheus.Gatherer, db store.State, maxAge time.Duration, 
 				LastError: rec.LastError})
 		}
 		writeJSON(w, http.StatusOK, out)
-	})
-	mux.HandleFunc("/outbox/dropped", func(w http.ResponseWriter, r *http.Request) {
+	}))
+	mux.HandleFunc("/outbox/dropped", getOnly(func(w http.ResponseWriter, r *http.Request) {
 		recs, err := db.ListDropped()
 		if err != nil {
 			jsonError(w, http.StatusInternalServerError, err.Error())
@@ -124,7 +124,7 @@ func httpHandler(reg prometheus.Gatherer, db store.State, maxAge time.Duration, 
 				Attempts: rec.Attempts, Queued: rec.Queued.UTC(), Dropped: d.Dropped.UTC(), Reason: d.Reason})
 		}
 		writeJSON(w, http.StatusOK, out)
-	})
+	}))
 	outboxOp := func(result string, op func(id uint64) error) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			if r.Method != http.MethodPost {
@@ -157,4 +157,16 @@ func httpHandler(reg prometheus.Gatherer, db store.State, maxAge time.Duration, 
 	mux.HandleFunc("/metadata", metadataHandler(db))
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	return mux
+}
+
+// getOnly answers 405 to any method but GET (and HEAD) before h runs.
+func getOnly(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			jsonError(w, http.StatusMethodNotAllowed, "GET only")
+			return
+		}
+		h(w, r)
+	}
 }

@@ -53,6 +53,11 @@ func TestHTTPEndpoints(t *testing.T) {
 		{"GET", "/outbox", 200, `"next_attempt": "`},
 		{"GET", "/outbox/dropped", 200, "[]"},
 		{"GET", "/outbox/retry?id=1", 405, "POST only"},
+		// The lists are read-only: another method must not look as if it
+		// cleared or changed them.
+		{"DELETE", "/outbox/dropped", 405, "GET only"},
+		{"PUT", "/outbox", 405, "GET only"},
+		{"POST", "/outbox", 405, "GET only"},
 		{"POST", "/outbox/retry?id=x", 400, "id parameter"},
 		{"POST", "/outbox/retry?id=99", 404, "not found"},
 		{"POST", "/outbox/retry?id=1", 200, `"result": "due now"`},
