@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,5 +72,49 @@ func TestOpenWaitsForServer(t *testing.T) {
 	pg.Start(t, 30*time.Second)
 	if err := <-opened; err != nil {
 		t.Errorf("Open after the server came back: %v", err)
+	}
+}
+
+// TestMigrate: migrations apply once, replicas opening together apply
+// them once, and a database migrated by a newer vacationd is refused.
+func TestMigrate(t *testing.T) {
+	pg := peertest.StartPostgres(t, 30*time.Second, false)
+	url := pg.CreateDB(t)
+	ctx := context.Background()
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			db, err := Open(ctx, url, Options{})
+			if err == nil {
+				db.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Errorf("Open by replicas starting together: %v", err)
+		}
+	}
+	pool, err := NewPool(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if applied, err := Migrate(ctx, pool); err != nil || len(applied) != 0 {
+		t.Errorf("Migrate of a migrated database = %v, %v; want nothing applied", applied, err)
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM vacationd_schema`).Scan(&n); err != nil || n != SchemaVersion() {
+		t.Errorf("vacationd_schema has %d rows, %v; want %d", n, err, SchemaVersion())
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO vacationd_schema (version, name) VALUES (999, '0999_future.sql')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, url, Options{}); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Errorf("Open of a database with a newer schema: %v, want a refusal", err)
+	}
+	if _, err := Open(ctx, url, Options{NoMigrate: true}); err == nil {
+		t.Error("Open with NoMigrate of a database at another version succeeded")
 	}
 }
