@@ -85,6 +85,12 @@ func (c *cluster) replies(t *testing.T) map[string]int {
 	got := map[string]int{}
 	for _, sk := range c.sinks {
 		for _, m := range sk.Mails(t) {
+			if m.MailFrom == "" && len(m.Rcpts) == 0 {
+				// A file smtp-sink had opened when it was killed: that
+				// transaction got no 250, so the relay sent it again.
+				t.Logf("%s: cut short by a sink kill (%d bytes)", m.File, len(m.Text))
+				continue
+			}
 			if m.MailFrom != "<>" {
 				t.Errorf("%s: MAIL FROM %s, want <>", m.File, m.MailFrom)
 			}
