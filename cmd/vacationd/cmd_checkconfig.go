@@ -25,6 +25,9 @@ func checkConfig(file string, scripts []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "vacationd check: %s: %v\n", file, err)
 		return 1
 	}
+	for _, warn := range cfg.warnings {
+		fmt.Fprintf(stderr, "vacationd check: warning: %s\n", warn)
+	}
 	if err := checkStart(o); err != nil {
 		return fail(err)
 	}

@@ -48,6 +48,9 @@ func printConfig(w io.Writer, cfg *config, onlySet bool) {
 	if cfg.opts.config != "" {
 		fmt.Fprintf(w, "# config file: %s (%s)\n", cfg.opts.config, cfg.source("config"))
 	}
+	for _, warn := range cfg.warnings {
+		fmt.Fprintf(w, "# warning: %s\n", warn)
+	}
 }
 
 // flagsOf is the serve flag set with its defaults, for the man page.

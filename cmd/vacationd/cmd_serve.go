@@ -214,6 +214,9 @@ func serve(ctx context.Context, cfg *config, load func() (*config, error), hup <
 		return fmt.Errorf("--log-format %q: want text or json", o.logFormat)
 	}
 	log := slog.New(handler)
+	for _, warn := range cfg.warnings {
+		log.Warn(warn)
+	}
 	if err := checkStart(o); err != nil {
 		return err
 	}

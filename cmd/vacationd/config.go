@@ -32,6 +32,9 @@ type config struct {
 	opts    *serveOptions
 	fs      *flag.FlagSet
 	sources map[string]source // flag name -> origin; missing means default
+	// warnings name what was read but not used, such as a VACATIOND_*
+	// variable that names no setting: serve logs them at start.
+	warnings []string
 }
 
 // source returns where the named setting came from.
@@ -71,6 +74,9 @@ func loadConfig(args, environ []string, out io.Writer) (*config, error) {
 	}
 	for name, v := range envSrc {
 		c.sources[name] = source("environment " + v)
+	}
+	for _, name := range unknownEnv(fs, environ) {
+		c.warnings = append(c.warnings, "environment "+name+": no such setting, ignored")
 	}
 	if o.config != "" {
 		set, err := applyConfigFile(fs, o.config, c.sources)

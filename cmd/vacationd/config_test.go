@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,5 +168,38 @@ func TestReloadableFlagsExist(t *testing.T) {
 	}
 	if n := strings.Count(out.String(), "[reloaded by SIGHUP]") - 1; n != len(reloadableFlags()) { // one in the introduction
 		t.Errorf("man page marks %d settings reloadable, want %d", n, len(reloadableFlags()))
+	}
+}
+
+// TestUnknownEnvironment: a VACATIOND_* variable that names no setting
+// (a typo) is not silently ignored: serve logs it, `vacationd config`
+// and `vacationd check --config` print it, each naming the variable.
+func TestUnknownEnvironment(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		warn bool
+	}{
+		{"VACATIOND_RELAY_WORKERS=3", false},
+		{"VACATIOND_O_1=recipient_delimiter=+", false},
+		{"VACATIOND_SIEVE_BEFORE_A=/etc/before.sieve", false},
+		{"OTHER_RELAY_WORKER=3", false},
+		{"VACATIOND_RELAY_WORKER=3", true},
+		{"VACATIOND_RELAY_WORKERS_1=3", true}, // not a repeatable setting
+		{"VACATIOND_SCRIPT=/x", true},
+	} {
+		cfg, err := loadConfig(nil, []string{tc.env}, io.Discard)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.env, err)
+		}
+		name, _, _ := strings.Cut(tc.env, "=")
+		got := strings.Join(cfg.warnings, "\n")
+		if tc.warn != strings.Contains(got, "environment "+name+": ") {
+			t.Errorf("%s: warnings %q, want one naming it: %v", tc.env, got, tc.warn)
+		}
+	}
+	t.Setenv("VACATIOND_RELAY_WORKER", "3")
+	var out strings.Builder
+	if code := run([]string{"config", "-n"}, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "# warning: environment VACATIOND_RELAY_WORKER: ") {
+		t.Errorf("config -n: exit %d, output %q lacks the warning", code, out.String())
 	}
 }

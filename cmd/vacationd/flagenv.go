@@ -56,6 +56,34 @@ func applyEnv(fs *flag.FlagSet, environ []string) (map[string]string, error) {
 	return from, err
 }
 
+// unknownEnv lists the VACATIOND_* variables of environ that applyEnv
+// reads for no flag (a typo such as VACATIOND_RELAY_WORKER), in order.
+func unknownEnv(fs *flag.FlagSet, environ []string) []string {
+	known, lists := map[string]bool{}, []string{}
+	fs.VisitAll(func(f *flag.Flag) {
+		known[envName(f.Name)] = true
+		if _, ok := f.Value.(*listFlag); ok {
+			lists = append(lists, envName(f.Name)+"_")
+		}
+	})
+	var out []string
+	for _, kv := range environ {
+		k, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(k, "VACATIOND_") || known[k] {
+			continue
+		}
+		listed := false
+		for _, p := range lists {
+			listed = listed || strings.HasPrefix(k, p)
+		}
+		if !listed {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // checkedString is a string flag validated when it is set, so a bad value
 // is reported naming the flag (or the environment variable) it came from.
 type checkedString struct {
