@@ -242,3 +242,30 @@ func TestBrokenScriptStillDelivers(t *testing.T) {
 	side := startVacationd(t, nil, "--scripts", scripts)
 	deliverOne(t, side.lmtp, "alice@example.org", "bob@example.com", message("alice@example.org", "broken-2"))
 }
+
+// TestProxyOptionalBothClients: with --proxy optional one listener serves,
+// from the same trusted network, HAProxy sending a PROXY v2 header and swaks
+// sending none (Postfix on loopback), without waiting out --proxy-timeout
+// (a minute, beyond swaks' 30 s wait for the greeting): the first bytes
+// decide.
+func TestProxyOptionalBothClients(t *testing.T) {
+	t.Parallel()
+	v := startVacationd(t, nil, "--proxy", "optional", "--proxy-trusted", "127.0.0.1/32",
+		"--proxy-timeout", "1m", "--scripts", onceScripts(t))
+	front := peertest.StartHAProxy(t, startTimeout, peertest.HAProxy{Backend: v.lmtp, Server: "send-proxy-v2", ClientTimeout: haproxyClientTimeout})
+	for _, c := range []struct{ name, server, from string }{
+		{"through HAProxy", front, "proxied@example.org"},
+		{"direct, no header", v.lmtp, "direct@example.org"},
+	} {
+		out, err := swaksLMTP(t, c.server, c.from, "bob@example.com", message(c.from, c.name))
+		if r := dataReply(out); err != nil || !strings.HasPrefix(r, "250") {
+			t.Fatalf("%s: exit %v, reply after DATA %q, want 250\n%s", c.name, err, r, out)
+		}
+	}
+	v.waitMetric(`vacationd_outbox_queued_total{kind="vacation"}`, 2)
+	for series, n := range v.metrics() {
+		if strings.HasPrefix(series, "vacationd_proxy_rejected_total") && n != 0 {
+			t.Errorf("%s = %v", series, n)
+		}
+	}
+}
