@@ -139,20 +139,6 @@ func (h *header) add(name, value string) {
 	h.b.WriteString("\r\n")
 }
 
-// fieldName writes a header field name as Pigeonhole does: lower case
-// but for the first letter and each letter after '-'.
-func fieldName(name string) string {
-	b := []byte(strings.ToLower(name))
-	up := true
-	for i, c := range b {
-		if up && 'a' <= c && c <= 'z' {
-			b[i] = c - 'a' + 'A'
-		}
-		up = c == '-'
-	}
-	return string(b)
-}
-
 // sanitizeValue keeps a value on its line: controls become spaces.
 func sanitizeValue(v string) string {
 	return strings.Map(func(r rune) rune {

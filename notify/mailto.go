@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"mime"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/vacationd/vacationd/internal/mailtext"
 	"github.com/vacationd/vacationd/sieve"
 )
 
@@ -121,7 +121,7 @@ func Mailto(a *sieve.Notify, in Input) (*Mail, string, error) {
 		h.add("Importance", "Normal")
 	}
 	for _, f := range u.Headers {
-		h.add(fieldName(f[0]), f[1])
+		h.add(mailtext.FieldName(f[0]), f[1])
 	}
 	h.add("MIME-Version", "1.0")
 	body := "Notification of new message."
@@ -149,17 +149,7 @@ func Mailto(a *sieve.Notify, in Input) (*Mail, string, error) {
 // points, the last being "…", when it is longer.
 func truncate(s string, max int) string {
 	s = strings.ToValidUTF8(sanitizeValue(s), "\uFFFD")
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	n := 0
-	for i := range s {
-		if n == max-1 {
-			return s[:i] + "…"
-		}
-		n++
-	}
-	return s
+	return mailtext.Truncate(s, max)
 }
 
 // foldEncoded writes a header field whose value may be UTF-8: RFC 2047

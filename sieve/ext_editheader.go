@@ -3,6 +3,8 @@ package sieve
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/vacationd/vacationd/internal/mailtext"
 )
 
 // The editheader extension (RFC 5293): addheader and deleteheader. An edit
@@ -159,7 +161,7 @@ func execAddHeader(r *run, n *node) error {
 	if int64(len(value)) > editheaderMaxSize(settings) {
 		return r.errorf(n.pos, "addheader action: specified header value '%s' is too large (%d bytes)", sanitize(value, 80), len(value))
 	}
-	name = canonicalFieldName(name)
+	name = mailtext.FieldName(name)
 	f := Field{Name: name, Value: " " + foldHeaderValue(len(name), encodeHeaderValue(value)), Added: true}
 	fields := make([]Field, 0, len(r.msg.Fields)+1)
 	if n.has("last") {
@@ -249,20 +251,6 @@ func execDeleteHeader(r *run, n *node) error {
 	r.editMessage(kept)
 	r.tracef("%s: deleteheader %q: %d deleted", n.pos, name, len(del))
 	return nil
-}
-
-// canonicalFieldName writes a field name the way Pigeonhole adds it: lower
-// case with the first letter and every letter after '-' upper case.
-func canonicalFieldName(s string) string {
-	b := []byte(strings.ToLower(s))
-	up := true
-	for i, c := range b {
-		if up && 'a' <= c && c <= 'z' {
-			b[i] = c - 'a' + 'A'
-		}
-		up = c == '-'
-	}
-	return string(b)
 }
 
 // editState remembers the message as received, for the implicit keep of a

@@ -242,11 +242,3 @@ func TestEncodeAndFoldHeaderValue(t *testing.T) {
 		}
 	}
 }
-
-func TestCanonicalFieldName(t *testing.T) {
-	for in, want := range map[string]string{"x-some-header": "X-Some-Header", "SUBJECT": "Subject", "x--y": "X--Y", "1-a": "1-A"} {
-		if got := canonicalFieldName(in); got != want {
-			t.Errorf("canonicalFieldName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
 
+	"github.com/vacationd/vacationd/internal/mailtext"
 	"github.com/vacationd/vacationd/mailaddr"
 	"github.com/vacationd/vacationd/sieve"
 )
@@ -74,7 +75,7 @@ func (r *Responder) Compose(in *Input, d *Decision) (*Reply, error) {
 	if max <= 0 {
 		max = MaxSubjectCodePoints
 	}
-	subject = truncateCodePoints(sanitizeText(subject), max)
+	subject = mailtext.Truncate(sanitizeText(subject), max)
 
 	type field struct{ name, value string }
 	fields := []field{
@@ -328,22 +329,6 @@ func sanitizeText(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// truncateCodePoints cuts s to max code points, the last being "…", when it
-// is longer.
-func truncateCodePoints(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	n := 0
-	for i := range s {
-		if n == max-1 {
-			return s[:i] + "…"
-		}
-		n++
-	}
-	return s
 }
 
 // encodeText writes text as a header value: RFC 2047 encoded words only
