@@ -27,9 +27,27 @@ func TestDovecotForwarder(t *testing.T) {
 	if codes := fmt.Sprint(got[0].Code, got[1].Code, got[2].Code); codes != "250 451 550" {
 		t.Fatalf("codes %s, want 250 451 550: %v", codes, got)
 	}
+	// One recipient: BDAT in one round trip (Dovecot offers CHUNKING), on
+	// the session the first message left in the pool.
+	if got := f.Forward(context.Background(), "s@example.org", []Recipient{{Addr: "alice@example.com"}}, "", []byte(msg)); !got[0].OK() {
+		t.Fatalf("one recipient: %v", got)
+	}
+	f.pool.mu.Lock()
+	chunking := len(f.pool.idle) == 1 && f.pool.idle[0].s.chunking
+	f.pool.mu.Unlock()
+	if !chunking {
+		t.Errorf("no idle session with CHUNKING and PIPELINING after the first message")
+	}
+	if got := f.Forward(context.Background(), "s@example.org", []Recipient{{Addr: "nobody@example.com"}}, "", []byte(msg)); got[0].Code != 550 {
+		t.Fatalf("one unknown recipient: %v, want 550", got)
+	}
 	files, _ := filepath.Glob(filepath.Join(d.Maildir("alice"), "new/*"))
-	if len(files) != 1 {
-		t.Fatalf("%d messages in alice's Maildir, want 1", len(files))
+	if len(files) != 2 {
+		t.Fatalf("%d messages in alice's Maildir, want 2", len(files))
+	}
+	first, _ := os.ReadFile(files[0])
+	if !strings.Contains(string(first), "Received: from client.test") {
+		files[0], files[1] = files[1], files[0]
 	}
 	stored, _ := os.ReadFile(files[0])
 	if !strings.Contains(string(stored), "Received: from client.test by mx.test") || !strings.Contains(string(stored), "\nhello") {

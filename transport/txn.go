@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/textproto"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,6 +67,9 @@ type clientSession struct {
 	text       *textproto.Conn
 	pipelining bool
 	lmtp       bool
+	// chunking: an LMTP server that offers PIPELINING and CHUNKING gets a
+	// transaction of one recipient with BDAT (see runChunk).
+	chunking   bool
 	cmdTimeout time.Duration
 	endTimeout time.Duration // for the replies after the message
 	// dirty means a transaction did not finish with the replies to the
@@ -75,11 +79,13 @@ type clientSession struct {
 
 func newSession(conn net.Conn, cl *smtp.Client, lmtp bool, cmdTimeout, endTimeout time.Duration) *clientSession {
 	pipe, _ := cl.Extension("PIPELINING")
+	chunk, _ := cl.Extension("CHUNKING")
 	return &clientSession{
 		conn:       conn,
 		text:       textproto.NewConn(rwc{Reader: &lineLimitReader{r: conn}, Writer: conn, Closer: conn}),
 		pipelining: pipe,
 		lmtp:       lmtp,
+		chunking:   lmtp && pipe && chunk,
 		cmdTimeout: cmdTimeout,
 		endTimeout: endTimeout,
 	}
@@ -175,6 +181,9 @@ func (s *clientSession) flush(op string) error {
 // allOrNothing with several recipients, DATA waits for the RCPT replies),
 // else one command per round trip.
 func (s *clientSession) run(t *txn) (res txnResult, err error) {
+	if s.chunking && len(t.rcpts) == 1 {
+		return s.runChunk(t)
+	}
 	s.conn.SetDeadline(time.Now().Add(s.cmdTimeout))
 	defer s.conn.SetDeadline(time.Time{})
 	s.dirty = true
@@ -182,11 +191,7 @@ func (s *clientSession) run(t *txn) (res txnResult, err error) {
 	for i := range res.rcpt {
 		res.rcpt[i] = errNotSent
 	}
-	rcptOp := func(i int) string {
-		line := t.rcpts[i]
-		addr := line[strings.IndexByte(line, '<')+1 : strings.IndexByte(line, '>')]
-		return "RCPT TO <" + addr + ">"
-	}
+	rcptOp := func(i int) string { return rcptOp(t.rcpts[i]) }
 	// pipeData: DATA goes with the envelope without waiting for the RCPT
 	// replies.
 	pipeData := s.pipelining && (!t.allOrNothing || len(t.rcpts) == 1)
@@ -295,6 +300,66 @@ func (s *clientSession) run(t *txn) (res txnResult, err error) {
 			res.finalText = res.finalText[:i]
 			return res, &txnError{op: "end of DATA", err: err}
 		}
+	}
+	s.dirty = false
+	return res, nil
+}
+
+// rcptOp names a RCPT TO command line in errors.
+func rcptOp(line string) string {
+	addr := line[strings.IndexByte(line, '<')+1 : strings.IndexByte(line, '>')]
+	return "RCPT TO <" + addr + ">"
+}
+
+// runChunk runs a transaction of one recipient over LMTP with BDAT (RFC
+// 3030): MAIL, RCPT, "BDAT n LAST" and the message go in one write and
+// their three replies come back together, one round trip where DATA takes
+// two (it waits for 354 before the message). With one recipient the BDAT
+// gets exactly one reply whatever happened to MAIL and RCPT: the server
+// reads the chunk even when it refuses it (RFC 3030 section 2), so the
+// session stays in step. The message goes as it is, without dot-stuffing.
+// A broken connection before the reply to MAIL is a *txnError for "MAIL
+// FROM", after which the caller may send the message again on a new
+// session: a server that took the message and closed the connection
+// without a reply to MAIL gets it twice, never zero times.
+func (s *clientSession) runChunk(t *txn) (res txnResult, err error) {
+	s.conn.SetDeadline(time.Now().Add(s.endTimeout))
+	defer s.conn.SetDeadline(time.Time{})
+	s.dirty = true
+	res.rcpt = []error{errNotSent}
+	s.send(t.mail)
+	s.send(t.rcpts[0])
+	s.send("BDAT " + strconv.Itoa(len(t.header)+len(t.body)) + " LAST")
+	s.text.W.WriteString(t.header)
+	s.text.W.Write(t.body)
+	if err := s.flush("MAIL FROM"); err != nil {
+		return res, err
+	}
+	if err := s.reply("MAIL FROM", 250, &res.mail); err != nil {
+		return res, err
+	}
+	if err := s.reply(rcptOp(t.rcpts[0]), 250, &res.rcpt[0]); err != nil {
+		return res, err
+	}
+	if res.mail != nil || res.rcpt[0] != nil {
+		// The chunk's refusal; the session needs RSET (dirty).
+		var ignored error
+		if err := s.reply("end of DATA", 250, &ignored); err != nil {
+			return res, err
+		}
+		return res, nil
+	}
+	text, err := s.read(250)
+	var se *smtp.SMTPError
+	switch {
+	case err == nil:
+		res.final, res.finalText = []error{nil}, []string{text}
+	case errors.As(err, &se) && se.Code != 421:
+		res.final, res.finalText = []error{err}, []string{""}
+		return res, nil
+	default:
+		res.final, res.finalText = []error{}, []string{}
+		return res, &txnError{op: "end of DATA", err: err}
 	}
 	s.dirty = false
 	return res, nil

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 type lineServer struct {
 	pipelining  bool
 	lmtp        bool
+	chunking    bool // offers CHUNKING (BDAT)
 	closeOnMail int
 
 	mu      sync.Mutex
@@ -26,6 +28,7 @@ type lineServer struct {
 	conns   int
 	msgs    int
 	batched int
+	bodies  []string // the messages received, as received
 }
 
 func (s *lineServer) start(t *testing.T) string {
@@ -91,6 +94,9 @@ func (s *lineServer) serve(c net.Conn, conn int) {
 			if s.pipelining {
 				ext = "250-SIZE 1000000\r\n250 PIPELINING"
 			}
+			if s.chunking {
+				ext = "250-CHUNKING\r\n" + ext
+			}
 			reply("250-scripted\r\n" + ext)
 		case "MAIL":
 			mails++
@@ -117,6 +123,7 @@ func (s *lineServer) serve(c net.Conn, conn int) {
 				continue
 			}
 			reply("354 go on")
+			var body strings.Builder
 			for {
 				l, err := r.ReadString('\n')
 				if err != nil {
@@ -125,11 +132,38 @@ func (s *lineServer) serve(c net.Conn, conn int) {
 				if l == ".\r\n" {
 					break
 				}
+				body.WriteString(strings.TrimPrefix(l, "."))
 			}
 			s.mu.Lock()
 			s.msgs++
+			s.bodies = append(s.bodies, body.String())
 			s.mu.Unlock()
 			n := 1
+			if s.lmtp {
+				n = rcpts
+			}
+			for range n {
+				reply("250 2.0.0 saved")
+			}
+		case "BDAT": // only BDAT n LAST, as the forwarder sends it
+			var n int
+			if _, err := fmt.Sscanf(line, "BDAT %d LAST", &n); err != nil {
+				reply("501 5.5.4 bad BDAT")
+				continue
+			}
+			chunk := make([]byte, n)
+			if _, err := io.ReadFull(r, chunk); err != nil {
+				return
+			}
+			if rcpts == 0 {
+				reply("554 5.5.1 no valid recipients")
+				continue
+			}
+			s.mu.Lock()
+			s.msgs++
+			s.bodies = append(s.bodies, string(chunk))
+			s.mu.Unlock()
+			n = 1
 			if s.lmtp {
 				n = rcpts
 			}
@@ -237,5 +271,50 @@ func TestForwarderRetriesClosedSession(t *testing.T) {
 	}
 	if srv.msgs != 2 || srv.conns != 2 {
 		t.Errorf("%d messages over %d connections, want 2 over 2", srv.msgs, srv.conns)
+	}
+}
+
+// TestForwarderChunking: an LMTP server that offers CHUNKING and
+// PIPELINING gets a message of one recipient with BDAT, in the same write
+// as MAIL and RCPT, byte for byte (no dot-stuffing); a refused recipient
+// or sender leaves the session in step (the server reads the chunk it
+// refuses), and a message of several recipients goes with DATA.
+func TestForwarderChunking(t *testing.T) {
+	srv := &lineServer{pipelining: true, lmtp: true, chunking: true}
+	addr := srv.start(t)
+	f := newTestForwarder(t, "lmtp:"+addr)
+	ctx := context.Background()
+	msg := "Subject: x\r\n\r\n.leading dot\r\nBDAT 3 LAST\r\n"
+	got := f.Forward(ctx, "s@example.org", []Recipient{{Addr: "a@example.com"}}, "Received: by test\r\n", []byte(msg))
+	if !got[0].OK() {
+		t.Fatalf("status %v", got)
+	}
+	if got := f.Deliver(ctx, "s@example.org", []string{"bad@example.com"}, []byte("y\r\n")); got[0].Code != 550 {
+		t.Fatalf("refused recipient: status %v, want 550", got)
+	}
+	if got := f.Deliver(ctx, "s@example.org", []string{"b@example.com"}, []byte("z\r\n")); !got[0].OK() {
+		t.Fatalf("after a refusal: status %v", got)
+	}
+	got = f.Deliver(ctx, "s@example.org", []string{"a@example.com", "b@example.com"}, []byte("w\r\n"))
+	if !got[0].OK() || !got[1].OK() {
+		t.Fatalf("two recipients: statuses %v", got)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	want := []string{"Received: by test\r\n" + msg, "z\r\n", "w\r\n"}
+	if fmt.Sprint(srv.bodies) != fmt.Sprint(want) {
+		t.Errorf("messages received %q, want %q", srv.bodies, want)
+	}
+	bdat, data := 0, 0
+	for _, l := range srv.lines {
+		if strings.HasPrefix(l, "BDAT") {
+			bdat++
+		} else if l == "DATA" {
+			data++
+		}
+	}
+	if bdat != 3 || data != 1 || srv.conns != 1 || srv.batched != 4 {
+		t.Errorf("%d BDAT, %d DATA, %d connections, %d MAIL sent with the next command; want 3, 1, 1, 4\n%s",
+			bdat, data, srv.conns, srv.batched, strings.Join(srv.lines, "\n"))
 	}
 }
