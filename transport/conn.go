@@ -131,6 +131,8 @@ type conn struct {
 	sniffErr  error
 	br        *bufio.Reader
 
+	rdl, wdl lazyDeadline // the read and write deadlines (see lazyDeadline)
+
 	guard lineGuard   // bounds command lines (see lineGuard)
 	born  time.Time   // accepted at
 	spoke atomic.Bool // the client has sent something
@@ -156,13 +158,28 @@ func (c *conn) RemoteAddr() net.Addr {
 // SetReadDeadline is the socket's, except that until the client has sent
 // something the deadline is at most GreetTimeout after the connection was
 // accepted: connections that never speak are cut sooner than sessions.
+// A deadline later by less than 1/100 of ReadTimeout than the one in place
+// is not set (see lazyDeadline).
 func (c *conn) SetReadDeadline(t time.Time) error {
 	if !t.IsZero() && !c.spoke.Load() {
 		if d := c.born.Add(c.srv.cfg.GreetTimeout); d.Before(t) {
 			t = d
 		}
 	}
-	return c.Conn.SetReadDeadline(t)
+	return c.rdl.set(t, deadlineSlack(c.srv.cfg.ReadTimeout), c.Conn.SetReadDeadline)
+}
+
+// SetWriteDeadline is the socket's, set lazily as SetReadDeadline.
+func (c *conn) SetWriteDeadline(t time.Time) error {
+	return c.wdl.set(t, deadlineSlack(c.srv.cfg.WriteTimeout), c.Conn.SetWriteDeadline)
+}
+
+// SetDeadline sets both.
+func (c *conn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.SetWriteDeadline(t)
 }
 
 // peer is the socket's peer address (not the one a header carried).
@@ -179,6 +196,9 @@ func (c *conn) header() error {
 	}
 	c.headerOnce.Do(func() {
 		proxied, err := c.srv.readHeader(c.pc)
+		if err == nil {
+			err = c.rdl.restore(c.Conn.SetReadDeadline) // readHeader cleared it
+		}
 		if err != nil {
 			if !c.isClosed() {
 				c.srv.rejectProxy(c.peer(), classifyHeaderErr(err), err)
@@ -212,7 +232,7 @@ func (c *conn) countClient(a net.Addr) error {
 		c.srv.busyIP.Add(1)
 		c.srv.warnRefusal("max-conns-per-ip", "lmtp: connection limit per client address reached, connection refused",
 			"peer", c.peer().String(), "client", a.String(), "max_conns_per_ip", c.srv.cfg.MaxConnsPerIP)
-		c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+		c.wdl.set(time.Now().Add(time.Second), 0, c.Conn.SetWriteDeadline)
 		fmt.Fprintf(c.Conn, "421 4.7.0 %s too many connections from your address, try again later\r\n", c.srv.cfg.Hostname)
 		c.Close()
 		return fmt.Errorf("connection limit per client address: %w", net.ErrClosed)
@@ -244,6 +264,9 @@ func (c *conn) Read(b []byte) (int, error) {
 					return
 				}
 				src, err := c.srv.readOptionalHeader(c.Conn, br)
+				if err == nil {
+					err = c.rdl.restore(c.Conn.SetReadDeadline) // the header read cleared it
+				}
 				if err != nil {
 					if !c.isClosed() {
 						c.srv.rejectProxy(c.peer(), classifyHeaderErr(err), err)
@@ -340,7 +363,7 @@ func (c *conn) Close() error {
 		c.srv.mu.Unlock()
 		// Replies still held (a 421, the last per-recipient replies
 		// before a shutdown closes the connection) go out first.
-		c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+		c.wdl.set(time.Now().Add(time.Second), 0, c.Conn.SetWriteDeadline)
 		c.flush()
 		err = c.Conn.Close()
 	})
@@ -385,7 +408,7 @@ func (c *conn) closeIfIdle() {
 	if idle {
 		// Replies still held go out first; closing the socket then ends
 		// go-smtp's read loop, which calls Close (and untracks c).
-		c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+		c.wdl.set(time.Now().Add(time.Second), 0, c.Conn.SetWriteDeadline)
 		c.flush()
 		c.Conn.Close()
 	}
