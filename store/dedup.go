@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -255,15 +257,22 @@ func (db *DB) Sweep(now time.Time) (int, error) {
 // RunSweeper calls Sweep(now()) at once and then every interval until ctx
 // is done, logging errors and non-zero counts to the DB's logger.
 func (db *DB) RunSweeper(ctx context.Context, every time.Duration, now func() time.Time) {
+	RunSweeper(ctx, every, now, db.Sweep, db.log, "db", db.path)
+}
+
+// RunSweeper is the loop behind every store's RunSweeper: it calls
+// sweep(now()) at once and then every interval until ctx is done, logging
+// errors and non-zero counts to log with attrs (which name the store).
+func RunSweeper(ctx context.Context, every time.Duration, now func() time.Time, sweep func(time.Time) (int, error), log *slog.Logger, attrs ...any) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		n, err := db.Sweep(now())
+		n, err := sweep(now())
 		switch {
 		case err != nil:
-			db.log.Error("dedup sweep failed", "db", db.path, "err", err)
+			log.Error("dedup sweep failed", slices.Concat(attrs, []any{"err", err})...)
 		case n > 0:
-			db.log.Debug("dedup sweep", "db", db.path, "deleted", n)
+			log.Debug("dedup sweep", slices.Concat(attrs, []any{"deleted", n})...)
 		}
 		select {
 		case <-ctx.Done():

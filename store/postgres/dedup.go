@@ -125,22 +125,7 @@ func (db *DB) Sweep(now time.Time) (int, error) {
 // RunSweeper calls Sweep(now()) at once and then every interval until ctx
 // ends, logging errors.
 func (db *DB) RunSweeper(ctx context.Context, every time.Duration, now func() time.Time) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		n, err := db.Sweep(now())
-		switch {
-		case err != nil:
-			db.log.Error("dedup sweep failed", "err", err)
-		case n > 0:
-			db.log.Debug("dedup sweep", "deleted", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	store.RunSweeper(ctx, every, now, db.Sweep, db.log)
 }
 
 // DedupCount returns the number of stored marks.
