@@ -21,26 +21,27 @@ const codecVersion = 1
 
 var errShort = errors.New("truncated value")
 
-// timeNano converts t to Unix nanoseconds, with 0 for the zero Time.
-func timeNano(t time.Time) int64 {
+// TimeNano converts t to Unix nanoseconds, with 0 for the zero Time: how
+// every store keeps times (the PostgreSQL schema too).
+func TimeNano(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}
 	return t.UnixNano()
 }
 
-// nanoTime is the inverse of timeNano.
-func nanoTime(n int64) time.Time {
+// NanoTime is the inverse of TimeNano.
+func NanoTime(n int64) time.Time {
 	if n == 0 {
 		return time.Time{}
 	}
 	return time.Unix(0, n)
 }
 
-// sortNano is timeNano clamped at 0 as an unsigned value, for index keys
+// sortNano is TimeNano clamped at 0 as an unsigned value, for index keys
 // that must sort by time.
 func sortNano(t time.Time) uint64 {
-	n := timeNano(t)
+	n := TimeNano(t)
 	if n < 0 {
 		return 0
 	}
@@ -54,7 +55,7 @@ func (e *encoder) uvarint(v uint64) { e.b = binary.AppendUvarint(e.b, v) }
 func (e *encoder) varint(v int64)   { e.b = binary.AppendVarint(e.b, v) }
 func (e *encoder) bytes(v []byte)   { e.uvarint(uint64(len(v))); e.b = append(e.b, v...) }
 func (e *encoder) string(v string)  { e.uvarint(uint64(len(v))); e.b = append(e.b, v...) }
-func (e *encoder) time(t time.Time) { e.varint(timeNano(t)) }
+func (e *encoder) time(t time.Time) { e.varint(TimeNano(t)) }
 
 type decoder struct {
 	b   []byte
@@ -134,7 +135,7 @@ func (d *decoder) string() string {
 	return v
 }
 
-func (d *decoder) time() time.Time { return nanoTime(d.varint()) }
+func (d *decoder) time() time.Time { return NanoTime(d.varint()) }
 
 // version consumes and checks the leading version byte.
 func (d *decoder) version() {
@@ -158,8 +159,8 @@ const dedupValueLen = 1 + 8 + 8
 func encodeDedup(created, expires time.Time) []byte {
 	v := make([]byte, dedupValueLen)
 	v[0] = codecVersion
-	binary.BigEndian.PutUint64(v[1:], uint64(timeNano(created)))
-	binary.BigEndian.PutUint64(v[9:], uint64(timeNano(expires)))
+	binary.BigEndian.PutUint64(v[1:], uint64(TimeNano(created)))
+	binary.BigEndian.PutUint64(v[9:], uint64(TimeNano(expires)))
 	return v
 }
 
@@ -167,8 +168,8 @@ func decodeDedup(v []byte) (created, expires time.Time, err error) {
 	if len(v) != dedupValueLen || v[0] != codecVersion {
 		return time.Time{}, time.Time{}, fmt.Errorf("bad dedup value (%d bytes)", len(v))
 	}
-	return nanoTime(int64(binary.BigEndian.Uint64(v[1:]))),
-		nanoTime(int64(binary.BigEndian.Uint64(v[9:]))), nil
+	return NanoTime(int64(binary.BigEndian.Uint64(v[1:]))),
+		NanoTime(int64(binary.BigEndian.Uint64(v[9:]))), nil
 }
 
 // encodeOutbox encodes every field of r except ID, which is the key.

@@ -82,7 +82,7 @@ func (db *DB) NextDue(ctx context.Context) (time.Time, bool, error) {
 			if len(k) != 16 {
 				return fmt.Errorf("bad outbox_due key %x", k)
 			}
-			at := nanoTime(int64(binary.BigEndian.Uint64(k)))
+			at := NanoTime(int64(binary.BigEndian.Uint64(k)))
 			if ok && !at.Before(next) {
 				// Sorted by NextAttempt: no later record can be earlier.
 				return nil

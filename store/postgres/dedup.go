@@ -34,7 +34,7 @@ func (db *DB) Seen(ctx context.Context, k store.DedupKey, now time.Time) (bool, 
 	case err != nil:
 		return false, fmt.Errorf("seen: %w", err)
 	}
-	return nano(now) < exp, nil
+	return store.TimeNano(now) < exp, nil
 }
 
 // ListDedup lists user's marks (only sender's when not ""), by sender and
@@ -62,7 +62,7 @@ func (db *DB) ListDedup(user, sender string) ([]store.DedupRecord, error) {
 		)
 		err := r.Scan(&u, &s, &h, &cr, &ex)
 		d.Key = store.DedupKey{User: string(u), Sender: string(s), Handle: string(h)}
-		d.Created, d.Expires = unnano(cr), unnano(ex)
+		d.Created, d.Expires = store.NanoTime(cr), store.NanoTime(ex)
 		return d, err
 	})
 	if err != nil {
@@ -107,7 +107,7 @@ func (db *DB) Sweep(now time.Time) (int, error) {
 				return err
 			}
 			tag, err := tx.Exec(ctx, `DELETE FROM dedup WHERE ctid = ANY (ARRAY(
-				SELECT ctid FROM dedup WHERE expires <= $1 LIMIT $2))`, nano(now), sweepChunk)
+				SELECT ctid FROM dedup WHERE expires <= $1 LIMIT $2))`, store.TimeNano(now), sweepChunk)
 			n = tag.RowsAffected()
 			return err
 		})

@@ -34,11 +34,11 @@ const (
 )
 
 func markArgs(m store.Mark) []any {
-	return []any{by(strings.ToLower(m.Key.User)), by(strings.ToLower(m.Key.Sender)), by(m.Key.Handle), nano(m.Created), nano(m.Expires)}
+	return []any{by(strings.ToLower(m.Key.User)), by(strings.ToLower(m.Key.Sender)), by(m.Key.Handle), store.TimeNano(m.Created), store.TimeNano(m.Expires)}
 }
 
 func recordArgs(r *store.OutboxRecord) []any {
-	return []any{r.Kind, by(r.User), by(r.From), bys(r.To), r.Message, r.Attempts, nano(r.Queued), nano(r.NextAttempt), by(r.LastError)}
+	return []any{r.Kind, by(r.User), by(r.From), bys(r.To), r.Message, r.Attempts, store.TimeNano(r.Queued), store.TimeNano(r.NextAttempt), by(r.LastError)}
 }
 
 // Commit writes marks and records in one transaction, sent as one
@@ -146,7 +146,7 @@ func scanRecord(row pgx.CollectableRow) (store.OutboxRecord, error) {
 		to                  [][]byte
 	)
 	err := row.Scan(&id, &r.Kind, &user, &from, &to, &r.Message, &r.Attempts, &queued, &next, &lastErr, &leaseUntil)
-	r.ID, r.Queued, r.NextAttempt = uint64(id), unnano(queued), unnano(next)
+	r.ID, r.Queued, r.NextAttempt = uint64(id), store.NanoTime(queued), store.NanoTime(next)
 	r.User, r.From, r.To, r.LastError = string(user), string(from), strs(to), string(lastErr)
 	_ = leaseUntil // the lease is reported only by Claim
 	return r, err
@@ -198,7 +198,7 @@ func (db *DB) Due(now time.Time, limit int) ([]store.OutboxRecord, error) {
 	}
 	defer cancel()
 	return db.records(ctx, "due", `SELECT `+recordColumns+` FROM outbox WHERE next_attempt <= $1
-		ORDER BY next_attempt, id LIMIT $2`, nano(now), limitArg(limit))
+		ORDER BY next_attempt, id LIMIT $2`, store.TimeNano(now), limitArg(limit))
 }
 
 // Claim leases up to limit due records whose lease is not running, for
@@ -217,7 +217,7 @@ func (db *DB) Claim(ctx context.Context, now time.Time, limit int, lease time.Du
 	recs, err := db.records(ctx, "claim", `UPDATE outbox SET lease_owner = $1, lease_until = $2
 		WHERE id IN (SELECT id FROM outbox WHERE next_attempt <= $3 AND (lease_until IS NULL OR lease_until <= $3)
 			ORDER BY next_attempt, id LIMIT $4 FOR UPDATE SKIP LOCKED)
-		RETURNING `+recordColumns, db.owner, nano(until), nano(now), limitArg(limit))
+		RETURNING `+recordColumns, db.owner, store.TimeNano(until), store.TimeNano(now), limitArg(limit))
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +256,7 @@ func (db *DB) Leased() int {
 	defer cancel()
 	var n int
 	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE lease_owner = $1 AND lease_until > $2`,
-		db.owner, nano(time.Now())).Scan(&n); err != nil {
+		db.owner, store.TimeNano(time.Now())).Scan(&n); err != nil {
 		return 0
 	}
 	return n
@@ -279,7 +279,7 @@ func (db *DB) NextDue(ctx context.Context) (time.Time, bool, error) {
 	if next == nil {
 		return time.Time{}, false, nil
 	}
-	return unnano(*next), true, nil
+	return store.NanoTime(*next), true, nil
 }
 
 // Done deletes a record the relay accepted, whoever holds its lease.
@@ -306,21 +306,21 @@ func (db *DB) Retry(id uint64, next time.Time, lastErr string) error {
 	return db.update("outbox retry", id, true, `UPDATE outbox SET attempts = attempts + 1, last_error = $4,
 		next_attempt = $3, lease_owner = NULL, lease_until = NULL
 		WHERE id = $1 AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until IS NULL OR lease_until <= $5)`,
-		int64(id), db.owner, nano(next), by(lastErr), nano(time.Now()))
+		int64(id), db.owner, store.TimeNano(next), by(lastErr), store.TimeNano(time.Now()))
 }
 
 // Reschedule makes id due at next without counting an attempt, ending
 // any lease, and wakes the relays.
 func (db *DB) Reschedule(id uint64, next time.Time) error {
 	return db.update("outbox reschedule", id, false, `UPDATE outbox SET next_attempt = $2, lease_owner = NULL, lease_until = NULL
-		WHERE id = $1`, int64(id), nano(next))
+		WHERE id = $1`, int64(id), store.TimeNano(next))
 }
 
 // RescheduleIdle is Reschedule for a record no replica holds a running
 // lease on; a leased one fails with ErrLeased.
 func (db *DB) RescheduleIdle(id uint64, next time.Time) error {
 	return db.update("outbox reschedule", id, true, `UPDATE outbox SET next_attempt = $2, lease_owner = NULL, lease_until = NULL
-		WHERE id = $1 AND (lease_until IS NULL OR lease_until <= $3)`, int64(id), nano(next), nano(time.Now()))
+		WHERE id = $1 AND (lease_until IS NULL OR lease_until <= $3)`, int64(id), store.TimeNano(next), store.TimeNano(time.Now()))
 }
 
 // update runs an UPDATE of record id; when it changed nothing the record
@@ -368,7 +368,7 @@ func (db *DB) Drop(id uint64, why string) error {
 	var n int64
 	b.Queue(`WITH d AS (DELETE FROM outbox WHERE id = $1
 			RETURNING id, kind, usr, mail_from, rcpt, attempts, queued, next_attempt, last_error)
-		INSERT INTO outbox_dropped SELECT d.*, $2, $3 FROM d`, int64(id), nano(time.Now()), by(why)).Exec(func(tag pgconn.CommandTag) error {
+		INSERT INTO outbox_dropped SELECT d.*, $2, $3 FROM d`, int64(id), store.TimeNano(time.Now()), by(why)).Exec(func(tag pgconn.CommandTag) error {
 		n = tag.RowsAffected()
 		return nil
 	})
@@ -413,7 +413,7 @@ func (db *DB) ListDropped() ([]store.DroppedRecord, error) {
 		)
 		err := row.Scan(&id, &d.Record.Kind, &user, &from, &to, &d.Record.Attempts,
 			&q, &next, &lastErr, &dropped, &reason)
-		d.Record.ID, d.Record.Queued, d.Record.NextAttempt, d.Dropped = uint64(id), unnano(q), unnano(next), unnano(dropped)
+		d.Record.ID, d.Record.Queued, d.Record.NextAttempt, d.Dropped = uint64(id), store.NanoTime(q), store.NanoTime(next), store.NanoTime(dropped)
 		d.Record.User, d.Record.From, d.Record.To, d.Record.LastError, d.Reason = string(user), string(from), strs(to), string(lastErr), string(reason)
 		return d, err
 	})
@@ -437,7 +437,7 @@ func (db *DB) OutboxStats(now time.Time) (depth int, oldest time.Duration, err e
 		return 0, 0, fmt.Errorf("outbox stats: %w", err)
 	}
 	if q != nil {
-		oldest = max(now.Sub(unnano(*q)), 0)
+		oldest = max(now.Sub(store.NanoTime(*q)), 0)
 	}
 	return depth, oldest, nil
 }

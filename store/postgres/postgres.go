@@ -323,22 +323,6 @@ func (db *DB) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, foreign *atom
 	}
 }
 
-// nano and unnano convert times as the schema stores them: Unix
-// nanoseconds, 0 for the zero Time (as store's codec does).
-func nano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func unnano(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n)
-}
-
 // noRows maps pgx's "no rows" to ErrNotFound.
 func noRows(err error, what string) error {
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -37,7 +37,7 @@ func (db *DB) scripts(ctx context.Context, where string, args ...any) ([]store.S
 			updated    int64
 		)
 		err := row.Scan(&user, &name, &s.Source, &updated, &s.Active)
-		s.User, s.Name, s.Updated = string(user), string(name), unnano(updated)
+		s.User, s.Name, s.Updated = string(user), string(name), store.NanoTime(updated)
 		return s, err
 	})
 }
@@ -55,7 +55,7 @@ func (db *DB) PutScript(user, name string, source []byte) error {
 	defer cancel()
 	_, err = db.pool.Exec(ctx, `INSERT INTO scripts (usr, name, source, updated) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (usr, name) DO UPDATE SET source = excluded.source, updated = excluded.updated`,
-		by(strings.ToLower(user)), by(name), source, nano(time.Now()))
+		by(strings.ToLower(user)), by(name), source, store.TimeNano(time.Now()))
 	if err != nil {
 		return fmt.Errorf("put script %q for %q: %w", name, user, err)
 	}
