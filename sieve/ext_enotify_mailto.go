@@ -128,47 +128,43 @@ func hexByte(s string, i int) (byte, bool) {
 	return v, ok1 && ok2 && v != 0
 }
 
+// fieldPart reads the %-encoded name or value part of a header field at
+// body[i:] up to stop, which it skips; ok accepts the characters allowed
+// unencoded. It returns the decoded part and where the next one starts.
+func fieldPart(body string, i int, stop byte, ok func(byte) bool, part string) (string, int, error) {
+	var b strings.Builder
+	for i < len(body) && body[i] != stop {
+		c := body[i]
+		i++
+		if c == '%' {
+			v, valid := hexByte(body, i)
+			if !valid {
+				return "", i, fmt.Errorf("invalid %% encoding")
+			}
+			c = v
+			i += 2
+		} else if !ok(c) {
+			return "", i, fmt.Errorf("invalid character '%c' in header field %s part", c, part)
+		}
+		b.WriteByte(c)
+	}
+	if i < len(body) {
+		i++
+	}
+	return b.String(), i, nil
+}
+
 // headerField parses one "name=value" at body[i:] and returns where the
 // next one starts.
 func (p *mailtoParser) headerField(body string, i int, count *int) (int, error) {
-	var name, value strings.Builder
-	for i < len(body) && body[i] != '=' {
-		c := body[i]
-		i++
-		if c == '%' {
-			v, ok := hexByte(body, i)
-			if !ok {
-				return i, fmt.Errorf("invalid %% encoding")
-			}
-			c = v
-			i += 2
-		} else if !isQchar(c) {
-			return i, fmt.Errorf("invalid character '%c' in header field name part", c)
-		}
-		name.WriteByte(c)
+	fname, i, err := fieldPart(body, i, '=', isQchar, "name")
+	if err != nil {
+		return i, err
 	}
-	if i < len(body) {
-		i++
+	fval, i, err := fieldPart(body, i, '&', func(c byte) bool { return c == '=' || isQchar(c) }, "value")
+	if err != nil {
+		return i, err
 	}
-	for i < len(body) && body[i] != '&' {
-		c := body[i]
-		i++
-		if c == '%' {
-			v, ok := hexByte(body, i)
-			if !ok {
-				return i, fmt.Errorf("invalid %% encoding")
-			}
-			c = v
-			i += 2
-		} else if c != '=' && !isQchar(c) {
-			return i, fmt.Errorf("invalid character '%c' in header field value part", c)
-		}
-		value.WriteByte(c)
-	}
-	if i < len(body) {
-		i++
-	}
-	fname, fval := name.String(), value.String()
 	if !validFieldName(fname) {
 		return i, fmt.Errorf("invalid header field name")
 	}
