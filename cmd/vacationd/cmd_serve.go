@@ -78,10 +78,7 @@ const defaultDataDir = "/var/lib/vacationd"
 func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.config, "config", "", "TOML `FILE` whose keys are these flags' names; flags and VACATIOND_* variables override it")
 	fs.StringVar(&o.lmtp, "lmtp", "127.0.0.1:2424", "LMTP listen address: host:port or unix:PATH")
-	checked(fs, &o.lmtpSocketMode, "lmtp-socket-mode", "0666", "permissions of the --lmtp unix socket (octal)", func(v string) error {
-		_, err := parseSocketMode(v)
-		return err
-	})
+	checked(fs, &o.lmtpSocketMode, "lmtp-socket-mode", "0666", "permissions of the --lmtp unix socket (octal)", parses(parseSocketMode))
 	fs.StringVar(&o.lmtpSocketOwner, "lmtp-socket-owner", "", "owner (user name or uid) of the --lmtp unix socket (empty: unchanged)")
 	fs.StringVar(&o.lmtpSocketGroup, "lmtp-socket-group", "", "group (name or gid) of the --lmtp unix socket, e.g. postfix (empty: unchanged)")
 	fs.StringVar(&o.http, "http", "", "HTTP address for /healthz, /metrics and the admin API; a bare :PORT binds loopback (empty: off)")
@@ -94,14 +91,8 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.Var(&o.after, "sieve-after", "script run after the user's (repeatable)")
 	fs.Var(&o.settings, "o", "Pigeonhole setting NAME=VALUE (repeatable)")
 	o.sourceOptions.flags(fs)
-	checked(fs, &o.proxy, "proxy", "off", "PROXY protocol: off, optional or required", func(v string) error {
-		_, err := transport.ParseProxyMode(v)
-		return err
-	})
-	checked(fs, &o.proxyTrusted, "proxy-trusted", "127.0.0.1/32,::1/128", "networks allowed to send PROXY headers (CIDR,...)", func(v string) error {
-		_, err := transport.ParsePrefixes(v)
-		return err
-	})
+	checked(fs, &o.proxy, "proxy", "off", "PROXY protocol: off, optional or required", parses(transport.ParseProxyMode))
+	checked(fs, &o.proxyTrusted, "proxy-trusted", "127.0.0.1/32,::1/128", "networks allowed to send PROXY headers (CIDR,...)", parses(transport.ParsePrefixes))
 	fs.DurationVar(&o.proxyTimeout, "proxy-timeout", 3*time.Second, "time allowed for the PROXY header")
 	checked(fs, &o.deliverTo, "deliver-to", "", "downstream LMTP: lmtp:HOST:PORT or lmtp:unix:PATH (empty: sidecar, consume)", func(v string) error {
 		if v == "" {
@@ -117,18 +108,12 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.retryMin, "retry-min", 30*time.Second, "first retry delay after a temporary failure")
 	fs.DurationVar(&o.retryMax, "retry-max", time.Hour, "largest retry delay")
 	fs.DurationVar(&o.maxQueueAge, "max-queue-age", 5*24*time.Hour, "drop outbox records older than this")
-	checked(fs, &o.relayTLS, "relay-tls", "auto", "relay TLS: none, starttls, tls, or auto (STARTTLS when offered)", func(v string) error {
-		_, err := transport.ParseTLSMode(v)
-		return err
-	})
+	checked(fs, &o.relayTLS, "relay-tls", "auto", "relay TLS: none, starttls, tls, or auto (STARTTLS when offered)", parses(transport.ParseTLSMode))
 	fs.BoolVar(&o.relayTLSVerify, "relay-tls-verify", true, "verify the relay's certificate")
 	fs.StringVar(&o.relayAuthUser, "relay-auth-user", "", "SMTP AUTH user")
 	fs.StringVar(&o.relayAuthPasswordFile, "relay-auth-password-file", "", "file holding the SMTP AUTH password")
 	fs.StringVar(&o.relayHelo, "relay-helo", "", "EHLO name toward the relay (default: --hostname)")
-	checked(fs, &o.relayProxy, "relay-proxy", "off", "PROXY header toward the relay: off, v1 or v2", func(v string) error {
-		_, err := transport.ParseProxyVersion(v)
-		return err
-	})
+	checked(fs, &o.relayProxy, "relay-proxy", "off", "PROXY header toward the relay: off, v1 or v2", parses(transport.ParseProxyVersion))
 	checked(fs, &o.relayProxySource, "relay-proxy-source", "", "source address written in the relay PROXY header", func(v string) error {
 		if v == "" {
 			return nil
@@ -144,10 +129,7 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 		}
 		return nil
 	})
-	checked(fs, &o.logLevel, "log-level", "info", "least severe log level: debug, info, warn or error", func(v string) error {
-		_, err := parseLogLevel(v)
-		return err
-	})
+	checked(fs, &o.logLevel, "log-level", "info", "least severe log level: debug, info, warn or error", parses(parseLogLevel))
 	fs.StringVar(&o.recipientDelim, "recipient-delimiter", "", "detail delimiter(s) in local parts, e.g. +")
 	checked(fs, &o.extensions, "extensions", "", "Sieve extensions changed from Pigeonhole's default set, as sieve_extensions: \"+vacation-seconds +editheader\"",
 		func(v string) error { return sieve.CheckExtensions(nil, v) })

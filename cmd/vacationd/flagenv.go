@@ -97,6 +97,15 @@ func checked(fs *flag.FlagSet, p *string, name, def, usage string, check func(st
 	fs.Var(checkedString{p, check}, name, usage)
 }
 
+// parses makes parse the check of a [checked] flag: a value is valid when
+// parse accepts it.
+func parses[T any](parse func(string) (T, error)) func(string) error {
+	return func(v string) error {
+		_, err := parse(v)
+		return err
+	}
+}
+
 func (c checkedString) String() string {
 	if c.v == nil {
 		return ""

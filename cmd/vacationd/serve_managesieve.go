@@ -41,14 +41,8 @@ func (m *manageSieveOptions) flags(fs *flag.FlagSet) {
 	fs.StringVar(&m.auth, "auth", "", "ManageSieve logins: passwd-file:`PATH` (Dovecot format) or dovecot:SOCKET (Dovecot's auth-client socket)")
 	fs.StringVar(&m.tlsCert, "tls-cert", "", "PEM certificate chain for ManageSieve STARTTLS (reloaded on SIGHUP)")
 	fs.StringVar(&m.tlsKey, "tls-key", "", "PEM private key for --tls-cert")
-	checked(fs, &m.manageSieveTrusted, "managesieve-trusted", "", "networks (CIDR,...) besides loopback allowed to log in with a password before STARTTLS", func(v string) error {
-		_, err := transport.ParsePrefixes(v)
-		return err
-	})
-	checked(fs, &m.manageSieveProxy, "managesieve-proxy", "off", "PROXY protocol on the ManageSieve listener: off, optional or required (trusted networks: --proxy-trusted)", func(v string) error {
-		_, err := transport.ParseProxyMode(v)
-		return err
-	})
+	checked(fs, &m.manageSieveTrusted, "managesieve-trusted", "", "networks (CIDR,...) besides loopback allowed to log in with a password before STARTTLS", parses(transport.ParsePrefixes))
+	checked(fs, &m.manageSieveProxy, "managesieve-proxy", "off", "PROXY protocol on the ManageSieve listener: off, optional or required (trusted networks: --proxy-trusted)", parses(transport.ParseProxyMode))
 	fs.IntVar(&m.manageSieveMaxScripts, "managesieve-max-scripts", 32, "scripts a user may store (0: no limit)")
 	fs.Int64Var(&m.manageSieveMaxScriptSize, "managesieve-max-script-size", 1<<20, "largest script a user may store, in bytes")
 	fs.IntVar(&m.manageSieveMaxConnsPerIP, "managesieve-max-conns-per-ip", 10, "ManageSieve connections from one client address at once")
