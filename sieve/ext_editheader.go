@@ -120,15 +120,40 @@ func (e editheaderRules) allowDelete(name string) bool {
 	return !e.forbidDelete[strings.ToLower(name)]
 }
 
+// checkEditFieldName checks the literal field name of an addheader or
+// deleteheader command (cmd, doing "adding" or "deleting"): an invalid one
+// is an error, and false; one allow refuses under the editheader settings
+// a warning. A name known only when run is left to the action.
+func checkEditFieldName(c *checker, s *str, cmd, doing string, allow func(editheaderRules, string) bool) bool {
+	if s.parts != nil {
+		return true
+	}
+	if !editFieldNameValid(s.lit) {
+		c.errorf(s.pos, "%s command: specified field name '%s' is invalid", cmd, sanitize(s.lit, 80))
+		return false
+	}
+	if !allow(newEditheaderRules(c.opts.Settings), s.lit) {
+		c.warnf(s.pos, "%s command: %s specified header field '%s' is forbidden; modification will be denied", cmd, doing, sanitize(s.lit, 80))
+	}
+	return true
+}
+
+// editFieldName is checkEditFieldName when the action runs: an invalid
+// name is an error, one allow refuses a warning and no edit (false).
+func editFieldName(r *run, n *node, name, cmd, doing string, allow func(editheaderRules, string) bool) (bool, error) {
+	if !editFieldNameValid(name) {
+		return false, r.errorf(n.pos, "%s action: specified field name '%s' is invalid", cmd, sanitize(name, 80))
+	}
+	if !allow(newEditheaderRules(r.settings()), name) {
+		r.warnf(n.pos, "%s action: %s specified header field '%s' is forbidden; modification denied", cmd, doing, sanitize(name, 80))
+		return false, nil
+	}
+	return true, nil
+}
+
 func checkAddHeader(c *checker, n *node) {
-	if s := n.args[0].strs[0]; s.parts == nil {
-		if !editFieldNameValid(s.lit) {
-			c.errorf(s.pos, "addheader command: specified field name '%s' is invalid", sanitize(s.lit, 80))
-			return
-		}
-		if !newEditheaderRules(c.opts.Settings).allowAdd(s.lit) {
-			c.warnf(s.pos, "addheader command: adding specified header field '%s' is forbidden; modification will be denied", sanitize(s.lit, 80))
-		}
+	if !checkEditFieldName(c, n.args[0].strs[0], "addheader", "adding", editheaderRules.allowAdd) {
+		return
 	}
 	s := n.args[1].strs[0]
 	if s.parts != nil {
@@ -147,14 +172,10 @@ func checkAddHeader(c *checker, n *node) {
 func execAddHeader(r *run, n *node) error {
 	name := r.string(n.args[0])
 	value := r.string(n.args[1])
-	if !editFieldNameValid(name) {
-		return r.errorf(n.pos, "addheader action: specified field name '%s' is invalid", sanitize(name, 80))
+	if ok, err := editFieldName(r, n, name, "addheader", "adding", editheaderRules.allowAdd); !ok {
+		return err
 	}
 	settings := r.settings()
-	if !newEditheaderRules(settings).allowAdd(name) {
-		r.warnf(n.pos, "addheader action: adding specified header field '%s' is forbidden; modification denied", sanitize(name, 80))
-		return nil
-	}
 	if strings.IndexByte(value, 0) >= 0 {
 		return r.errorf(n.pos, "addheader action: specified value '%s' is invalid (contains NUL character)", sanitize(value, 80))
 	}
@@ -179,25 +200,13 @@ func checkDeleteHeader(c *checker, n *node) {
 		c.errorf(t.pos, "the :last tag for the deleteheader command cannot be specified without the :index tag")
 		return
 	}
-	if s := n.args[0].strs[0]; s.parts == nil {
-		if !editFieldNameValid(s.lit) {
-			c.errorf(s.pos, "deleteheader command: specified field name '%s' is invalid", sanitize(s.lit, 80))
-			return
-		}
-		if !newEditheaderRules(c.opts.Settings).allowDelete(s.lit) {
-			c.warnf(s.pos, "deleteheader command: deleting specified header field '%s' is forbidden; modification will be denied", sanitize(s.lit, 80))
-		}
-	}
+	checkEditFieldName(c, n.args[0].strs[0], "deleteheader", "deleting", editheaderRules.allowDelete)
 }
 
 func execDeleteHeader(r *run, n *node) error {
 	name := r.string(n.args[0])
-	if !editFieldNameValid(name) {
-		return r.errorf(n.pos, "deleteheader action: specified field name '%s' is invalid", sanitize(name, 80))
-	}
-	if !newEditheaderRules(r.settings()).allowDelete(name) {
-		r.warnf(n.pos, "deleteheader action: deleting specified header field '%s' is forbidden; modification denied", sanitize(name, 80))
-		return nil
+	if ok, err := editFieldName(r, n, name, "deleteheader", "deleting", editheaderRules.allowDelete); !ok {
+		return err
 	}
 	index := 0
 	if v := n.tagValue("index"); v != nil && v.num <= 1<<31-1 {
