@@ -82,7 +82,7 @@ func (o *serveOptions) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.lmtpSocketOwner, "lmtp-socket-owner", "", "owner (user name or uid) of the --lmtp unix socket (empty: unchanged)")
 	fs.StringVar(&o.lmtpSocketGroup, "lmtp-socket-group", "", "group (name or gid) of the --lmtp unix socket, e.g. postfix (empty: unchanged)")
 	fs.StringVar(&o.http, "http", "", "HTTP address for /healthz, /metrics and the admin API; a bare :PORT binds loopback (empty: off)")
-	fs.StringVar(&o.httpTokenFile, "http-token-file", "", "`FILE` holding the bearer token the admin API requires (all but /healthz and /metrics); needed when --http is not loopback")
+	fs.StringVar(&o.httpTokenFile, "http-token-file", "", "`FILE` holding the bearer token the admin API requires (all but /healthz and /metrics); without it the API is closed when --http is not loopback")
 	fs.StringVar(&o.data, "data", defaultDataDir, "data directory (holds vacationd.db)")
 	fs.StringVar(&o.scriptSource, "script-source", "", "where users' scripts come from: dir:PATH, dovecot-home:TEMPLATE, store or mailu:URL")
 	fs.StringVar(&o.scripts, "scripts", "", "short for --script-source dir:`DIR` (DIR/<domain>/<local>.sieve or DIR/<address>.sieve)")

@@ -132,7 +132,7 @@ func applyMailu(c *config, environ []string) error {
 		{"hostname", host, "HOSTNAMES"},
 		{"recipient-delimiter", env["RECIPIENT_DELIMITER"], "RECIPIENT_DELIMITER"},
 		{"extensions", "+spamtest +spamtestplus +editheader", ""},
-		{"http", ":8025", ""},
+		{"http", "0.0.0.0:8025", ""}, // /healthz and /metrics for Mailu's network; the admin API needs a token
 		{"data", "/data", ""},
 		{"log-level", level, "LOG_LEVEL"},
 		{"submission", ":10025", ""},

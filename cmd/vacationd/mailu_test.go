@@ -44,7 +44,7 @@ func TestMailuProfileFromEnvironment(t *testing.T) {
 		{"hostname", o.hostname, "mx.example.test"},
 		{"recipient-delimiter", o.recipientDelim, "+-"},
 		{"extensions", o.extensions, "+spamtest +spamtestplus +editheader"},
-		{"http", o.http, ":8025"},
+		{"http", o.http, "0.0.0.0:8025"},
 		{"data", o.data, "/data"},
 		{"log-level", o.logLevel, "info"},
 		{"submission", o.submission, ":10025"},

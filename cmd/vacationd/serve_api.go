@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -63,9 +62,13 @@ func jsonError(w http.ResponseWriter, code int, msg string) {
 }
 
 // apiToken is the admin API's bearer token, read from --http-token-file
-// at start and on every reload. An empty token leaves the API open, which
-// serve allows only on a loopback listener.
-type apiToken struct{ v atomic.Pointer[string] }
+// at start and on every reload. With no token the API is open on a
+// loopback listener and closed on any other (closed): /healthz and
+// /metrics stay open to load balancers and Prometheus either way.
+type apiToken struct {
+	v      atomic.Pointer[string]
+	closed atomic.Bool
+}
 
 // readTokenFile reads a token file: its first line, which must not be
 // empty. "" path means no token.
@@ -95,7 +98,15 @@ func readSecretFile(flag, path string) (string, error) {
 func requireToken(h http.Handler, tok *apiToken) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		want := tok.v.Load()
-		if r.URL.Path == "/healthz" || r.URL.Path == "/metrics" || want == nil || *want == "" {
+		if r.URL.Path == "/healthz" || r.URL.Path == "/metrics" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		if want == nil || *want == "" {
+			if tok.closed.Load() {
+				jsonError(w, http.StatusForbidden, "admin API closed: --http is not a loopback address and there is no --http-token-file")
+				return
+			}
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -109,23 +120,21 @@ func requireToken(h http.Handler, tok *apiToken) http.Handler {
 	})
 }
 
-// checkHTTPExposure refuses an admin API open to the network: a --http
-// address that is not loopback needs --http-token-file.
-func checkHTTPExposure(addr, tokenFile string) error {
-	if addr == "" || tokenFile != "" {
-		return nil
+// exposed reports whether the --http address is reachable from other
+// hosts (not loopback).
+func exposed(addr string) (bool, error) {
+	if addr == "" {
+		return false, nil
 	}
 	host, _, err := net.SplitHostPort(httpAddr(addr))
 	if err != nil {
-		return fmt.Errorf("--http %q: %w", addr, err)
+		return false, fmt.Errorf("--http %q: %w", addr, err)
 	}
 	if host == "localhost" {
-		return nil
+		return false, nil
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return errors.New("--http " + addr + " is not a loopback address: the admin API needs --http-token-file there")
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback(), nil
 }
 
 // apiTokenReloadable reads --http-token-file and registers the reload
@@ -136,11 +145,13 @@ func apiTokenReloadable(cfg *config, rel *reloader) (*apiToken, error) {
 	if err != nil {
 		return nil, err
 	}
+	open, err := exposed(cfg.opts.http)
+	if err != nil {
+		return nil, err
+	}
 	tok.v.Store(&t)
+	tok.closed.Store(open)
 	rel.register("http-token", []string{"http-token-file"}, func(c *config) (func(), error) {
-		if err := checkHTTPExposure(cfg.opts.http, c.opts.httpTokenFile); err != nil {
-			return nil, err
-		}
 		t, err := readTokenFile(c.opts.httpTokenFile)
 		if err != nil {
 			return nil, err

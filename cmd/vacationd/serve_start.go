@@ -24,7 +24,8 @@ func checkStart(o *serveOptions) error {
 	if _, err := parseSocketMode(o.lmtpSocketMode); err != nil {
 		return fmt.Errorf("--lmtp-socket-mode: %w", err)
 	}
-	return checkHTTPExposure(o.http, o.httpTokenFile)
+	_, err := exposed(o.http)
+	return err
 }
 
 // listenLMTP opens the --lmtp listener; a unix socket gets the mode,
