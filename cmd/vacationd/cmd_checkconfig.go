@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,14 @@ func checkConfig(file string, scripts []string, stdout, stderr io.Writer) int {
 	}
 	if err := checkStart(o); err != nil {
 		return fail(err)
+	}
+	if o.relay != "" {
+		// The relay connection's settings as serve reads them (nothing is dialled).
+		s, err := newSender(o, slog.New(slog.DiscardHandler))
+		if err != nil {
+			return fail(err)
+		}
+		s.Close()
 	}
 	if _, err := serveSource(o, nil, nil); err != nil {
 		return fail(err)

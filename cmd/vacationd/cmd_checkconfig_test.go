@@ -25,6 +25,8 @@ func TestCheckConfig(t *testing.T) {
 		{"missing scripts dir", writeFile(t, dir, "missing.toml", "scripts = \"/nonexistent/scripts\"\nno-relay = true\n"), nil, 1, "", "/nonexistent/scripts"},
 		{"extension off", writeFile(t, dir, "noext.toml", "scripts = \""+scripts+"\"\nno-relay = true\nextensions = \"-vacation-seconds\"\n"), nil, 1,
 			"", "carol.sieve:1:"},
+		{"relay auth without password", writeFile(t, dir, "auth.toml", "scripts = \""+scripts+"\"\nrelay = \"127.0.0.1:25\"\nrelay-auth-user = \"bob\"\n"),
+			nil, 1, "", "--relay-auth-user needs --relay-auth-password-file"},
 		// serve refuses a setting value it cannot read, so check does too.
 		{"bad setting value", writeFile(t, dir, "badvalue.toml", "scripts = \""+scripts+"\"\nno-relay = true\nextensions = \"+vacation-seconds\"\n"+
 			"o = [\"sieve_vacation_min_period=abc\"]\n"), nil, 1, "", "sieve_vacation_min_period"},

@@ -54,6 +54,9 @@ func newSender(o *serveOptions, log *slog.Logger) (*transport.Sender, error) {
 	if cfg.HeloName == "" {
 		cfg.HeloName = o.hostname
 	}
+	if o.relayAuthUser != "" && o.relayAuthPasswordFile == "" {
+		return nil, errors.New("--relay-auth-user needs --relay-auth-password-file (the password)")
+	}
 	if o.relayAuthPasswordFile != "" {
 		b, err := os.ReadFile(o.relayAuthPasswordFile)
 		if err != nil {

@@ -24,6 +24,8 @@ func TestServeStartChecks(t *testing.T) {
 		{[]string{"--no-relay", "--lmtp-socket-mode", "0999"}, "want octal permissions"},
 		{[]string{"--no-relay", "--log-level", "loud"}, `log level "loud"`},
 		{[]string{"--no-relay", "--lmtp", "unix:" + filepath.Join(dir, "s.sock"), "--lmtp-socket-owner", "no-such-user-here", "--script-source", "store"}, `socket owner "no-such-user-here"`},
+		// AUTH with an empty password would fail at every attempt, only in the relay's log.
+		{[]string{"--relay", "127.0.0.1:1", "--relay-auth-user", "bob", "--script-source", "store"}, "--relay-auth-user needs --relay-auth-password-file"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
