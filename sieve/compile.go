@@ -267,7 +267,7 @@ func (c *checker) require(p Position, name string) bool {
 			c.errorf(p, "require command: '%s' is not known as a Sieve capability, but it is known as a Sieve %s that is always available", sanitize(name, 128), kind)
 			return false
 		}
-		c.errorf(p, "require command: unknown Sieve capability '%s'", sanitize(name, 128))
+		c.errorf(p, "require command: unknown Sieve capability `%s'", sanitize(name, 128))
 		return false
 	}
 	c.load(p, e)

@@ -31,7 +31,7 @@ func TestExtensionAPI(t *testing.T) {
 	src := `require ["x-counter", "variables", "fileinto"];
 count_into :by 3 "a";
 if seen :matches "a*" { fileinto "${a}-${cnt.z}"; }`
-	if _, err := Compile("t", []byte(src), &Options{Registry: reg}); err == nil || !strings.Contains(err.Error(), "unknown Sieve capability 'x-counter'") {
+	if _, err := Compile("t", []byte(src), &Options{Registry: reg}); err == nil || !strings.Contains(err.Error(), "unknown Sieve capability `x-counter'") {
 		t.Fatalf("default-off extension compiled without being enabled: %v", err)
 	}
 	s, err := Compile("t", []byte(src), &Options{Registry: reg, Extensions: "+x-counter"})

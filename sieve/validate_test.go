@@ -62,7 +62,7 @@ func TestCompileErrors(t *testing.T) {
 		{"require late", "keep;\nrequire \"fileinto\";", []string{"2: require commands can only be placed at top level at the beginning of the file"}},
 		{"require after unknown command", "frop;\nrequire \"fileinto\";\nfileinto \"x\";", []string{"1: unknown command 'frop' (only reported once at first occurrence)"}},
 		{"require unknown", "require [\"frop\", \"keep\"];", []string{
-			"1: require command: unknown Sieve capability 'frop'",
+			"1: require command: unknown Sieve capability `frop'", // sievec's quotes
 			"1: require command: 'keep' is not known as a Sieve capability, but it is known as a Sieve command that is always available"}},
 		{"require number", "require 1;", []string{"1: the require command accepts a single string or string list argument, but a number was found"}},
 		{"dead branch not validated", "if false { frop; }", nil},
