@@ -68,15 +68,19 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	return status
 }
 
-// checkScript compiles one script and prints its errors to w.
+// checkScript compiles one script and prints its errors, or its
+// warnings (as sievec does, file:line:col: warning: message), to w.
 func checkScript(c *delivery.Compiler, path string, w io.Writer) error {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		fmt.Fprintf(w, "%s: %v\n", path, err)
 		return err
 	}
-	_, err = c.Compile(path, src, delivery.DirResolver(filepath.Dir(path)))
+	s, err := c.Compile(path, src, delivery.DirResolver(filepath.Dir(path)))
 	if err == nil {
+		for _, warn := range s.Warnings() {
+			fmt.Fprintf(w, "%s: warning: %s\n", warn.Pos, warn.Msg)
+		}
 		return nil
 	}
 	printCompileErrors(w, path, err)

@@ -220,6 +220,14 @@ func TestCheck(t *testing.T) {
 	if rc, _, _ := runCLI(t, "check"); rc != 2 {
 		t.Errorf("no scripts: rc=%d, want 2", rc)
 	}
+	// Warnings are printed as sievec prints them, and do not fail the check.
+	warn := filepath.Join(t.TempDir(), "warn.sieve")
+	if err := os.WriteFile(warn, []byte("require \"vacation\";\nvacation :days 0 \"Away.\";\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rc, _, errs := runCLI(t, "check", warn); rc != 0 || !strings.Contains(errs, warn+":2:16: warning: specified :days value '0' is under the minimum") {
+		t.Errorf("script with a warning: rc=%d stderr=%q, want 0 and the warning", rc, errs)
+	}
 	if rc, _, errs := runCLI(t, "check", cliData+"missing.sieve"); rc != 1 || !strings.Contains(errs, "missing.sieve") {
 		t.Errorf("missing script: rc=%d stderr=%q", rc, errs)
 	}
