@@ -7,9 +7,9 @@ import (
 )
 
 // AllowFrom returns a listener that accepts only TCP clients whose address
-// is in one of allowed, and closes the others' connections at once
-// (logged as a warning). Peers on unix sockets are always accepted. An
-// empty allowed returns l itself: everyone is accepted.
+// is in one of allowed, and answers the others 421 and closes their
+// connections at once (logged as a warning). Peers on unix sockets are
+// always accepted. An empty allowed returns l itself: everyone is accepted.
 func AllowFrom(l net.Listener, allowed []netip.Prefix, log *slog.Logger) net.Listener {
 	if len(allowed) == 0 {
 		return l
@@ -36,7 +36,9 @@ func (l *allowListener) Accept() (net.Conn, error) {
 			return c, nil
 		}
 		l.log.Warn("connection refused: client not in the allowed networks", "listener", l.Addr().String(), "client", c.RemoteAddr().String())
-		c.Close()
+		// Told why in place of the greeting: an SMTP or LMTP client
+		// logs the reply, where a bare close reads as a lost connection.
+		go refuse(c, "421 4.7.0 Client address not allowed, closing connection")
 	}
 }
 

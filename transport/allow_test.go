@@ -47,5 +47,10 @@ func TestAllowFrom(t *testing.T) {
 		if got := string(b) == "220 hi\r\n"; got != c.want {
 			t.Errorf("allowed %q: served %v (%q), want %v", c.allowed, got, b, c.want)
 		}
+		// A refused client is told why (Postfix logs the reply, where a
+		// bare close reads "lost connection ... initial server greeting").
+		if want := "421 4.7.0 Client address not allowed, closing connection\r\n"; !c.want && string(b) != want {
+			t.Errorf("allowed %q: refused with %q, want %q", c.allowed, b, want)
+		}
 	}
 }
