@@ -75,6 +75,9 @@ type Result struct {
 	// CompileErrors holds, in strict mode, the errors of every script
 	// that did not compile; then nothing ran.
 	CompileErrors []error
+	// CompileWarnings holds, in strict mode, the compile warnings of the
+	// scripts that ran (sieve-test prints them).
+	CompileWarnings sieve.ErrorList
 	// Run is the Sieve result (nil when nothing ran). After a runtime
 	// error its actions are not performed: only the implicit keep.
 	Run    *sieve.Result
@@ -170,6 +173,11 @@ func (p *Pipeline) Evaluate(ctx context.Context, req *Request) (*Result, error) 
 	if len(compileErrs) > 0 {
 		res.CompileErrors = compileErrs
 		return res, nil
+	}
+	if p.Strict {
+		for _, s := range scripts {
+			res.CompileWarnings = append(res.CompileWarnings, s.Warnings()...)
+		}
 	}
 	dups := &dupRecorder{checker: req.Duplicates}
 	env := &sieve.Env{

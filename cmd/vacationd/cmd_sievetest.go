@@ -132,11 +132,14 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 // testOutcome is everything vacationd test reports.
 type testOutcome struct {
 	compileErrors []string
-	runtimeError  string
-	actions       []sieve.Action
-	implicitKeep  bool
-	warnings      []string
-	vacations     map[*sieve.Vacation]vacationOutcome
+	// compileWarnings are the scripts' compile warnings, as check prints
+	// them (file:line:col: warning: message).
+	compileWarnings []string
+	runtimeError    string
+	actions         []sieve.Action
+	implicitKeep    bool
+	warnings        []string
+	vacations       map[*sieve.Vacation]vacationOutcome
 	// mail holds the composed notification or report of each notify and
 	// report action (nil: none is sent).
 	mail     map[sieve.Action]*store.OutboxRecord
@@ -225,6 +228,9 @@ func testScript(ctx context.Context, o *testOptions, stdout, stderr io.Writer) (
 	}
 	if out.compileErrors != nil {
 		return out, nil
+	}
+	for _, w := range res.CompileWarnings {
+		out.compileWarnings = append(out.compileWarnings, fmt.Sprintf("%s: warning: %s", w.Pos, w.Msg))
 	}
 	out.actions = res.Actions()
 	out.implicitKeep = res.ImplicitKeep()
@@ -390,6 +396,9 @@ func (t *testOutcome) doc() map[string]any {
 	if len(t.warnings) > 0 {
 		doc["warnings"] = t.warnings
 	}
+	if len(t.compileWarnings) > 0 {
+		doc["compile_warnings"] = t.compileWarnings
+	}
 	if t.runtimeError != "" {
 		// A run that fails is reported like sieve-test reports it: the
 		// script failed (compile_error, the flag the difftest contract has
@@ -411,6 +420,9 @@ func (t *testOutcome) print(w, errw io.Writer) {
 		}
 		fmt.Fprintln(errw, "vacationd test: script failed to compile")
 		return
+	}
+	for _, warn := range t.compileWarnings {
+		fmt.Fprintln(errw, warn)
 	}
 	for _, warn := range t.warnings {
 		fmt.Fprintf(errw, "warning: %s\n", warn)

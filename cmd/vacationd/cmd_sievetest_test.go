@@ -228,6 +228,11 @@ func TestCheck(t *testing.T) {
 	if rc, _, errs := runCLI(t, "check", warn); rc != 0 || !strings.Contains(errs, warn+":2:16: warning: specified :days value '0' is under the minimum") {
 		t.Errorf("script with a warning: rc=%d stderr=%q, want 0 and the warning", rc, errs)
 	}
+	// test prints them too, as sieve-test does, and runs the script.
+	if rc, out, errs := runCLI(t, "test", "-f", "alice@example.org", "-r", "bob@example.com", warn, cliData+"message.eml"); rc != 0 ||
+		!strings.Contains(errs, warn+":2:16: warning: specified :days value '0' is under the minimum") || !strings.Contains(out, "send vacation message") {
+		t.Errorf("test of a script with a warning: rc=%d stdout=%q stderr=%q, want 0, the reply and the warning", rc, out, errs)
+	}
 	if rc, _, errs := runCLI(t, "check", cliData+"missing.sieve"); rc != 1 || !strings.Contains(errs, "missing.sieve") {
 		t.Errorf("missing script: rc=%d stderr=%q", rc, errs)
 	}
