@@ -2,6 +2,8 @@ package main
 
 import (
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -201,5 +203,28 @@ func TestUnknownEnvironment(t *testing.T) {
 	var out strings.Builder
 	if code := run([]string{"config", "-n"}, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "# warning: environment VACATIOND_RELAY_WORKER: ") {
 		t.Errorf("config -n: exit %d, output %q lacks the warning", code, out.String())
+	}
+}
+
+// TestInstalledConfigRelay: the installed config relays to the local
+// Postfix, which on Debian offers STARTTLS with the self-signed snakeoil
+// certificate (main.cf.tls): a relay connection that verifies it (the
+// default --relay-tls auto with --relay-tls-verify) never sends a reply,
+// so the config talks plain SMTP over loopback.
+func TestInstalledConfigRelay(t *testing.T) {
+	cfg, err := loadConfig([]string{"--config", "../../deploy/vacationd.toml"}, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.opts
+	host, _, err := net.SplitHostPort(o.relay)
+	if err != nil {
+		t.Fatalf("relay %q: %v", o.relay, err)
+	}
+	if ip, err := netip.ParseAddr(host); err != nil || !ip.IsLoopback() {
+		t.Skipf("relay %q is not on loopback", o.relay)
+	}
+	if o.relayTLS != "none" && o.relayTLSVerify {
+		t.Errorf("relay %s with relay-tls %q and a verified certificate: Debian's Postfix offers the snakeoil certificate", o.relay, o.relayTLS)
 	}
 }
