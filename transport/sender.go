@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -161,9 +162,12 @@ type Sender struct {
 
 // NewSender checks cfg and returns a Sender. It does not connect.
 func NewSender(cfg SenderConfig) (*Sender, error) {
-	host, _, err := net.SplitHostPort(cfg.Addr)
+	host, port, err := net.SplitHostPort(cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("relay address %q: %w", cfg.Addr, err)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return nil, fmt.Errorf("relay address %q: port %q is not a number from 1 to 65535", cfg.Addr, port)
 	}
 	if cfg.TLS < TLSOpportunistic || cfg.TLS > TLSImplicit {
 		return nil, fmt.Errorf("relay %s: invalid TLS mode %d", cfg.Addr, int(cfg.TLS))

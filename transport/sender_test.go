@@ -408,6 +408,9 @@ func TestSenderContext(t *testing.T) {
 func TestNewSenderErrors(t *testing.T) {
 	for _, cfg := range []SenderConfig{
 		{Addr: "no-port"},
+		{Addr: "h:99999"},
+		{Addr: "h:0"},
+		{Addr: "h:smtp"},
 		{Addr: "h:25", AuthMechanism: "CRAM-MD5", AuthUser: "u"},
 		{Addr: "h:25", AuthPassword: "p"},
 		{Addr: "h:25", TLS: 9},

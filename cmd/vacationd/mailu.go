@@ -155,8 +155,13 @@ func applyMailu(c *config, environ []string) error {
 		c.sources[p.flag] = source(from)
 	}
 	// Mailu's settings first, so -o given by the operator override them.
-	set := append(append([]string(nil), mailuSieveSettings...),
-		"postmaster_address="+env["POSTMASTER"]+"@"+domain, "hostname="+host)
+	set := append(append([]string(nil), mailuSieveSettings...), "hostname="+host)
+	if domain != "" {
+		// Without a domain (no DOMAIN, a host name without a dot), the
+		// postmaster is the one of each recipient's domain, Pigeonhole's
+		// default.
+		set = append(set, "postmaster_address="+env["POSTMASTER"]+"@"+domain)
+	}
 	if d := env["RECIPIENT_DELIMITER"]; d != "" {
 		set = append(set, "recipient_delimiter="+d)
 	}

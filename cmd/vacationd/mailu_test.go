@@ -88,6 +88,18 @@ func TestMailuProfileFromEnvironment(t *testing.T) {
 		t.Errorf("defaults: %+v", o.mailuOptions)
 	}
 
+	// No DOMAIN and a host name without a dot: no postmaster_address
+	// ("postmaster@"), so each recipient's domain's postmaster is used.
+	c, err = loadConfig([]string{"--mailu"}, []string{"HOSTNAMES=mail"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range c.opts.settings {
+		if strings.HasPrefix(s, "postmaster_address=") {
+			t.Errorf("without a domain the profile sets %q", s)
+		}
+	}
+
 	for _, env := range [][]string{{"SUBNET=nonsense"}, {"LOG_LEVEL=LOUD"}, {"PROXY_PROTOCOL=25,smtp"}} {
 		if _, err := loadConfig([]string{"--mailu"}, env, io.Discard); err == nil || !strings.Contains(err.Error(), strings.Split(env[0], "=")[0]) {
 			t.Errorf("%v: error %v, want one naming the variable", env, err)
