@@ -52,12 +52,13 @@ func Unquote(addr string) string {
 
 // Quote writes addr, whose local part a parser may have unquoted (go-smtp
 // hands `"a b"@x` over as `a b@x`), as the envelope carries it: the local
-// part quoted unless it is a dot-atom. "" and an address without '@' stay
-// as they are.
+// part quoted unless it is a dot-atom, where UTF-8 counts as atext (RFC
+// 6531: an SMTPUTF8 client's josé@x stays josé@x). "" and an address
+// without '@' stay as they are.
 func Quote(addr string) string {
 	i := strings.LastIndexByte(addr, '@')
 	if i < 0 {
 		return addr
 	}
-	return Address{Local: addr[:i], Domain: addr[i+1:]}.SMTP()
+	return QuoteLocal(addr[:i], true) + "@" + addr[i+1:]
 }

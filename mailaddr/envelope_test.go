@@ -21,7 +21,7 @@ func TestQuote(t *testing.T) {
 		`a"b@example.org`:         `"a\"b"@example.org`,
 		"alice@example.org":       "alice@example.org",
 		"a..b@example.org":        `"a..b"@example.org`,
-		"jörg@example.org":        `"jörg"@example.org`,
+		"jörg@example.org":        "jörg@example.org", // RFC 6531: UTF-8 is atext
 		"":                        "",
 	} {
 		if got := Quote(in); got != want {

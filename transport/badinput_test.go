@@ -46,3 +46,33 @@ func TestBadAddressBytes(t *testing.T) {
 		})
 	}
 }
+
+// TestEnvelopeKeepsItsForm: go-smtp unquotes a quoted local part; the
+// envelope the deliverer sees has it quoted again, and an SMTPUTF8
+// client's UTF-8 local part stays as it was sent (RFC 6531 atext), so a
+// script's envelope test and the reply's RCPT TO see the client's address.
+func TestEnvelopeKeepsItsForm(t *testing.T) {
+	for _, tt := range []struct{ mail, params, rcpt, wantFrom, wantTo string }{
+		{`"alice smith"@example.org`, "", "bob@example.com", `"alice smith"@example.org`, "bob@example.com"},
+		{"josé@example.org", " SMTPUTF8", "zoë@example.com", "josé@example.org", "zoë@example.com"},
+		{"a@example.org", "", `"b..c"@example.com`, "a@example.org", `"b..c"@example.com`},
+	} {
+		rec := &recorder{}
+		_, addr := startServer(t, Config{Deliverer: rec})
+		lc := dialLine(t, "tcp", addr)
+		lc.expect(220)
+		lc.cmd("LHLO c", 250)
+		from := tt.mail
+		lc.cmd("MAIL FROM:<"+from+">"+tt.params, 250)
+		lc.cmd("RCPT TO:<"+tt.rcpt+">", 250)
+		lc.cmd("DATA", 354)
+		lc.send("x\r\n.\r\n")
+		lc.expect(250)
+		rec.mu.Lock()
+		env := rec.envs[0]
+		rec.mu.Unlock()
+		if env.From != tt.wantFrom || env.Recipients[0].Addr != tt.wantTo {
+			t.Errorf("MAIL FROM:<%s> RCPT TO:<%s>: envelope %q -> %q, want %q -> %q", from, tt.rcpt, env.From, env.Recipients[0].Addr, tt.wantFrom, tt.wantTo)
+		}
+	}
+}

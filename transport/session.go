@@ -30,7 +30,11 @@ type session struct {
 	conn   *conn
 	client Envelope // client fields only
 	env    *Envelope
-	size   int64 // the SIZE the client declared at MAIL FROM, 0 if none
+	// rcpts are the recipients as go-smtp parsed them (a quoted local
+	// part unquoted), which its StatusCollector knows them by; env has
+	// them quoted again.
+	rcpts []string
+	size  int64 // the SIZE the client declared at MAIL FROM, 0 if none
 }
 
 var errShuttingDown = &smtp.SMTPError{
@@ -61,6 +65,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	env.From = mailaddr.Quote(from)  // go-smtp unquotes a quoted local part
 	env.UTF8 = opts != nil && opts.UTF8
 	s.env = &env
+	s.rcpts = s.rcpts[:0]
 	s.size = 0
 	if opts != nil {
 		s.size = opts.Size
@@ -90,6 +95,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		}
 	}
 	s.env.Recipients = append(s.env.Recipients, r)
+	s.rcpts = append(s.rcpts, to)
 	return nil
 }
 
@@ -109,8 +115,8 @@ func (s *session) LMTPData(r io.Reader, sc smtp.StatusCollector) error {
 	}
 	defer s.srv.inflight.give(held)
 	st := s.deliver(msg)
-	for i, rc := range s.env.Recipients {
-		sc.SetStatus(rc.Addr, statusErr(st[i]))
+	for i, rcpt := range s.rcpts {
+		sc.SetStatus(rcpt, statusErr(st[i]))
 	}
 	return nil
 }
