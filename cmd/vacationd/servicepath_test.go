@@ -23,6 +23,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/vacationd/vacationd/delivery"
+	"github.com/vacationd/vacationd/internal/peertest"
 	"github.com/vacationd/vacationd/relay"
 	"github.com/vacationd/vacationd/sieve"
 	"github.com/vacationd/vacationd/store"
@@ -194,26 +195,6 @@ func (s *captureSender) take() []capturedMail {
 	return out
 }
 
-// syncLog collects the service's JSON log lines.
-type syncLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *syncLog) take() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.buf.String()
-	l.buf.Reset()
-	return s
-}
-
 // servicePath is one running service: an LMTP server whose deliverer is
 // swapped for each case's settings, a store, and a relay whose SMTP side
 // is captureSender.
@@ -224,7 +205,7 @@ type servicePath struct {
 	dir     string
 	cur     *swapDeliverer
 	sender  *captureSender
-	logs    *syncLog
+	logs    *peertest.SyncBuffer
 	log     *slog.Logger
 	metrics *delivery.Metrics
 }
@@ -236,7 +217,7 @@ func startServicePath(t *testing.T) *servicePath {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	sp := &servicePath{t: t, db: db, dir: dir, cur: &swapDeliverer{}, sender: &captureSender{}, logs: &syncLog{},
+	sp := &servicePath{t: t, db: db, dir: dir, cur: &swapDeliverer{}, sender: &captureSender{}, logs: &peertest.SyncBuffer{},
 		metrics: delivery.NewMetrics(nil)}
 	sp.log = slog.New(slog.NewJSONHandler(sp.logs, nil))
 	srv, err := transport.NewServer(transport.Config{Deliverer: sp.cur, Hostname: "mx.example.com", Logger: sp.log})
@@ -304,11 +285,11 @@ func (sp *servicePath) run(c *diffCase) (vacationFacets, error) {
 		return vacationFacets{}, &refusedError{err}
 	}
 	sp.cur.set(svc)
-	sp.logs.take()
+	sp.logs.Take()
 	if _, err := lmtpSend(sp.addr, env, raw); err != nil {
 		return vacationFacets{}, err
 	}
-	reason := recipientReason(sp.logs.take())
+	reason := recipientReason(sp.logs.Take())
 	// Let the relay send everything queued.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -522,7 +503,7 @@ func TestCheckAndServeAcceptTheSameScripts(t *testing.T) {
 				var stdout, stderr bytes.Buffer
 				checked := run(append(args, path), &stdout, &stderr) == 0
 
-				var logs syncLog
+				var logs peertest.SyncBuffer
 				log := slog.New(slog.NewJSONHandler(&logs, nil))
 				db, err := store.Open(filepath.Join(t.TempDir(), "vacationd.db"), store.Options{NoSync: true})
 				if err != nil {
@@ -535,7 +516,7 @@ func TestCheckAndServeAcceptTheSameScripts(t *testing.T) {
 				}
 				env := &transport.Envelope{From: "alice@example.org", Recipients: []transport.Recipient{{Addr: "bob@example.com"}}}
 				svc.Deliver(context.Background(), env, []byte("From: alice@example.org\r\nTo: bob@example.com\r\nSubject: x\r\n\r\nhi\r\n"))
-				served := !strings.Contains(logs.take(), "does not compile")
+				served := !strings.Contains(logs.Take(), "does not compile")
 				if checked != served {
 					t.Errorf("check accepts: %v (%s), the service compiles it: %v", checked, strings.TrimSpace(stderr.String()), served)
 				}
