@@ -102,26 +102,23 @@ func runDedup(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// storeArgs say which state an operator command works on.
-type storeArgs struct{ dir, state string }
+// storeArgs say which state an operator command works on: the --data,
+// --state and --config given on its command line ("" when not given).
+type storeArgs struct{ dir, state, config string }
 
-// parseStoreArgs parses the --data and --state flags wherever they appear
-// among args (the flag package stops at the first positional argument)
-// and returns the positional arguments. Their defaults are
-// $VACATIOND_DATA (or ./data) and $VACATIOND_STATE.
-// more registers a command's own flags.
+// parseStoreArgs parses the --data, --state and --config flags wherever
+// they appear among args (the flag package stops at the first positional
+// argument) and returns the positional arguments. openStoreCLI resolves
+// them as serve does. more registers a command's own flags.
 func parseStoreArgs(name string, args []string, stderr io.Writer, more ...func(*flag.FlagSet)) (where storeArgs, pos []string, err error) {
 	fset := flag.NewFlagSet("vacationd "+name, flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	for _, m := range more {
 		m(fset)
 	}
-	def := os.Getenv("VACATIOND_DATA")
-	if def == "" {
-		def = "./data"
-	}
-	fset.StringVar(&where.dir, "data", def, "data directory holding vacationd.db (env VACATIOND_DATA)")
-	fset.StringVar(&where.state, "state", os.Getenv("VACATIOND_STATE"), "shared state: postgres://... (env VACATIOND_STATE); overrides --data")
+	fset.StringVar(&where.dir, "data", "", "data directory holding vacationd.db (env VACATIOND_DATA; default: serve's, "+defaultDataDir+")")
+	fset.StringVar(&where.state, "state", "", "shared state: postgres://... (env VACATIOND_STATE); overrides --data")
+	fset.StringVar(&where.config, "config", "", "serve's config `FILE` (env VACATIOND_CONFIG): its data and state are the default")
 	for {
 		if err := fset.Parse(args); err != nil {
 			return storeArgs{}, nil, err
@@ -135,11 +132,33 @@ func parseStoreArgs(name string, args []string, stderr io.Writer, more ...func(*
 	}
 }
 
+// resolve returns the data directory and state URL serve would use given
+// where's flags, the environment and the config file: the one reading of
+// serve's configuration (loadConfig), so the commands find the state a
+// service started with the same file and environment uses.
+func (where storeArgs) resolve(environ []string) (dir, state string, err error) {
+	var args []string
+	for _, f := range []struct{ name, v string }{{"config", where.config}, {"data", where.dir}, {"state", where.state}} {
+		if f.v != "" {
+			args = append(args, "-"+f.name, f.v)
+		}
+	}
+	c, err := loadConfig(args, environ, io.Discard)
+	if err != nil {
+		return "", "", err
+	}
+	return c.opts.data, c.opts.state, nil
+}
+
 // openStoreCLI opens the state for an operator command: PostgreSQL with
 // --state (the service may be running), else DIR/vacationd.db, which it
 // refuses to create, since that would only hide a wrong --data.
 func openStoreCLI(where storeArgs) (store.State, error) {
-	return openState(where.state, where.dir, false, 500*time.Millisecond, nil)
+	dir, state, err := where.resolve(os.Environ())
+	if err != nil {
+		return nil, err
+	}
+	return openState(state, dir, false, 500*time.Millisecond, nil)
 }
 
 // cliTime formats t for operator tables in local time.

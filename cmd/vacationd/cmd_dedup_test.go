@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -147,5 +148,33 @@ func TestStoreCommandsEnvData(t *testing.T) {
 	t.Setenv("VACATIOND_DATA", dir)
 	runCLICases(t, dir, []cliCase{
 		{name: "env", args: []string{"outbox", "list"}, out: []string{"2 records"}},
+	})
+}
+
+// TestStoreCommandsServeDefaults: the operator commands find the state
+// where serve keeps it: --config FILE (or VACATIOND_CONFIG) is read for
+// data and state as serve reads them, and without any the data directory
+// is serve's default, not ./data.
+func TestStoreCommandsServeDefaults(t *testing.T) {
+	dir, _ := seedStore(t)
+	cfg := filepath.Join(t.TempDir(), "vacationd.toml")
+	if err := os.WriteFile(cfg, []byte("data = \""+dir+"\"\nrelay = \"127.0.0.1:25\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	runCLICases(t, dir, []cliCase{
+		{name: "config", args: []string{"outbox", "list", "--config", cfg}, out: []string{"2 records"}},
+		{name: "config after args", args: []string{"dedup", "list", "alice@example.com", "--config=" + cfg}, out: []string{"bob@example.org"}},
+		{name: "flag over config", args: []string{"outbox", "list", "--config", cfg, "--data", "elsewhere"}, code: 1,
+			errOut: "no database at elsewhere/vacationd.db"},
+		{name: "bad config", args: []string{"outbox", "list", "--config", filepath.Join(dir, "none.toml")}, code: 1,
+			errOut: "none.toml"},
+	})
+	if d, st, err := (storeArgs{}).resolve(nil); d != defaultDataDir || st != "" || err != nil {
+		t.Errorf("no flags: data %q, state %q, %v; want serve's default %q", d, st, err, defaultDataDir)
+	}
+	t.Setenv("VACATIOND_CONFIG", cfg)
+	runCLICases(t, dir, []cliCase{
+		{name: "env config", args: []string{"script", "list", "alice@example.com"}, out: []string{"no scripts"}},
 	})
 }
