@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -54,13 +55,27 @@ func (db *DB) Done(id uint64) error {
 }
 
 // Retry records a failed attempt at id: Attempts is incremented, LastError
-// set, and the record is due again at next. It ends the lease either way.
+// set, and the record is due again at next, and the lease ends. When the
+// update cannot be stored (a full disk) the lease is kept until its time,
+// as with PostgreSQL: ending it would make the record due again at once,
+// so the relay would send it again and fail to store that again, without
+// pause, for as long as writes fail.
 func (db *DB) Retry(id uint64, next time.Time, lastErr string) error {
-	defer db.Release(id)
-	return db.reschedule("outbox retry", id, next, func(r *OutboxRecord) {
+	err := db.reschedule("outbox retry", id, next, func(r *OutboxRecord) {
 		r.Attempts++
 		r.LastError = lastErr
 	})
+	db.settled(id, err)
+	return err
+}
+
+// settled ends the lease on id after an update that ended it, unless the
+// update failed for any reason but the record being gone: then the lease
+// runs out with its time (see Retry).
+func (db *DB) settled(id uint64, err error) {
+	if err == nil || errors.Is(err, ErrNotFound) {
+		db.Release(id)
+	}
 }
 
 // Reschedule makes id due at next without counting an attempt, for
@@ -115,11 +130,12 @@ func (db *DB) reschedule(what string, id uint64, next time.Time, update func(*Ou
 
 // Drop deletes record id without delivering it and keeps a copy of its
 // envelope (not its message) with why and the time in the dropped list
-// (the newest 1000), durably. It ends the lease either way.
-func (db *DB) Drop(id uint64, why string) error {
-	defer db.Release(id)
+// (the newest 1000), durably, and ends the lease; when that cannot be
+// stored the lease is kept until its time (see Retry).
+func (db *DB) Drop(id uint64, why string) (err error) {
+	defer func() { db.settled(id, err) }()
 	now := time.Now()
-	err := db.w.do(context.Background(), func(tx *bolt.Tx) error {
+	err = db.w.do(context.Background(), func(tx *bolt.Tx) error {
 		r, err := deleteRecord(tx, id)
 		if err != nil {
 			return err

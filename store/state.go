@@ -107,7 +107,9 @@ type Outbox interface {
 	// Done deletes a record the relay accepted and ends its lease.
 	Done(id uint64) error
 	// Retry records a failed attempt (Attempts+1, LastError) and schedules
-	// the next at next; it ends the lease.
+	// the next at next; it ends the lease. When it fails (the store cannot
+	// write) the lease ends with its time, so the record is not due again
+	// at once.
 	Retry(id uint64, next time.Time, lastErr string) error
 	// Reschedule moves a record's next attempt (an operator's "send now").
 	Reschedule(id uint64, next time.Time) error
@@ -116,7 +118,7 @@ type Outbox interface {
 	// left alone.
 	RescheduleIdle(id uint64, next time.Time) error
 	// Drop deletes a record, keeps it (without its message) in the
-	// dropped list with why, and ends its lease.
+	// dropped list with why, and ends its lease; when it fails, as Retry.
 	Drop(id uint64, why string) error
 	// ListOutbox lists every record (messages included) by ID.
 	ListOutbox() ([]OutboxRecord, error)
