@@ -33,20 +33,7 @@ func TestFullDiskChild(t *testing.T) {
 	if err := db.Ping(ctx); err != nil {
 		t.Fatalf("Ping on a fresh file: %v", err)
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Past the limit a write fails with EFBIG instead of killing us.
-	signal.Ignore(syscall.SIGXFSZ)
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
-	lim := syscall.Rlimit{Cur: uint64(fi.Size()), Max: old.Max}
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
-		t.Fatal(err)
-	}
+	unlimit := limitFileSize(t, path)
 	var failed error
 	for i := 0; i < 1000 && failed == nil; i++ {
 		r := testRecord(i)
@@ -64,9 +51,7 @@ func TestFullDiskChild(t *testing.T) {
 	} else {
 		fmt.Println("ping while full:", err)
 	}
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
+	unlimit()
 	if err := db.Ping(ctx); err != nil {
 		t.Fatalf("Ping after the disk has room again: %v", err)
 	}
@@ -83,11 +68,45 @@ func TestFullDiskChild(t *testing.T) {
 // lack of room and recovers by itself when there is room again. It runs in
 // a child process since the file size limit is the whole process's.
 func TestPingFullDisk(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestFullDiskChild$", "-test.v", "-test.timeout=2m")
-	cmd.Env = append(os.Environ(), fullDiskEnv+"="+filepath.Join(t.TempDir(), "vacationd.db"))
+	runFullDiskChild(t, "TestFullDiskChild", fullDiskEnv)
+}
+
+// runFullDiskChild runs the test named child in a child process with env
+// naming a database file in a temporary directory, and fails unless it
+// prints PASS-CHILD.
+func runFullDiskChild(t *testing.T, child, env string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+child+"$", "-test.v", "-test.timeout=2m")
+	cmd.Env = append(os.Environ(), env+"="+filepath.Join(t.TempDir(), "vacationd.db"))
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "PASS-CHILD") {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
 	t.Logf("%s", out)
+}
+
+// limitFileSize lowers this process's file size limit (RLIMIT_FSIZE) to
+// the size of the file at path, so it cannot grow, as on a full disk, and
+// returns the function that raises it again.
+func limitFileSize(t *testing.T, path string) (unlimit func()) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Past the limit a write fails with EFBIG instead of killing us.
+	signal.Ignore(syscall.SIGXFSZ)
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	lim := syscall.Rlimit{Cur: uint64(fi.Size()), Max: old.Max}
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -4,11 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/signal"
-	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -43,19 +38,7 @@ func TestFullDiskLeaseChild(t *testing.T) {
 	if err := db.Commit(ctx, nil, recs); err != nil {
 		t.Fatal(err)
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signal.Ignore(syscall.SIGXFSZ)
-	var old syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
-	lim := syscall.Rlimit{Cur: uint64(fi.Size()), Max: old.Max}
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
-		t.Fatal(err)
-	}
+	unlimit := limitFileSize(t, path)
 	// Fill the free pages until a commit fails: the file is full.
 	var failed error
 	for i := 100; i < 1100 && failed == nil; i++ {
@@ -105,9 +88,7 @@ func TestFullDiskLeaseChild(t *testing.T) {
 			t.Errorf("no lease running after a failed %s", what)
 		}
 	}
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
-		t.Fatal(err)
-	}
+	unlimit()
 	if err := db.Check(); err != nil {
 		t.Fatal(err)
 	}
@@ -117,11 +98,5 @@ func TestFullDiskLeaseChild(t *testing.T) {
 // TestFailedRetryKeepsLease runs TestFullDiskLeaseChild in a child
 // process, since the file size limit is the whole process's.
 func TestFailedRetryKeepsLease(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestFullDiskLeaseChild$", "-test.v", "-test.timeout=2m")
-	cmd.Env = append(os.Environ(), fullDiskLeaseEnv+"="+filepath.Join(t.TempDir(), "vacationd.db"))
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "PASS-CHILD") {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-	t.Logf("%s", out)
+	runFullDiskChild(t, "TestFullDiskLeaseChild", fullDiskLeaseEnv)
 }
