@@ -137,14 +137,18 @@ func (okDedup) Mark(context.Context, vacation.Key, time.Time, time.Time) error {
 
 // A reply is counted (decision "queued") only once it is
 // stored: a commit that fails answers 451 and the retry decides again.
+//
+// It is logged as counted, an error: the recipient line said
+// vacation=queued beside its 451 while nothing was queued.
 func TestReplyCountedOnlyWhenStored(t *testing.T) {
 	f := newFixture(t, map[string]string{"example.com/bob.sieve": vacationScript}, nil)
 	now := func() time.Time { return t0 }
 	m := NewMetrics(nil)
+	var logs strings.Builder
 	svc, err := New(Config{
 		Source: DirSource(f.scripts), Store: f.db, Metrics: m,
 		Responder: &vacation.Responder{Settings: vacation.DefaultSettings(), Dedup: okDedup{}, Now: now, Hostname: "mx.example.com"},
-		Hostname:  "mx.example.com", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
+		Hostname:  "mx.example.com", Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -160,6 +164,12 @@ func TestReplyCountedOnlyWhenStored(t *testing.T) {
 	}
 	if n := m.Queued.Value("vacation"); n != 0 {
 		t.Errorf("queued{kind=vacation} = %d after a failed commit, want 0", n)
+	}
+	if n := m.Decisions.Value("error"); n != 1 {
+		t.Errorf("decisions{reason=error} = %d after a failed commit, want 1", n)
+	}
+	if line := logs.String(); !strings.Contains(line, "vacation=error") || strings.Contains(line, "vacation=queued") {
+		t.Errorf("log after a failed commit, want vacation=error:\n%s", line)
 	}
 }
 
@@ -215,3 +225,4 @@ func TestQuotedSenderSharesTheDedupLock(t *testing.T) {
 		t.Fatalf("outbox has %d replies, want 1", n)
 	}
 }
+

@@ -215,7 +215,11 @@ func (s *Service) recipient(ctx context.Context, env *transport.Envelope, rc tra
 	o := s.plan(rc, seen, res)
 	if err != nil {
 		s.log.Error("store commit", "rcpt", rc.Addr, "error", err)
-		return outcome{status: transport.StatusTempFail("Temporary failure storing the auto-reply"), action: o.action, reason: o.reason}
+		reason := o.reason
+		if reason == "sent" { // nothing was queued; counted as an error by commit
+			reason = "error"
+		}
+		return outcome{status: transport.StatusTempFail("Temporary failure storing the auto-reply"), action: o.action, reason: reason}
 	}
 	if s.cfg.Shadow != nil {
 		// The downstream performs the other actions itself.
