@@ -225,4 +225,3 @@ func TestQuotedSenderSharesTheDedupLock(t *testing.T) {
 		t.Fatalf("outbox has %d replies, want 1", n)
 	}
 }
-
