@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/vacationd/vacationd/sieve"
 	"io"
 	"log/slog"
 	"strings"
@@ -12,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vacationd/vacationd/sieve"
+	"github.com/vacationd/vacationd/store"
 	"github.com/vacationd/vacationd/transport"
 	"github.com/vacationd/vacationd/vacation"
 )
@@ -223,5 +224,53 @@ func TestQuotedSenderSharesTheDedupLock(t *testing.T) {
 	wg.Wait()
 	if n := len(f.outbox(t)); n != 1 {
 		t.Fatalf("outbox has %d replies, want 1", n)
+	}
+}
+
+// failingCommits is a State whose Commit fails while fail is set.
+type failingCommits struct {
+	State
+	fail bool
+}
+
+func (s *failingCommits) Commit(ctx context.Context, marks []store.Mark, recs []*store.OutboxRecord) error {
+	if s.fail {
+		return errors.New("no space left on device")
+	}
+	return s.State.Commit(ctx, marks, recs)
+}
+
+// A reply whose commit failed is not counted by the backscatter limits:
+// the client retries the message, and a store that failed for as many
+// retries as sieve_vacation_max_replies_per_address allows left the
+// sender rate-limited once it recovered, the reply never sent.
+func TestFailedCommitNotRateLimited(t *testing.T) {
+	f := newFixture(t, map[string]string{"example.com/bob.sieve": vacationScript}, nil)
+	now := func() time.Time { return t0 }
+	st := &failingCommits{State: f.db, fail: true}
+	lim := vacation.RateLimit{PerAddress: 2, Counts: vacation.NewRateCounts()}
+	svc, err := New(Config{
+		Source: DirSource(f.scripts), Store: st,
+		Responder: &vacation.Responder{Settings: vacation.DefaultSettings(), Dedup: StoreDedup{DB: f.db}, Now: now, Hostname: "mx.example.com", Limiter: lim},
+		Hostname:  "mx.example.com", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = svc
+	for i := range 3 {
+		if got := f.deliver(t, "alice@example.org", "bob@example.com"); !got[0].Temporary() {
+			t.Fatalf("try %d: status = %v, want a temporary failure", i, got)
+		}
+	}
+	st.fail = false
+	if got := f.deliver(t, "alice@example.org", "bob@example.com"); !got[0].OK() {
+		t.Fatalf("status = %v after the store recovered", got)
+	}
+	if n := svc.metrics.Decisions.Value("rate-limited"); n != 0 {
+		t.Errorf("rate-limited %d times: the failed commits were counted", n)
+	}
+	if n := svc.metrics.Decisions.Value("queued"); n != 1 {
+		t.Errorf("queued %d, want 1", n)
 	}
 }

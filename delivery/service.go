@@ -359,6 +359,7 @@ func (s *Service) commit(ctx context.Context, res *Result) error {
 		for _, v := range res.Vacation {
 			if v.Reason == "sent" {
 				s.metrics.Decisions.Inc("error")
+				s.refund(v)
 			}
 		}
 		return err
@@ -375,10 +376,20 @@ func (s *Service) commit(ctx context.Context, res *Result) error {
 		if v.Mark != nil && v.Mark.Reply != nil && v.Mark.Reply.ID == 0 {
 			v.Reason = string(vacation.Duplicate)
 			res.Vacation[a] = v
+			s.refund(v)
 		}
 		s.metrics.Decisions.Inc(logReason(v.Reason)) // counted once the reply is stored, or not
 	}
 	return nil
+}
+
+// refund takes a reply that was decided but not queued back from the
+// backscatter limits, which counted it when they allowed it.
+func (s *Service) refund(v VacationResult) {
+	lim, ok := s.cfg.Responder.Limiter.(vacation.Refunder)
+	if ok && v.Decision != nil && v.Decision.Send {
+		lim.Refund(v.Decision.RcptTo, v.Decision.Now)
+	}
 }
 
 func (s *Service) delimiter() string {

@@ -70,11 +70,7 @@ func (r RateLimit) Allow(to string, now time.Time) (bool, string) {
 	if r.PerMinute > 0 && len(l.minute) >= r.PerMinute {
 		return false, fmt.Sprintf("%d replies in the last minute (sieve_vacation_max_replies_per_minute)", len(l.minute))
 	}
-	delims := r.Delimiters
-	if delims == "" {
-		delims = "+"
-	}
-	key := limitKey(to, delims)
+	key := r.key(to)
 	times := recent(l.sent[key], now)
 	if r.PerAddress > 0 && len(times) >= r.PerAddress {
 		l.sent[key] = times
@@ -83,6 +79,43 @@ func (r RateLimit) Allow(to string, now time.Time) (bool, string) {
 	l.sent[key] = append(times, now)
 	l.minute = append(l.minute, now)
 	return true, ""
+}
+
+// Refunder is a [Limiter] that takes back a reply it allowed that was not
+// sent after all: its commit failed (the client retries the message, and
+// each retry would count again, so a store that failed for a while left
+// the sender rate-limited once it recovered) or another delivery's dedup
+// mark won the race to queue it.
+type Refunder interface {
+	// Refund forgets the reply to the address to that Allow allowed at
+	// now.
+	Refund(to string, now time.Time)
+}
+
+// Refund implements [Refunder].
+func (r RateLimit) Refund(to string, now time.Time) {
+	l := r.Counts
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	key := r.key(to)
+	if times, ok := removeTime(l.sent[key], now); ok {
+		if len(times) == 0 {
+			delete(l.sent, key)
+		} else {
+			l.sent[key] = times
+		}
+		l.minute, _ = removeTime(l.minute, now)
+	}
+}
+
+// removeTime removes the last of times equal to t, if any.
+func removeTime(times []time.Time, t time.Time) ([]time.Time, bool) {
+	for i := len(times) - 1; i >= 0; i-- {
+		if times[i].Equal(t) {
+			return append(times[:i:i], times[i+1:]...), true
+		}
+	}
+	return times, false
 }
 
 // sweep forgets addresses with no reply in the last hour.
@@ -104,6 +137,15 @@ func recent(times []time.Time, now time.Time) []time.Time {
 		i++
 	}
 	return times[i:]
+}
+
+// key is the address to as the limits count it.
+func (r RateLimit) key(to string) string {
+	delims := r.Delimiters
+	if delims == "" {
+		delims = "+"
+	}
+	return limitKey(to, delims)
 }
 
 // limitKey is the address the limits count: angle brackets removed,

@@ -136,3 +136,24 @@ func TestRateLimitSettings(t *testing.T) {
 		t.Error("IsSetting false")
 	}
 }
+
+// TestRateLimitRefund: a reply refunded (not sent after all) no longer
+// counts toward either limit; refunding one never allowed changes nothing.
+func TestRateLimitRefund(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
+	l := RateLimit{PerAddress: 1, PerMinute: 1, Counts: NewRateCounts()}
+	if ok, why := l.Allow("Victim+1@example.org", t0); !ok {
+		t.Fatal(why)
+	}
+	l.Refund("victim+2@example.org", t0.Add(time.Second)) // never allowed then
+	if ok, _ := l.Allow("victim@example.org", t0.Add(time.Second)); ok {
+		t.Fatal("allowed past the limit after refunding a reply never allowed")
+	}
+	l.Refund("victim+2@example.org", t0)
+	if ok, why := l.Allow("victim@example.org", t0.Add(2*time.Second)); !ok {
+		t.Errorf("refunded reply still counted: %s", why)
+	}
+	if len(l.Counts.minute) != 1 || len(l.Counts.sent) != 1 {
+		t.Errorf("counts after refund: minute %d, addresses %d; want 1, 1", len(l.Counts.minute), len(l.Counts.sent))
+	}
+}
