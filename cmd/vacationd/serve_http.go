@@ -69,7 +69,7 @@ func httpHandler(reg prometheus.Gatherer, db store.State, maxAge time.Duration, 
 		case http.MethodGet:
 			recs, err := db.ListDedup(user, sender)
 			if err != nil {
-				jsonError(w, http.StatusInternalServerError, err.Error())
+				jsonError(w, storeErrorCode(err), err.Error())
 				return
 			}
 			now := time.Now()
@@ -86,7 +86,7 @@ func httpHandler(reg prometheus.Gatherer, db store.State, maxAge time.Duration, 
 		case http.MethodDelete:
 			n, err := db.ForgetDedup(user, sender)
 			if err != nil {
-				jsonError(w, http.StatusInternalServerError, err.Error())
+				jsonError(w, storeErrorCode(err), err.Error())
 				return
 			}
 			writeJSON(w, http.StatusOK, map[string]int{"forgot": n})
@@ -137,14 +137,7 @@ func httpHandler(reg prometheus.Gatherer, db store.State, maxAge time.Duration, 
 				return
 			}
 			if err := op(id); err != nil {
-				code := http.StatusInternalServerError
-				switch {
-				case errors.Is(err, store.ErrNotFound):
-					code = http.StatusNotFound
-				case errors.Is(err, store.ErrLeased):
-					code = http.StatusConflict
-				}
-				jsonError(w, code, err.Error())
+				jsonError(w, storeErrorCode(err), err.Error())
 				return
 			}
 			writeJSON(w, http.StatusOK, map[string]any{"id": id, "result": result})
@@ -169,4 +162,19 @@ func getOnly(h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r)
 	}
+}
+
+// storeErrorCode is the HTTP status of a state store error: the errors
+// the request causes (store.ErrInvalid, ErrNotFound, ErrLeased) are the
+// client's, anything else (the store failing) the server's.
+func storeErrorCode(err error) int {
+	switch {
+	case errors.Is(err, store.ErrInvalid):
+		return http.StatusBadRequest
+	case errors.Is(err, store.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, store.ErrLeased):
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
 }

@@ -48,6 +48,10 @@ func TestHTTPEndpoints(t *testing.T) {
 		{"GET", "/dedup?user=bob@example.com", 200, `"sender": "alice@example.org"`},
 		{"GET", "/dedup?user=bob@example.com", 200, `"state": "active"`},
 		{"GET", "/dedup", 400, `"error": "user parameter required"`},
+		// A request the store refuses is the client's error, not the
+		// server's (it answered 500).
+		{"GET", "/dedup?user=bob%00@example.com", 400, "NUL byte"},
+		{"DELETE", "/dedup?user=bob@example.com&sender=a%00@example.org", 400, "NUL byte"},
 		{"GET", "/outbox", 200, `"to": [` + "\n" + `      "alice@example.org"`},
 		{"GET", "/outbox", 200, `"from": "<>"`},
 		{"GET", "/outbox", 200, `"next_attempt": "`},
@@ -161,5 +165,39 @@ func TestHealthzChecks(t *testing.T) {
 	failed = true
 	if code, body := get(); code != 503 || !strings.Contains(body, line) {
 		t.Errorf("%d %q", code, body)
+	}
+}
+
+// TestHTTPStoreErrorCodes: a request the store refuses as invalid is the
+// client's error (400), a store that fails is the server's (500): PUT
+// /metadata answered 400 for both, so a client took a database outage for
+// a bad request and did not retry.
+func TestHTTPStoreErrorCodes(t *testing.T) {
+	db := openTestDB(t)
+	srv := httptest.NewServer(httpHandler(prometheus.NewRegistry(), db, time.Hour))
+	defer srv.Close()
+	do := func(method, path, body string) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := do("PUT", "/metadata?user=bob@example.com&entry=/private/x", strings.Repeat("x", 64<<10+1)); code != 400 {
+		t.Errorf("PUT /metadata of a value too large: %d, want 400", code)
+	}
+	db.Close()
+	for _, c := range []struct{ method, path string }{
+		{"PUT", "/metadata?user=bob@example.com&entry=/private/x"},
+		{"DELETE", "/metadata?user=bob@example.com&entry=/private/x"},
+		{"GET", "/metadata?user=bob@example.com"},
+		{"GET", "/dedup?user=bob@example.com"},
+	} {
+		if code := do(c.method, c.path, "v"); code != 500 {
+			t.Errorf("%s %s with the store closed: %d, want 500", c.method, c.path, code)
+		}
 	}
 }

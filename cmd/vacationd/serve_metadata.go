@@ -55,10 +55,12 @@ func metadataHandler(db store.State) http.HandlerFunc {
 				return
 			}
 		case http.MethodPut:
-			var body []byte
-			if body, err = io.ReadAll(io.LimitReader(r.Body, 64<<10+1)); err == nil {
-				err = md.SetMetadata(user, mailbox, entry, string(body))
+			body, rerr := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
+			if rerr != nil {
+				jsonError(w, http.StatusBadRequest, "reading the value: "+rerr.Error())
+				return
 			}
+			err = md.SetMetadata(user, mailbox, entry, string(body))
 		case http.MethodDelete:
 			err = md.DeleteMetadata(user, mailbox, entry)
 		default:
@@ -66,7 +68,7 @@ func metadataHandler(db store.State) http.HandlerFunc {
 			return
 		}
 		if err != nil {
-			jsonError(w, http.StatusBadRequest, err.Error())
+			jsonError(w, storeErrorCode(err), err.Error())
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
