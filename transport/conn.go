@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -133,9 +134,15 @@ type conn struct {
 
 	rdl, wdl lazyDeadline // the read and write deadlines (see lazyDeadline)
 
-	guard lineGuard   // bounds command lines (see lineGuard)
-	born  time.Time   // accepted at
-	spoke atomic.Bool // the client has sent something
+	guard lineGuard // bounds command lines (see lineGuard)
+	// chunked is set when a BDAT chunk other than the LAST is answered:
+	// a chunked message is open (see session.Reset).
+	chunked atomic.Bool
+	// closing makes the next Read write the held replies and end the
+	// connection.
+	closing atomic.Bool
+	born    time.Time   // accepted at
+	spoke   atomic.Bool // the client has sent something
 
 	wmu  sync.Mutex
 	held []byte // replies not yet written (see Write)
@@ -252,6 +259,10 @@ func (c *conn) Read(b []byte) (int, error) {
 	if err := c.flush(); err != nil {
 		return 0, err
 	}
+	if c.closing.Load() {
+		c.Close()
+		return 0, io.EOF
+	}
 	if c.sniff {
 		c.sniffOnce.Do(func() {
 			br := bufio.NewReaderSize(c.Conn, 512)
@@ -321,6 +332,9 @@ func (c *conn) Write(b []byte) (int, error) {
 	}
 	if bytes.HasPrefix(b, []byte("354 ")) {
 		c.guard.startData() // the client sends the content next
+	}
+	if bytes.HasPrefix(b, []byte("250 ")) && bytes.HasSuffix(b, []byte(" Continue\r\n")) {
+		c.chunked.Store(true) // go-smtp's reply to a BDAT chunk before LAST
 	}
 	c.wmu.Lock()
 	c.held = append(c.held, b...)

@@ -35,6 +35,19 @@ type session struct {
 	// them quoted again.
 	rcpts []string
 	size  int64 // the SIZE the client declared at MAIL FROM, 0 if none
+	// readAll is set once a message was read to its end; a
+	// chunked message Reset finds unread was aborted.
+	readAll bool
+	// aborted: a chunked message was aborted, so the session takes no
+	// more transactions (see Reset).
+	aborted bool
+}
+
+// errChunksAborted refuses a transaction after an aborted chunked message.
+var errChunksAborted = &smtp.SMTPError{
+	Code:         421,
+	EnhancedCode: smtp.EnhancedCode{4, 5, 0},
+	Message:      "Chunked message aborted: closing the connection, send again on a new one",
 }
 
 var errShuttingDown = &smtp.SMTPError{
@@ -44,6 +57,9 @@ var errShuttingDown = &smtp.SMTPError{
 }
 
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	if s.aborted {
+		return errChunksAborted
+	}
 	if err := badAddress(from, 7, "sender"); err != nil {
 		return err
 	}
@@ -148,11 +164,15 @@ func (s *session) read(r io.Reader) (msg []byte, held int64, err error) {
 	var buf []byte
 	over := func(read int64) ([]byte, int64, error) {
 		s.srv.inflight.give(held)
-		io.Copy(io.Discard, r)
 		s.srv.overBudget.Add(1)
+		// Logged before the rest is read: a chunked message aborted
+		// meanwhile has its envelope reset.
 		s.srv.warnRefusal("inflight", "lmtp: message memory budget spent, message deferred",
 			"client", addrString(s.env.ClientAddr), "from", s.env.From, "read", read,
 			"max_inflight_bytes", s.srv.cfg.MaxInflightBytes)
+		if _, err := io.Copy(io.Discard, r); err == nil {
+			s.readAll = true
+		}
 		return nil, 0, errOverBudget
 	}
 	// grow makes room for n more bytes, reserving the new buffer first;
@@ -187,6 +207,7 @@ func (s *session) read(r io.Reader) (msg []byte, held int64, err error) {
 			buf = append(buf, chunk[:n]...)
 		}
 		if rerr == io.EOF {
+			s.readAll = true
 			return buf, held, nil
 		}
 		if rerr != nil {
@@ -196,11 +217,28 @@ func (s *session) read(r io.Reader) (msg []byte, held int64, err error) {
 	}
 }
 
+// Reset ends the transaction. When it ends a chunked message before its
+// LAST chunk (RSET, LHLO, a chunk over the size limit), go-smtp's
+// goroutine running LMTPData for it is still to deliver its read error,
+// and it delivers it to the channel of whichever chunked message starts
+// next on the session (conn.go, handleBdat: dataResult is read when the
+// goroutine ends): that message was delivered and answered with the
+// aborted one's 451, and its own result stayed blocked. So the session
+// takes no more transactions (MAIL gets errChunksAborted, which also
+// answers pipelined commands already read) and the connection ends at the
+// next read, after the replies.
 func (s *session) Reset() {
 	s.env = nil
 	if s.conn != nil {
+		if s.conn.chunked.Swap(false) && !s.readAll {
+			s.aborted = true
+			s.conn.closing.Store(true)
+			s.srv.log.Info("lmtp: chunked message aborted before its LAST chunk; closing the connection",
+				"client", addrString(s.client.ClientAddr), "session", s.client.SessionID)
+		}
 		s.conn.end()
 	}
+	s.readAll = false
 }
 
 // Logout may run on another goroutine (go-smtp's Server.Close) while
