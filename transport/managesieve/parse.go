@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -71,17 +72,65 @@ func (r *reader) byte() (byte, error) {
 	return b, nil
 }
 
-// skipLine drops the rest of the current line.
+// skipLine drops the rest of the current line with the literals it
+// announces: a line that ends in {n+} or {n} goes on after n octets, which
+// the client sends without waiting for a reply (RFC 5804 section 4 for
+// {n+}; ManageSieve has no continuation for {n}) and which are no
+// commands: a refused PUTSCRIPT's script would be read line by line as
+// commands. A literal larger than maxDiscard ends the session.
 func (r *reader) skipLine() error {
+	var tail []byte // a literal's size being read: '{', digits, ...
 	for {
 		b, err := r.byte()
 		if err != nil {
 			return err
 		}
-		if b == '\n' {
+		switch {
+		case b == '{':
+			tail = append(tail[:0], b)
+			continue
+		case b != '\n':
+			if len(tail) > 0 && strings.IndexByte("0123456789+}\r", b) >= 0 {
+				tail = append(tail, b) // bounded by maxLine
+			} else {
+				tail = tail[:0]
+			}
+			continue
+		}
+		size, ok := literalSize(tail)
+		if !ok {
 			return nil
 		}
+		if size > r.maxDiscard {
+			return errTooLong
+		}
+		if _, err := io.CopyN(io.Discard, r.br, size); err != nil {
+			return err
+		}
+		r.n, tail = 0, tail[:0]
 	}
+}
+
+// literalSize reads the size of the literal {n+} or {n} that ends a line
+// (before its CR).
+func literalSize(tail []byte) (int64, bool) {
+	t := strings.TrimSuffix(string(tail), "\r")
+	t, ok := strings.CutPrefix(t, "{")
+	if !ok {
+		return 0, false
+	}
+	if t, ok = strings.CutSuffix(t, "}"); !ok {
+		return 0, false
+	}
+	t = strings.TrimSuffix(t, "+")
+	if t == "" || strings.Trim(t, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil {
+		return math.MaxInt64, true // too large to discard
+	}
+	return n, true
 }
 
 // fail skips the rest of the line and returns a protocol error.
