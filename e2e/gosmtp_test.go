@@ -17,9 +17,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -221,7 +223,14 @@ func lmtpTry(addr, from string, rcpts []string, msg []byte) (map[string]int, err
 	if err := cl.Hello("client.example.org"); err != nil {
 		return nil, fmt.Errorf("LHLO: %w", err)
 	}
-	if err := cl.Mail(from, nil); err != nil {
+	// A non-ASCII address needs SMTPUTF8 declared (RFC 6531).
+	var opts *smtp.MailOptions
+	for _, a := range append([]string{from}, rcpts...) {
+		if strings.IndexFunc(a, func(r rune) bool { return r >= utf8.RuneSelf }) >= 0 {
+			opts = &smtp.MailOptions{UTF8: true}
+		}
+	}
+	if err := cl.Mail(from, opts); err != nil {
 		return nil, fmt.Errorf("MAIL FROM: %w", err)
 	}
 	for _, r := range rcpts {

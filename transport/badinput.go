@@ -29,3 +29,16 @@ func badAddress(addr string, detail int, what string) error {
 	}
 	return nil
 }
+
+// undeclaredUTF8 returns the 553 for a non-ASCII address in a transaction
+// whose MAIL FROM did not declare SMTPUTF8 (RFC 6531 section 3.4; the
+// reply is Postfix's). Accepted, such a recipient was queued with the
+// others and the whole message then dropped by a relay without SMTPUTF8,
+// the ASCII recipients with it; refused, only that one address is.
+func undeclaredUTF8(addr string, declared bool) error {
+	if declared || isASCII(addr) {
+		return nil
+	}
+	return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 6, 7},
+		Message: "Must declare SMTPUTF8 to send unicode address"}
+}

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -73,6 +74,64 @@ func TestEnvelopeKeepsItsForm(t *testing.T) {
 		rec.mu.Unlock()
 		if env.From != tt.wantFrom || env.Recipients[0].Addr != tt.wantTo {
 			t.Errorf("MAIL FROM:<%s> RCPT TO:<%s>: envelope %q -> %q, want %q -> %q", from, tt.rcpt, env.From, env.Recipients[0].Addr, tt.wantFrom, tt.wantTo)
+		}
+	}
+}
+
+// TestUndeclaredUTF8: a non-ASCII address in a transaction whose MAIL
+// FROM did not declare SMTPUTF8 is refused with 553 5.6.7 (RFC 6531),
+// through LMTP and SMTP (the submission listener); the transaction's
+// other recipients are delivered. It used to be accepted, and a relay
+// without SMTPUTF8 then dropped the message for every recipient.
+func TestUndeclaredUTF8(t *testing.T) {
+	tests := []struct {
+		name, mail, params, rcpt string
+		mailCode, rcptCode       int
+	}{
+		{"sender", "josé@example.org", "", "bob@example.com", 553, 0},
+		{"recipient", "a@example.org", "", "zoë@example.com", 250, 553},
+		{"declared", "a@example.org", " SMTPUTF8", "zoë@example.com", 250, 250},
+		{"ASCII", "a@example.org", "", "bob@example.com", 250, 250},
+	}
+	for _, smtp := range []bool{false, true} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/smtp=%v", tt.name, smtp), func(t *testing.T) {
+				rec := &recorder{}
+				_, addr := startServer(t, Config{Deliverer: rec, SMTP: smtp})
+				lc := dialLine(t, "tcp", addr)
+				lc.expect(220)
+				if smtp {
+					lc.cmd("EHLO c", 250)
+				} else {
+					lc.cmd("LHLO c", 250)
+				}
+				if text := lc.cmd("MAIL FROM:<"+tt.mail+">"+tt.params, tt.mailCode); tt.mailCode == 553 {
+					if text != "5.6.7 Must declare SMTPUTF8 to send unicode address" {
+						t.Errorf("MAIL reply %q", text)
+					}
+					return
+				}
+				lc.cmd("RCPT TO:<other@example.com>", 250)
+				if text := lc.cmd("RCPT TO:<"+tt.rcpt+">", tt.rcptCode); tt.rcptCode == 553 && !strings.HasPrefix(text, "5.6.7 ") {
+					t.Errorf("RCPT reply %q", text)
+				}
+				lc.cmd("DATA", 354)
+				lc.send("x\r\n.\r\n")
+				want := 2
+				if tt.rcptCode == 553 {
+					want = 1
+				}
+				if smtp {
+					lc.expect(250)
+				} else {
+					for range want {
+						lc.expect(250)
+					}
+				}
+				if env, _ := rec.last(t); len(env.Recipients) != want {
+					t.Errorf("%d recipients delivered, want %d", len(env.Recipients), want)
+				}
+			})
 		}
 	}
 }

@@ -63,6 +63,9 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	if err := badAddress(from, 7, "sender"); err != nil {
 		return err
 	}
+	if err := undeclaredUTF8(from, opts != nil && opts.UTF8); err != nil {
+		return err
+	}
 	size := int64(1)
 	if opts != nil && opts.Size > 0 {
 		size = opts.Size
@@ -91,6 +94,9 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if err := badAddress(to, 3, "recipient"); err != nil {
+		return err
+	}
+	if err := undeclaredUTF8(to, s.env.UTF8); err != nil {
 		return err
 	}
 	r := Recipient{Addr: mailaddr.Quote(to)}
