@@ -100,26 +100,8 @@ func TestSIGHUPReloadsWithoutDroppingConnections(t *testing.T) {
 		writeFile(t, dir, "vacationd.toml", fmt.Sprintf("scripts = %q\nlog-level = %q\nno-relay = true\nlmtp-socket-mode = \"0660\"\n", filepath.Join(dir, scripts), level))
 	}
 	writeCfg("a", "info")
-	logs := &peertest.SyncBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- runServe([]string{"--config", cfgFile, "--data", filepath.Join(dir, "data"),
-			"--lmtp", "unix:" + sock, "--http", httpAddr, "--hostname", "mx.example.com"}, io.Discard, logs)
-	}()
-	peertest.WaitFor(t, 10*time.Second, "vacationd serving", func() bool {
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d:\n%s", code, logs.String())
-		default:
-		}
-		return strings.Contains(logs.String(), "vacationd serving")
-	})
-	defer func() {
-		syscall.Kill(os.Getpid(), syscall.SIGTERM)
-		if code := <-done; code != 0 {
-			t.Errorf("serve exit %d:\n%s", code, logs.String())
-		}
-	}()
+	logs := serveInProcess(t, "--config", cfgFile, "--data", filepath.Join(dir, "data"),
+		"--lmtp", "unix:"+sock, "--http", httpAddr, "--hostname", "mx.example.com")
 	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o660 {
 		t.Errorf("socket mode: %v %v, want 0660", fi.Mode(), err)
 	}
@@ -238,4 +220,29 @@ func TestReloadUnderLoad(t *testing.T) {
 	if n := strings.Count(logs.String(), "msg=recipient"); n != clients*messages {
 		t.Errorf("%d recipients logged, want %d", n, clients*messages)
 	}
+}
+
+// serveInProcess runs `vacationd serve` with args in this process until
+// the test ends (SIGTERM, then the exit status is checked) and returns
+// its log once it is serving.
+func serveInProcess(t *testing.T, args ...string) *peertest.SyncBuffer {
+	t.Helper()
+	logs := &peertest.SyncBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- runServe(args, io.Discard, logs) }()
+	peertest.WaitFor(t, 10*time.Second, "vacationd serving", func() bool {
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d:\n%s", code, logs.String())
+		default:
+		}
+		return strings.Contains(logs.String(), "vacationd serving")
+	})
+	t.Cleanup(func() {
+		syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		if code := <-done; code != 0 {
+			t.Errorf("serve exit %d:\n%s", code, logs.String())
+		}
+	})
+	return logs
 }

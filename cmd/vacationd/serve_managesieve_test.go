@@ -9,7 +9,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
-	"io"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -72,27 +71,9 @@ func TestServeManageSieve(t *testing.T) {
 	writeCert(t, certFile, keyFile, 1)
 	ms, httpAddr := peertest.FreeAddr(t), peertest.FreeAddr(t)
 	sock := filepath.Join(dir, "lmtp.sock")
-	logs := &peertest.SyncBuffer{}
-	done := make(chan int, 1)
-	go func() {
-		done <- runServe([]string{"--data", filepath.Join(dir, "data"), "--lmtp", "unix:" + sock, "--http", httpAddr,
-			"--hostname", "mx.example.com", "--no-relay", "--managesieve", ms, "--auth", "passwd-file:" + users,
-			"--tls-cert", certFile, "--tls-key", keyFile, "--managesieve-auth-fail-delay", "1ms"}, io.Discard, logs)
-	}()
-	peertest.WaitFor(t, 10*time.Second, "vacationd serving", func() bool {
-		select {
-		case code := <-done:
-			t.Fatalf("serve exited %d:\n%s", code, logs.String())
-		default:
-		}
-		return strings.Contains(logs.String(), "vacationd serving")
-	})
-	defer func() {
-		syscall.Kill(os.Getpid(), syscall.SIGTERM)
-		if code := <-done; code != 0 {
-			t.Errorf("serve exit %d:\n%s", code, logs.String())
-		}
-	}()
+	logs := serveInProcess(t, "--data", filepath.Join(dir, "data"), "--lmtp", "unix:"+sock, "--http", httpAddr,
+		"--hostname", "mx.example.com", "--no-relay", "--managesieve", ms, "--auth", "passwd-file:"+users,
+		"--tls-cert", certFile, "--tls-key", keyFile, "--managesieve-auth-fail-delay", "1ms")
 
 	c, _ := peertest.DialSieve(t, ms)
 	for _, cmd := range []string{
