@@ -17,17 +17,8 @@ import (
 // reply, so the text the pipeline returns must not carry it too.
 func TestOKReplyOnTheWire(t *testing.T) {
 	f := newFixture(t, map[string]string{"example.com/bob.sieve": vacationScript}, nil)
-	srv, err := transport.NewServer(transport.Config{Deliverer: f.svc, Hostname: "mx.example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	conn, err := net.DialTimeout("tcp", ln.Addr().String(), 5*time.Second)
+	addr := listenTransport(t, transport.Config{Deliverer: f.svc, Hostname: "mx.example.com"})
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,4 +51,21 @@ func TestOKReplyOnTheWire(t *testing.T) {
 			t.Errorf("reply for %s: %q, want %s", rcpt, got, want)
 		}
 	}
+}
+
+// listenTransport serves cfg on a free loopback port until the test ends
+// and returns the address.
+func listenTransport(t *testing.T, cfg transport.Config) string {
+	t.Helper()
+	srv, err := transport.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
 }

@@ -54,17 +54,7 @@ func newSubmissionFixture(t *testing.T, state State, allowed string) *submission
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := transport.NewServer(transport.Config{Deliverer: sub, SMTP: true, Hostname: "vacationd.test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	f.addr = ln.Addr().String()
+	f.addr = listenTransport(t, transport.Config{Deliverer: sub, SMTP: true, Hostname: "vacationd.test"})
 	return f
 }
 
