@@ -2,9 +2,7 @@ package transport
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -108,7 +106,7 @@ func (l *trackListener) Accept() (net.Conn, error) {
 	}
 }
 
-// conn is one LMTP connection as go-smtp sees it. Before the first byte
+// conn is one LMTP connection as the protocol sees it. Before the first byte
 // goes either way it runs the PROXY gate: the header read for connections
 // that must carry one, and on the first read of a ProxyOptional
 // connection, a look at the first bytes: a header from a trusted peer is
@@ -134,15 +132,8 @@ type conn struct {
 
 	rdl, wdl lazyDeadline // the read and write deadlines (see lazyDeadline)
 
-	guard lineGuard // bounds command lines (see lineGuard)
-	// chunked is set when a BDAT chunk other than the LAST is answered:
-	// a chunked message is open (see session.Reset).
-	chunked atomic.Bool
-	// closing makes the next Read write the held replies and end the
-	// connection.
-	closing atomic.Bool
-	born    time.Time   // accepted at
-	spoke   atomic.Bool // the client has sent something
+	born  time.Time   // accepted at
+	spoke atomic.Bool // the client has sent something
 
 	wmu  sync.Mutex
 	held []byte // replies not yet written (see Write)
@@ -252,16 +243,12 @@ func (c *conn) Read(b []byte) (int, error) {
 	if err := c.header(); err != nil {
 		return 0, err
 	}
-	// go-smtp reads from the network only when it has no buffered input
-	// left: the replies written since the last read go out now, in one
-	// write. While a pipelining client's commands are still buffered,
+	// The protocol reads from the network only when it has no buffered
+	// input left: the replies written since the last read go out now, in
+	// one write. While a pipelining client's commands are still buffered,
 	// their replies accumulate, as Postfix's servers do.
-	if err := c.flush(); err != nil {
+	if err := c.send(); err != nil {
 		return 0, err
-	}
-	if c.closing.Load() {
-		c.Close()
-		return 0, io.EOF
 	}
 	if c.sniff {
 		c.sniffOnce.Do(func() {
@@ -302,24 +289,22 @@ func (c *conn) Read(b []byte) (int, error) {
 		if c.br != nil {
 			if c.br.Buffered() > 0 {
 				n, err := c.br.Read(b)
-				return c.guarded(b[:n], err)
+				c.heard(n)
+				return n, err
 			}
 			c.br = nil
 		}
 	}
 	n, err := c.Conn.Read(b)
-	return c.guarded(b[:n], err)
+	c.heard(n)
+	return n, err
 }
 
-// guarded passes what a read returned through the line guard.
-func (c *conn) guarded(b []byte, err error) (int, error) {
-	if len(b) > 0 && !c.spoke.Load() {
+// heard notes that the client has sent something (see SetReadDeadline).
+func (c *conn) heard(n int) {
+	if n > 0 && !c.spoke.Load() {
 		c.spoke.Store(true)
 	}
-	if gerr := c.guard.scan(b); gerr != nil {
-		return 0, gerr
-	}
-	return len(b), err
 }
 
 // Write holds replies until the next Read (or Close, or maxHeld bytes), so
@@ -330,22 +315,28 @@ func (c *conn) Write(b []byte) (int, error) {
 	if err := c.header(); err != nil {
 		return 0, err
 	}
-	if bytes.HasPrefix(b, []byte("354 ")) {
-		c.guard.startData() // the client sends the content next
-	}
-	if bytes.HasPrefix(b, []byte("250 ")) && bytes.HasSuffix(b, []byte(" Continue\r\n")) {
-		c.chunked.Store(true) // go-smtp's reply to a BDAT chunk before LAST
-	}
 	c.wmu.Lock()
 	c.held = append(c.held, b...)
 	full := len(c.held) >= maxHeld
 	c.wmu.Unlock()
 	if full {
-		if err := c.flush(); err != nil {
+		if err := c.send(); err != nil {
 			return 0, err
 		}
 	}
 	return len(b), nil
+}
+
+// send writes the held replies within WriteTimeout.
+func (c *conn) send() error {
+	c.wmu.Lock()
+	n := len(c.held)
+	c.wmu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	c.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
+	return c.flush()
 }
 
 // flush writes the held replies.
@@ -372,9 +363,7 @@ func (c *conn) Close() error {
 		if c.clientCounted {
 			c.srv.perIP.done(c.clientIP)
 		}
-		c.srv.mu.Lock()
-		delete(c.srv.conns, c)
-		c.srv.mu.Unlock()
+		c.srv.untrack(c)
 		// Replies still held (a 421, the last per-recipient replies
 		// before a shutdown closes the connection) go out first.
 		c.wdl.set(time.Now().Add(time.Second), 0, c.Conn.SetWriteDeadline)
@@ -421,7 +410,7 @@ func (c *conn) closeIfIdle() {
 	c.mu.Unlock()
 	if idle {
 		// Replies still held go out first; closing the socket then ends
-		// go-smtp's read loop, which calls Close (and untracks c).
+		// the protocol's read loop, which calls Close (and untracks c).
 		c.wdl.set(time.Now().Add(time.Second), 0, c.Conn.SetWriteDeadline)
 		c.flush()
 		c.Conn.Close()

@@ -28,8 +28,8 @@ func (w *writeRecorder) Read(b []byte) (int, error) {
 	return n, nil
 }
 
-// TestConnWriteHoldsRepliesUntilRead: replies written while go-smtp still
-// has buffered commands (it calls Read only when it has none) reach the
+// TestConnWriteHoldsRepliesUntilRead: replies written while the protocol
+// still has buffered commands (it calls Read only when it has none) reach the
 // socket in one write, just before the next read; Close flushes the rest.
 func TestConnWriteHoldsRepliesUntilRead(t *testing.T) {
 	rec := &writeRecorder{input: []string{"MAIL FROM:<a@b>\r\n"}}
@@ -60,7 +60,7 @@ func TestConnWriteHoldsRepliesUntilRead(t *testing.T) {
 // TestConnWriteFlushesWhenFull: a large reply burst is not held forever.
 func TestConnWriteFlushesWhenFull(t *testing.T) {
 	rec := &writeRecorder{}
-	c := &conn{Conn: rec}
+	c := &conn{Conn: rec, srv: &Server{conns: map[*conn]struct{}{}}}
 	line := []byte("250 2.1.5 Ok\r\n")
 	for range maxHeld/len(line) + 1 {
 		c.Write(line)

@@ -6,7 +6,7 @@ import (
 )
 
 // lazyDeadline leaves a socket's deadline as it is when the new one is
-// later by less than a slack: go-smtp sets the read deadline before every
+// later by less than a slack: the protocol sets the read deadline before every
 // command line and the write deadline before every reply, and each set
 // moves a runtime timer (a lock and a heap update), several per message
 // on a reused connection. With the slack a deadline moves at most once

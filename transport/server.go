@@ -7,12 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	proxyproto "github.com/pires/go-proxyproto"
 )
 
@@ -80,21 +78,18 @@ type Config struct {
 // A Server may serve several listeners at once; all methods are safe for
 // concurrent use.
 type Server struct {
-	cfg  Config
-	log  *slog.Logger
-	smtp *smtp.Server
+	cfg Config
+	log *slog.Logger
 
 	ctx    context.Context // passed to the Deliverer; cancelled by Close
 	cancel context.CancelFunc
 
-	// chunks are the 32 KiB read buffers of session.read, shared by the
-	// sessions: the message itself is a buffer of its own, which the
-	// Deliverer owns.
-	chunks sync.Pool
+	readers sync.Pool // the connections' *bufio.Reader, reused
 
 	draining  atomic.Bool
 	mu        sync.Mutex
 	conns     map[*conn]struct{}
+	gone      chan struct{} // closed when draining and conns is empty
 	listeners []net.Listener
 
 	active        atomic.Int64
@@ -157,21 +152,7 @@ func NewServer(cfg Config) (*Server, error) {
 		conns: make(map[*conn]struct{}),
 	}
 	s.inflight.max = cfg.MaxInflightBytes
-	s.chunks.New = func() any { b := make([]byte, 32<<10); return &b }
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-
-	ss := smtp.NewServer(backend{s})
-	ss.LMTP = !cfg.SMTP
-	ss.Domain = cfg.Hostname
-	ss.MaxMessageBytes = cfg.MaxMessageBytes
-	ss.MaxRecipients = cfg.MaxRecipients
-	ss.MaxLineLength = 0 // command lines only: see lineGuard
-	ss.ReadTimeout = cfg.ReadTimeout
-	ss.WriteTimeout = cfg.WriteTimeout
-	ss.EnableSMTPUTF8 = true
-	ss.EnableDSN = true // ORCPT is only accepted with DSN advertised
-	ss.ErrorLog = errorLog{s.log}
-	s.smtp = ss
 	return s, nil
 }
 
@@ -179,8 +160,6 @@ func NewServer(cfg Config) (*Server, error) {
 // serving each in its own goroutine. It returns nil after [Server.Shutdown]
 // or [Server.Close]. Serve may be called for several listeners.
 func (s *Server) Serve(l net.Listener) error {
-	// Registered here as well as in go-smtp, whose Close misses a listener
-	// passed to a Serve that has not started yet.
 	s.mu.Lock()
 	if s.draining.Load() {
 		s.mu.Unlock()
@@ -197,7 +176,7 @@ func (s *Server) Serve(l net.Listener) error {
 			ReadHeaderTimeout: -1, // bounded per connection in readHeader
 		}
 	}
-	err := s.smtp.Serve(&trackListener{Listener: inner, srv: s})
+	err := s.serve(&trackListener{Listener: inner, srv: s})
 	if s.draining.Load() {
 		return nil // the listener was closed by Shutdown or Close
 	}
@@ -218,17 +197,36 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for c := range s.conns {
 		c.closeIfIdle()
 	}
+	if s.gone == nil {
+		s.gone = make(chan struct{})
+		if len(s.conns) == 0 {
+			close(s.gone)
+		}
+	}
+	gone := s.gone
 	s.mu.Unlock()
-	err := s.smtp.Shutdown(ctx)
-	if ctx.Err() != nil {
+	select {
+	case <-gone:
+		s.cancel()
+		return nil
+	case <-ctx.Done():
 		s.Close()
 		return ctx.Err()
 	}
-	s.cancel()
-	if errors.Is(err, smtp.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
-		err = nil // closed already, by us or an earlier call
+}
+
+// untrack forgets a closed connection.
+func (s *Server) untrack(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	if s.gone != nil && len(s.conns) == 0 {
+		select {
+		case <-s.gone:
+		default:
+			close(s.gone)
+		}
 	}
-	return err
 }
 
 // Close closes all listeners and connections at once and cancels the
@@ -239,22 +237,16 @@ func (s *Server) Close() error {
 	for _, l := range s.listeners {
 		l.Close()
 	}
-	s.mu.Unlock()
-	s.cancel()
-	err := s.smtp.Close()
-	if errors.Is(err, smtp.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
-		err = nil // after Shutdown go-smtp leaves the connections to us
-	}
-	s.mu.Lock()
 	open := make([]*conn, 0, len(s.conns))
 	for c := range s.conns {
 		open = append(open, c)
 	}
 	s.mu.Unlock()
+	s.cancel()
 	for _, c := range open {
 		c.Close()
 	}
-	return err
+	return nil
 }
 
 // Stats is a snapshot of the server's counters.
@@ -292,38 +284,4 @@ func (s *Server) Stats() Stats {
 		st.ProxyRejected[c.String()] = s.proxyRejected[c].Load()
 	}
 	return st
-}
-
-// errorLog adapts slog to go-smtp's Logger.
-type errorLog struct{ l *slog.Logger }
-
-func (e errorLog) Printf(format string, v ...any) {
-	msg := fmt.Sprintf(format, v...)
-	if peer, ok := bdatCloseRace(msg); ok {
-		e.l.Debug("lmtp: connection closed with a BDAT chunk pending", "client", peer)
-		return
-	}
-	e.l.Warn("lmtp: " + msg)
-}
-
-// bdatCloseRace recognises go-smtp v0.25's report of a known race: after
-// a BDAT chunk that is not the last (BDAT 0, or one cut short by EOF) the
-// connection is closed, which clears the session, before the goroutine
-// that reads the chunks looks the session up; it dereferences nil and
-// go-smtp recovers. Nothing was handed to the Deliverer. Any client that
-// leaves mid-BDAT can cause it, so it is not logged as a panic with a
-// stack, unless the stack shows a frame of this module.
-func bdatCloseRace(msg string) (peer string, ok bool) {
-	rest, found := strings.CutPrefix(msg, "panic serving ")
-	if !found || !strings.Contains(msg, "nil pointer dereference") ||
-		!strings.Contains(msg, "github.com/emersion/go-smtp.(*Conn).handleBdat.func1()") ||
-		strings.Contains(msg, "github.com/vacationd/vacationd/") {
-		return "", false
-	}
-	peer, _, _ = strings.Cut(rest, ": ")
-	return peer, true
-}
-
-func (e errorLog) Println(v ...any) {
-	e.l.Warn("lmtp: " + strings.TrimSuffix(fmt.Sprintln(v...), "\n"))
 }
