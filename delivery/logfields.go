@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"log/slog"
 	"net"
 	"strings"
 
@@ -10,15 +11,17 @@ import (
 
 // logFields are the attributes of the per-recipient log line that tie it
 // to the client's and the downstream's logs: the LMTP session, the
-// message's Message-ID and size, and the client's queue id.
-func logFields(env *transport.Envelope, msg *sieve.Message, size int) []any {
+// message's Message-ID and size, and the client's queue id. They are
+// typed attributes (slog.LogAttrs), which cost less than key-value pairs.
+func logFields(env *transport.Envelope, msg *sieve.Message, size int) []slog.Attr {
 	mid := ""
 	if v := msg.Header("Message-ID"); len(v) > 0 {
 		mid = strings.TrimSpace(v[0])
 	}
-	return []any{
-		"session", env.SessionID, "client", addrString(env.ClientAddr), "helo", env.ClientHost,
-		"queue_id", clientQueueID(msg), "message_id", mid, "size", size,
+	return []slog.Attr{
+		slog.String("session", env.SessionID), slog.String("client", addrString(env.ClientAddr)),
+		slog.String("helo", env.ClientHost), slog.String("queue_id", clientQueueID(msg)),
+		slog.String("message_id", mid), slog.Int("size", size),
 	}
 }
 

@@ -144,7 +144,7 @@ func (s *Service) Deliver(ctx context.Context, env *transport.Envelope, raw []by
 	}
 	s.forward(ctx, env, raw, outs)
 	statuses := make([]transport.Status, len(outs))
-	var fields []any // the message's log fields, made once for all its recipients
+	var fields []slog.Attr // the message's log fields, made once for all its recipients
 	logged := s.log.Enabled(ctx, slog.LevelInfo)
 	for i, o := range outs {
 		statuses[i] = o.status
@@ -162,9 +162,10 @@ func (s *Service) Deliver(ctx context.Context, env *transport.Envelope, raw []by
 		if fields == nil {
 			fields = logFields(env, msg, len(raw))
 		}
-		s.log.Info("recipient", append(fields[:len(fields):len(fields)],
-			"from", env.From, "rcpt", env.Recipients[i].Addr,
-			"actions", o.action, "vacation", logReason(o.reason), "status", o.status.String())...)
+		s.log.LogAttrs(ctx, slog.LevelInfo, "recipient", append(fields[:len(fields):len(fields)],
+			slog.String("from", env.From), slog.String("rcpt", env.Recipients[i].Addr),
+			slog.String("actions", o.action), slog.String("vacation", logReason(o.reason)),
+			slog.String("status", o.status.String()))...)
 	}
 	s.metrics.Latency.Observe(s.cfg.Now().Sub(start).Seconds())
 	return statuses
