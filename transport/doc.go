@@ -9,6 +9,13 @@
 // back as LMTP's per-recipient replies. A Deliverer may also implement
 // [RcptChecker] to refuse recipients at RCPT time.
 //
+// The server side of the protocol is the package's own (smtpd*.go): one
+// goroutine per connection reads command lines and DATA content from a
+// pooled buffer, runs the Deliverer inline and holds replies until it
+// needs more input, so the replies to pipelined commands leave in one
+// write. The client side ([Sender], [Forwarder]) opens sessions with
+// go-smtp's client and runs the transactions itself, pipelined.
+//
 // [Sender] submits messages to an SMTP relay (STARTTLS or implicit TLS, AUTH
 // PLAIN/LOGIN, an optional PROXY header) and classifies failures as
 // temporary or permanent ([IsTemporary], [SendError]). [Forwarder] delivers
