@@ -90,3 +90,57 @@ func TestChunkedThenNext(t *testing.T) {
 		t.Errorf("delivered %q", msg)
 	}
 }
+
+// TestChunkedBudget: a session that ends between the chunks of a message
+// (QUIT, or the client goes) gives the message's memory budget back.
+func TestChunkedBudget(t *testing.T) {
+	for _, end := range []string{"QUIT\r\n", ""} {
+		srv, addr := startServer(t, Config{Deliverer: &recorder{}})
+		lc := dialLine(t, "tcp", addr)
+		lc.expect(220)
+		lc.cmd("LHLO c", 250)
+		lc.cmd("MAIL FROM:<a@b> SIZE=5000", 250)
+		lc.cmd("RCPT TO:<x@y>", 250)
+		lc.send("BDAT 12\r\nSubject: a\r\n")
+		lc.expect(250)
+		if got := srv.Stats().InflightBytes; got == 0 {
+			t.Fatal("nothing reserved for the chunked message")
+		}
+		if end != "" {
+			lc.cmd("QUIT", 221)
+		}
+		lc.c.Close()
+		waitFor(t, func() bool { s := srv.Stats(); return s.Active == 0 && s.InflightBytes == 0 })
+	}
+}
+
+// TestChunkedLastOverSize: a LAST chunk that takes the message over the
+// size limit is answered once per recipient in LMTP (a pipelining client
+// reads that many replies), once in SMTP.
+func TestChunkedLastOverSize(t *testing.T) {
+	for _, smtp := range []bool{false, true} {
+		rec := &recorder{}
+		_, addr := startServer(t, Config{Deliverer: rec, MaxMessageBytes: 64, SMTP: smtp})
+		lc := dialLine(t, "tcp", addr)
+		lc.expect(220)
+		hello, replies := "LHLO", 2
+		if smtp {
+			hello, replies = "EHLO", 1
+		}
+		lc.cmd(hello+" c", 250)
+		lc.send("MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\nRCPT TO:<z@y>\r\nBDAT 100 LAST\r\n" + strings.Repeat("y", 100) + "NOOP\r\n")
+		lc.expect(250)
+		lc.expect(250)
+		lc.expect(250)
+		for range replies {
+			lc.expect(552)
+		}
+		lc.expect(250) // NOOP
+		rec.mu.Lock()
+		n := len(rec.msgs)
+		rec.mu.Unlock()
+		if n != 0 {
+			t.Errorf("smtp %v: %d messages delivered", smtp, n)
+		}
+	}
+}

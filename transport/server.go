@@ -194,8 +194,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, l := range s.listeners {
 		l.Close()
 	}
+	open := make([]*conn, 0, len(s.conns))
 	for c := range s.conns {
-		c.closeIfIdle()
+		open = append(open, c)
 	}
 	if s.gone == nil {
 		s.gone = make(chan struct{})
@@ -205,6 +206,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	gone := s.gone
 	s.mu.Unlock()
+	// Outside s.mu and at once: closing flushes held replies, which may
+	// wait for a slow client.
+	for _, c := range open {
+		go c.closeIfIdle()
+	}
 	select {
 	case <-gone:
 		s.cancel()

@@ -84,7 +84,7 @@ func (p *protocol) run() {
 	}()
 	defer func() {
 		if p.sess != nil {
-			p.sess.reset()
+			p.reset() // a chunked message's budget too
 		}
 	}()
 	kind := "LMTP"
@@ -354,7 +354,13 @@ func (p *protocol) bdat(arg string) {
 	}
 	if p.msg.received+int64(size) > p.srv.cfg.MaxMessageBytes {
 		chunk.discard()
-		p.reply(552, [3]int{5, 3, 4}, "Message size exceeds the limit of "+strconv.FormatInt(p.srv.cfg.MaxMessageBytes, 10)+" octets")
+		if last { // LMTP answers it per recipient
+			m := p.msg
+			p.msg = nil
+			p.answer(m, errTooLarge)
+			return
+		}
+		p.replyErr(errTooLarge)
 		p.reset()
 		return
 	}
