@@ -24,16 +24,17 @@
 #              against Dovecot alone, connections reused
 #   correctness  500 senders twice over 10 sessions (:days 3): second replies
 #
-# Environment: MSGS (2000; DMSGS, 500, for the rows against Dovecot, which
-# is 10 to 100 times slower; IMSGS, 1000, for the inline rows; RMSGS, 5000,
+# Environment: MSGS (5000; DMSGS, 500, for the rows against Dovecot, which
+# is 10 to 100 times slower; IMSGS, 2000, for the inline rows; RMSGS, 5000,
 # for vacationd's reply rows, long enough for a steady state), SESS (10),
-# REPS (3).
+# REPS (5: as the issue measured; the rows against Dovecot vary by
+# 10-30% from round to round).
 # Exit status 0 when every run completed and every expected reply arrived;
 # figures below target are reported, not failed.
 set -euo pipefail
 
 BIN=${1:-bin/vacationd} LOAD=${2:-bin/lmtpload}
-MSGS=${MSGS:-2000} DMSGS=${DMSGS:-500} IMSGS=${IMSGS:-1000} RMSGS=${RMSGS:-5000} SESS=${SESS:-10} REPS=${REPS:-3}
+MSGS=${MSGS:-5000} DMSGS=${DMSGS:-500} IMSGS=${IMSGS:-2000} RMSGS=${RMSGS:-5000} SESS=${SESS:-10} REPS=${REPS:-5}
 
 for t in smtp-sink dovecot; do
 	if ! command -v "$t" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$t" ]; then
