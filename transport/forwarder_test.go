@@ -7,6 +7,7 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -216,5 +217,61 @@ func TestParseLMTPTarget(t *testing.T) {
 		if (err == nil) != tt.ok || network != tt.network || addr != tt.addr {
 			t.Errorf("ParseLMTPTarget(%q) = %q, %q, %v", tt.in, network, addr, err)
 		}
+	}
+}
+
+// TestForwarderPooledSessionClosed: a pooled session the downstream has
+// closed since (a restart) is taken at once under load, without a peek at
+// the socket; its transaction fails before any reply and goes through on
+// a new session.
+func TestForwarderPooledSessionClosed(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			go func() {
+				defer c.Close() // after one transaction, as a restarting server
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				r := bufio.NewReader(c)
+				fmt.Fprint(c, "220 scripted LMTP\r\n")
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					switch strings.ToUpper(strings.Fields(line)[0]) {
+					case "LHLO":
+						fmt.Fprint(c, "250-scripted\r\n250 PIPELINING\r\n")
+					case "DATA":
+						fmt.Fprint(c, "354 go on\r\n")
+						for l, err := r.ReadString('\n'); err == nil && l != ".\r\n"; l, err = r.ReadString('\n') {
+						}
+						fmt.Fprint(c, "250 2.0.0 saved\r\n")
+						return
+					default:
+						fmt.Fprint(c, "250 2.0.0 ok\r\n")
+					}
+				}
+			}()
+		}
+	}()
+	f := newTestForwarder(t, "lmtp:"+l.Addr().String())
+	for i := range 2 {
+		got := f.Deliver(context.Background(), "s@example.org", []string{"a@example.com"}, []byte("x\r\n"))
+		if !got[0].OK() {
+			t.Fatalf("message %d: %v", i, got[0])
+		}
+	}
+	if n := accepted.Load(); n != 2 {
+		t.Errorf("%d sessions, want 2", n)
 	}
 }

@@ -58,12 +58,17 @@ func (p *pool) get(ctx context.Context) *client {
 		c := p.idle[len(p.idle)-1]
 		p.idle = p.idle[:len(p.idle)-1]
 		p.mu.Unlock()
-		if time.Since(c.since) > p.idleTimeout {
+		idle := time.Since(c.since)
+		if idle > p.idleTimeout {
 			c.close() // the peer has probably timed it out already
 			continue
 		}
 		if !c.s.dirty {
-			if alive(c.raw) {
+			// A session back in the pool for less than a second is
+			// taken without the peek (a system call): under load every
+			// session is, and one the server closed meanwhile (a
+			// restart) fails before any reply and is dialled again.
+			if idle < time.Second || alive(c.raw) {
 				return c
 			}
 			c.close()
