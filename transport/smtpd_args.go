@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -119,10 +120,10 @@ func parseMailParams(s string, max int64) (mailParams, error) {
 		switch k {
 		case "SIZE":
 			n, err := strconv.ParseUint(v, 10, 63)
-			if err != nil {
+			if err != nil && !errors.Is(err, strconv.ErrRange) {
 				return paramErr(501, "Bad SIZE parameter: "+v)
 			}
-			if int64(n) > max {
+			if err != nil || int64(n) > max { // too many digits is too large too
 				return &smtp.SMTPError{Code: 552, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
 					Message: "Message size exceeds the limit of " + strconv.FormatInt(max, 10) + " octets"}
 			}
