@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -152,6 +153,7 @@ func NewServer(cfg Config) (*Server, error) {
 		conns: make(map[*conn]struct{}),
 	}
 	s.inflight.max = cfg.MaxInflightBytes
+	s.readers.New = func() any { return bufio.NewReaderSize(nil, 4096) }
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }

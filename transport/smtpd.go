@@ -49,11 +49,7 @@ func (s *Server) serve(l net.Listener) error {
 		}
 		delay = 0
 
-		go func() {
-
-			p := &protocol{srv: s, c: c.(*conn)}
-			p.run()
-		}()
+		go (&protocol{srv: s, c: c.(*conn)}).run()
 	}
 }
 
@@ -73,10 +69,7 @@ type protocol struct {
 
 func (p *protocol) run() {
 	defer p.c.Close()
-	p.r, _ = p.srv.readers.Get().(*bufio.Reader)
-	if p.r == nil {
-		p.r = bufio.NewReaderSize(p.c, 4096)
-	}
+	p.r = p.srv.readers.Get().(*bufio.Reader)
 	p.r.Reset(p.c)
 	defer func() {
 		p.r.Reset(nil)
@@ -353,20 +346,12 @@ func (p *protocol) bdat(arg string) {
 		p.msg = p.newMessage()
 	}
 	if p.msg.received+int64(size) > p.srv.cfg.MaxMessageBytes {
-		chunk.discard()
-		if last { // LMTP answers it per recipient
-			m := p.msg
-			p.msg = nil
-			p.answer(m, errTooLarge)
-			return
-		}
-		p.replyErr(errTooLarge)
-		p.reset()
-		return
+		err = errTooLarge
+	} else {
+		err = p.msg.readFrom(chunk)
 	}
-	err = p.msg.readFrom(chunk)
 	chunk.discard()
-	if last {
+	if last { // answered per recipient in LMTP, error or not
 		m := p.msg
 		p.msg = nil
 		p.answer(m, err)

@@ -97,8 +97,9 @@ func paramErr(code int, text string) error {
 	return &smtp.SMTPError{Code: code, EnhancedCode: smtp.EnhancedCode{code / 100, 5, 4}, Message: text}
 }
 
-// params splits "KEY=VALUE KEY ..." into its keys (upper case) and values.
-func params(s string, each func(key, value string) error) error {
+// eachParam calls each with the keys (upper case) and values of
+// "KEY=VALUE KEY ...".
+func eachParam(s string, each func(key, value string) error) error {
 	for _, f := range strings.Fields(s) {
 		k, v, _ := strings.Cut(f, "=")
 		if strings.Contains(v, "=") && !strings.EqualFold(k, "ORCPT") && !strings.EqualFold(k, "ENVID") {
@@ -116,7 +117,7 @@ func params(s string, each func(key, value string) error) error {
 // not kept (the server sends no DSN).
 func parseMailParams(s string, max int64) (mailParams, error) {
 	var mp mailParams
-	err := params(s, func(k, v string) error {
+	err := eachParam(s, func(k, v string) error {
 		switch k {
 		case "SIZE":
 			n, err := strconv.ParseUint(v, 10, 63)
@@ -160,7 +161,7 @@ func parseMailParams(s string, max int64) (mailParams, error) {
 // parseRcptParams reads the parameters of RCPT TO: DSN's NOTIFY (checked)
 // and ORCPT, whose address it returns decoded.
 func parseRcptParams(s string) (orcpt string, err error) {
-	err = params(s, func(k, v string) error {
+	err = eachParam(s, func(k, v string) error {
 		switch k {
 		case "NOTIFY":
 			if !validNotify(v) {
