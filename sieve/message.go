@@ -114,11 +114,11 @@ func Unfold(v string) string {
 }
 
 // Header returns the unfolded raw values of every field named name
-// (case-insensitive), in order.
+// (ASCII case-insensitive: field names are ASCII), in order.
 func (m *Message) Header(name string) []string {
 	var out []string
 	for _, f := range m.Fields {
-		if strings.EqualFold(f.Name, name) {
+		if len(f.Name) == len(name) && strings.EqualFold(f.Name, name) {
 			out = append(out, Unfold(f.Value))
 		}
 	}
