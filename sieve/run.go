@@ -123,6 +123,7 @@ type run struct {
 	vars      map[string]string // variables of the current script
 	globals   map[string]string
 	matchVals []string // match variables
+	strBlock  []string // where strings cuts its results from
 	flags     []string // imap4flags internal variable
 	// ext holds per-run extension state.
 	ext map[string]any
@@ -290,7 +291,17 @@ func (r *run) strings(v *value) []string {
 	if v == nil {
 		return nil
 	}
-	out := make([]string, len(v.strs))
+	// Cut from a block of the run's (one allocation for many calls): a
+	// caller may keep the slice (an action does) or write into it, and
+	// the capacity is cut to the length, so an append copies instead of
+	// running into the next caller's strings. Runs are never reused.
+	n := len(v.strs)
+	if cap(r.strBlock)-len(r.strBlock) < n {
+		r.strBlock = make([]string, 0, max(8, 2*cap(r.strBlock), n))
+	}
+	l := len(r.strBlock)
+	r.strBlock = r.strBlock[:l+n]
+	out := r.strBlock[l : l+n : l+n]
 	for i, s := range v.strs {
 		out[i] = r.expand(s)
 	}
