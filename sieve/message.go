@@ -110,7 +110,20 @@ func Unfold(v string) string {
 		v = strings.ReplaceAll(v, "\n\t", " ")
 		v = strings.ReplaceAll(v, "\n", "")
 	}
-	return strings.Trim(v, " \t")
+	return trimBlanks(v)
+}
+
+// trimBlanks cuts spaces and tabs off both ends of v (strings.Trim with
+// " \t", without building the cutset's table on every call).
+func trimBlanks(v string) string {
+	i, j := 0, len(v)
+	for i < j && (v[i] == ' ' || v[i] == '\t') {
+		i++
+	}
+	for j > i && (v[j-1] == ' ' || v[j-1] == '\t') {
+		j--
+	}
+	return v[i:j]
 }
 
 // Header returns the unfolded raw values of every field named name
