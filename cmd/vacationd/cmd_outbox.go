@@ -8,13 +8,14 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/vacationd/vacationd/relay"
 	"github.com/vacationd/vacationd/store"
 )
 
 func outboxCommand() command {
 	return command{
 		name:  "outbox",
-		usage: "list|show|retry|drop|dropped [--data DIR | --state URL] [ID]: inspect and manage queued replies",
+		usage: "list|show|retry|flush|drop|dropped [--data DIR | --state URL] [ID]: inspect and manage queued replies",
 		run:   runOutbox,
 	}
 }
@@ -22,15 +23,19 @@ func outboxCommand() command {
 const outboxUsage = `usage: vacationd outbox list [--data DIR | --state URL]
        vacationd outbox show [--data DIR | --state URL] ID
        vacationd outbox retry [--data DIR | --state URL] ID
+       vacationd outbox flush [--data DIR | --state URL]
        vacationd outbox drop [--data DIR | --state URL] ID
        vacationd outbox dropped [--data DIR | --state URL]
 
 list shows the replies and redirects waiting to be relayed; show prints one
-with its message; retry makes one due now (without counting an attempt);
-drop deletes one unsent; dropped lists the most recently dropped records and
+with its message; retry makes one due now (without counting an attempt),
+flush every one waiting for a later attempt (as postqueue -f); drop deletes
+one unsent; dropped lists the most recently dropped records and
 why. The state is DIR/vacationd.db, which cannot be opened while vacationd
 serve runs on it, or with --state the PostgreSQL database the replicas
-share, which can: retry then leaves a record a relay is sending alone.
+share, which can: retry and flush then leave a record a relay is sending
+alone. On a running service the admin API does the same (POST /outbox/retry,
+POST /outbox/flush).
 `
 
 func runOutbox(args []string, stdout, stderr io.Writer) int {
@@ -39,7 +44,7 @@ func runOutbox(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	sub := args[0]
-	wantID := map[string]bool{"list": false, "dropped": false, "show": true, "retry": true, "drop": true}
+	wantID := map[string]bool{"list": false, "dropped": false, "show": true, "retry": true, "flush": false, "drop": true}
 	needID, ok := wantID[sub]
 	if !ok {
 		fmt.Fprintf(stderr, "vacationd outbox: unknown subcommand %q\n%s", sub, outboxUsage)
@@ -82,6 +87,11 @@ func runOutbox(args []string, stdout, stderr io.Writer) int {
 		// RescheduleIdle: with shared state a relay may be sending it.
 		if err = db.RescheduleIdle(id, time.Now()); err == nil {
 			fmt.Fprintf(stdout, "outbox record %d is due now; vacationd serve sends it\n", id)
+		}
+	case "flush":
+		var n int
+		if n, err = relay.Flush(db, time.Now()); err == nil {
+			fmt.Fprintf(stdout, "%d outbox record%s due now; vacationd serve sends them\n", n, plural(n))
 		}
 	case "drop":
 		var r store.OutboxRecord

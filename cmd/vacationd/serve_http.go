@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vacationd/vacationd/relay"
 	"github.com/vacationd/vacationd/store"
 )
 
@@ -19,7 +20,8 @@ type healthCheck func() (line string, failed bool)
 
 // httpHandler serves the operator endpoints of vacationd serve:
 // /healthz, /metrics, and the admin API /dedup, /outbox,
-// /outbox/dropped, /outbox/retry, /outbox/drop and /metadata (see requireToken).
+// /outbox/dropped, /outbox/retry, /outbox/flush, /outbox/drop and
+// /metadata (see requireToken).
 // checks add to /healthz.
 func httpHandler(reg prometheus.Gatherer, db store.State, maxAge time.Duration, checks ...healthCheck) http.Handler {
 	mux := http.NewServeMux()
@@ -95,8 +97,9 @@ func httpHandler(reg prometheus.Gatherer, db store.State, maxAge time.Duration, 
 		}
 	})
 	// /outbox lists queued replies on a running service; POST
-	// /outbox/retry?id=N makes one due now, POST /outbox/drop?id=N deletes
-	// it; /outbox/dropped lists the last dropped records and why.
+	// /outbox/retry?id=N makes one due now, POST /outbox/flush every one
+	// waiting (relay.Flush), POST /outbox/drop?id=N deletes it;
+	// /outbox/dropped lists the last dropped records and why.
 	mux.HandleFunc("/outbox", getOnly(func(w http.ResponseWriter, r *http.Request) {
 		recs, err := db.ListOutbox()
 		if err != nil {
@@ -146,6 +149,18 @@ func httpHandler(reg prometheus.Gatherer, db store.State, maxAge time.Duration, 
 	// A record a relay worker is sending is left to it (409): ending its
 	// lease would let a second worker send it too.
 	mux.HandleFunc("/outbox/retry", outboxOp("due now", func(id uint64) error { return db.RescheduleIdle(id, time.Now()) }))
+	mux.HandleFunc("/outbox/flush", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			jsonError(w, http.StatusMethodNotAllowed, "POST only")
+			return
+		}
+		n, err := relay.Flush(db, time.Now())
+		if err != nil {
+			jsonError(w, storeErrorCode(err), err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]int{"due_now": n})
+	})
 	mux.HandleFunc("/outbox/drop", outboxOp("dropped", func(id uint64) error { return db.Drop(id, "dropped by operator") }))
 	mux.HandleFunc("/metadata", metadataHandler(db))
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))

@@ -65,6 +65,8 @@ func TestHTTPEndpoints(t *testing.T) {
 		{"POST", "/outbox/retry?id=x", 400, "id parameter"},
 		{"POST", "/outbox/retry?id=99", 404, "not found"},
 		{"POST", "/outbox/retry?id=1", 200, `"result": "due now"`},
+		{"GET", "/outbox/flush", 405, "POST only"},
+		{"POST", "/outbox/flush", 200, `"due_now": 0`}, // due already
 		{"POST", "/outbox/drop?id=1", 200, `"result": "dropped"`},
 		{"GET", "/outbox", 200, "[]"},
 		{"GET", "/outbox/dropped", 200, `"reason": "dropped by operator"`},

@@ -105,9 +105,33 @@ func newRelay(o *serveOptions, db store.State, reg prometheus.Registerer, rel *r
 		if err != nil {
 			return nil, err
 		}
-		return func() { shared.swap(s) }, nil
+		// A reload that changes how the relay is reached makes the
+		// replies waiting for a retry due at once (relay.Flush): they
+		// waited for the old settings. rel.cur is the configuration
+		// applied so far (prepare runs under the reloader's lock).
+		moved := false
+		for _, f := range relayConnFlags {
+			moved = moved || flagValue(rel.cur.fs, f) != flagValue(c.fs, f)
+		}
+		return func() {
+			shared.swap(s)
+			if moved {
+				go flushAfterReload(db, log)
+			}
+		}, nil
 	})
 	return r, shared, nil
+}
+
+// flushAfterReload makes the outbox's waiting records due, logging how
+// many.
+func flushAfterReload(db store.Outbox, log *slog.Logger) {
+	n, err := relay.Flush(db, time.Now())
+	if err != nil {
+		log.Error("reload: relay settings changed; making the waiting replies due failed", "made_due", n, "error", err)
+		return
+	}
+	log.Info("reload: relay settings changed; waiting replies are due now", "made_due", n)
 }
 
 // sharedSender lets the workers share one pooled transport.Sender, which

@@ -7,8 +7,12 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vacationd/vacationd/internal/peertest"
+	"github.com/vacationd/vacationd/store"
 )
 
 // refusingRelay accepts SMTP connections and refuses them at the greeting.
@@ -33,7 +37,8 @@ func refusingRelay(t *testing.T) string {
 }
 
 // A reload points the relay workers at the new --relay (and re-reads the
-// password file); turning the relay off is refused.
+// password file), and makes the replies waiting for a retry due at once
+// when the relay settings changed; turning the relay off is refused.
 func TestRelayReload(t *testing.T) {
 	a, b := refusingRelay(t), refusingRelay(t)
 	dir := t.TempDir()
@@ -46,7 +51,21 @@ func TestRelayReload(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	rel := newReloader(cfg, load, log)
-	_, s, err := newRelay(cfg.opts, openTestDB(t), prometheus.NewRegistry(), rel, log)
+	db := openTestDB(t)
+	later := time.Now().Add(time.Hour)
+	rec := &store.OutboxRecord{To: []string{"alice@example.org"}, Message: []byte("Subject: x\r\n\r\nx\r\n"),
+		Kind: store.KindVacation, NextAttempt: later}
+	if err := db.Commit(context.Background(), nil, []*store.OutboxRecord{rec}); err != nil {
+		t.Fatal(err)
+	}
+	next := func() time.Time {
+		r, err := db.Get(rec.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.NextAttempt
+	}
+	_, s, err := newRelay(cfg.opts, db, prometheus.NewRegistry(), rel, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,10 +80,18 @@ func TestRelayReload(t *testing.T) {
 	if e := send(); !strings.Contains(e, a) {
 		t.Fatalf("send before the reload: %s, want relay %s", e, a)
 	}
+	if err := rel.reload(); err != nil { // nothing changed
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if !next().Equal(later) {
+		t.Fatalf("a reload without a relay change moved the waiting reply to %v", next())
+	}
 	args[1] = b
 	if err := rel.reload(); err != nil {
 		t.Fatal(err)
 	}
+	peertest.WaitFor(t, 10*time.Second, "the waiting reply due after the relay changed", func() bool { return next().Before(later) })
 	if e := send(); !strings.Contains(e, b) {
 		t.Errorf("send after the reload: %s, want relay %s", e, b)
 	}
