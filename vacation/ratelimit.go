@@ -28,10 +28,11 @@ type Limiter interface {
 // Counts, which a reload hands to the RateLimit of the new configuration.
 //
 // The counts live in memory: a restart forgets them, which admits at most
-// one more window's worth of replies, and replicas sharing a state store
-// each count their own replies, so N replicas admit up to N times the
-// limits. A limit that must hold across replicas needs a Limiter over the
-// shared store.
+// one more window's worth of replies, and processes do not see each
+// other's. Replicas sharing a state store use a Limiter over counts kept
+// in it instead (delivery.SharedLimit, with the same semantics), which
+// holds the limits across all of them and falls back to a RateLimit when
+// the store does not answer.
 type RateLimit struct {
 	PerAddress int
 	PerMinute  int
@@ -68,13 +69,13 @@ func (r RateLimit) Allow(to string, now time.Time) (bool, string) {
 	}
 	l.minute = l.minute[i:]
 	if r.PerMinute > 0 && len(l.minute) >= r.PerMinute {
-		return false, fmt.Sprintf("%d replies in the last minute (sieve_vacation_max_replies_per_minute)", len(l.minute))
+		return false, MinuteLimitWhy(len(l.minute))
 	}
-	key := r.key(to)
+	key := r.Key(to)
 	times := recent(l.sent[key], now)
 	if r.PerAddress > 0 && len(times) >= r.PerAddress {
 		l.sent[key] = times
-		return false, fmt.Sprintf("%d replies to %s in the last hour (sieve_vacation_max_replies_per_address)", len(times), key)
+		return false, AddressLimitWhy(len(times), key)
 	}
 	l.sent[key] = append(times, now)
 	l.minute = append(l.minute, now)
@@ -92,20 +93,40 @@ type Refunder interface {
 	Refund(to string, now time.Time)
 }
 
+// MinuteLimitWhy is why a reply was refused when n replies were counted
+// in the last minute, over sieve_vacation_max_replies_per_minute.
+func MinuteLimitWhy(n int) string {
+	return fmt.Sprintf("%d replies in the last minute (sieve_vacation_max_replies_per_minute)", n)
+}
+
+// AddressLimitWhy is why a reply to key (see [RateLimit.Key]) was refused
+// when n replies to it were counted in the last hour, over
+// sieve_vacation_max_replies_per_address.
+func AddressLimitWhy(n int, key string) string {
+	return fmt.Sprintf("%d replies to %s in the last hour (sieve_vacation_max_replies_per_address)", n, key)
+}
+
 // Refund implements [Refunder].
-func (r RateLimit) Refund(to string, now time.Time) {
+func (r RateLimit) Refund(to string, now time.Time) { r.Withdraw(to, now) }
+
+// Withdraw is Refund, reporting whether the reply was counted (a reply
+// Allow allowed at now and not refunded yet).
+func (r RateLimit) Withdraw(to string, now time.Time) bool {
 	l := r.Counts
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	key := r.key(to)
-	if times, ok := removeTime(l.sent[key], now); ok {
-		if len(times) == 0 {
-			delete(l.sent, key)
-		} else {
-			l.sent[key] = times
-		}
-		l.minute, _ = removeTime(l.minute, now)
+	key := r.Key(to)
+	times, ok := removeTime(l.sent[key], now)
+	if !ok {
+		return false
 	}
+	if len(times) == 0 {
+		delete(l.sent, key)
+	} else {
+		l.sent[key] = times
+	}
+	l.minute, _ = removeTime(l.minute, now)
+	return true
 }
 
 // removeTime removes the last of times equal to t, if any.
@@ -139,8 +160,11 @@ func recent(times []time.Time, now time.Time) []time.Time {
 	return times[i:]
 }
 
-// key is the address to as the limits count it.
-func (r RateLimit) key(to string) string {
+// Key is the address to as the limits count it: angle brackets removed,
+// lowercased, the local part cut at its first detail delimiter (one of
+// Delimiters, "" meaning "+"). A [Limiter] over shared counts keys them
+// the same way.
+func (r RateLimit) Key(to string) string {
 	delims := r.Delimiters
 	if delims == "" {
 		delims = "+"

@@ -26,6 +26,10 @@
 //
 // Dedup sweeps run under an advisory lock: one replica sweeps, the others
 // return at once.
+//
+// The backscatter limits' counts ([store.ReplyLimits]) are rows counted
+// and inserted under transaction-scoped advisory locks, so they hold
+// across replicas (see replylimits.go).
 package postgres
 
 import (
@@ -79,6 +83,7 @@ type DB struct {
 	queued       chan struct{}
 	closed       atomic.Bool
 	commitFailed atomic.Uint64 // see CommitFailures
+	repliesSwept atomic.Int64  // the now of the last reply limits sweep, Unix nanoseconds
 	stop         context.CancelFunc
 	wg           sync.WaitGroup
 }

@@ -47,6 +47,9 @@ func Run(t *testing.T, b Backend) {
 		{"Scripts", testScripts},
 		{"RenameScript", testRenameScript},
 		{"Metadata", testMetadata},
+		{"ReplyLimits", testReplyLimits},
+		{"ReplyLimitsInvalid", testReplyLimitsInvalid},
+		{"ReplyLimitsRace", testReplyLimitsRace},
 		{"PingClose", testPingClose},
 	}
 	for _, tc := range tests {
