@@ -243,12 +243,28 @@ func (s *failingCommits) Commit(ctx context.Context, marks []store.Mark, recs []
 // A reply whose commit failed is not counted by the backscatter limits:
 // the client retries the message, and a store that failed for as many
 // retries as sieve_vacation_max_replies_per_address allows left the
-// sender rate-limited once it recovered, the reply never sent.
+// sender rate-limited once it recovered, the reply never sent. So with
+// the process's counts and with counts shared in PostgreSQL.
 func TestFailedCommitNotRateLimited(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		lim  func(t *testing.T) vacation.Limiter
+	}{
+		{"RateLimit", func(*testing.T) vacation.Limiter {
+			return vacation.RateLimit{PerAddress: 2, Counts: vacation.NewRateCounts()}
+		}},
+		{"SharedLimit", func(t *testing.T) vacation.Limiter {
+			return &SharedLimit{Store: pgReplicas(t, 1)[0], Local: vacation.RateLimit{PerAddress: 2, Counts: vacation.NewRateCounts()}}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testFailedCommitNotRateLimited(t, tc.lim(t)) })
+	}
+}
+
+func testFailedCommitNotRateLimited(t *testing.T, lim vacation.Limiter) {
 	f := newFixture(t, map[string]string{"example.com/bob.sieve": vacationScript}, nil)
 	now := func() time.Time { return t0 }
 	st := &failingCommits{State: f.db, fail: true}
-	lim := vacation.RateLimit{PerAddress: 2, Counts: vacation.NewRateCounts()}
 	svc, err := New(Config{
 		Source: DirSource(f.scripts), Store: st,
 		Responder: &vacation.Responder{Settings: vacation.DefaultSettings(), Dedup: StoreDedup{DB: f.db}, Now: now, Hostname: "mx.example.com", Limiter: lim},

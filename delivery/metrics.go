@@ -17,6 +17,9 @@ type Metrics struct {
 	CompileFailures *metrics.Counter
 	// Mailu counts the lookups at Mailu's admin (script source mailu:).
 	Mailu *MailuMetrics
+	// LimitFallbacks counts the backscatter limit decisions a replica made
+	// on its own counts because the shared store failed (SharedLimit).
+	LimitFallbacks *metrics.Counter
 }
 
 // NewMetrics registers the delivery metrics in r (nowhere when r is nil).
@@ -30,5 +33,7 @@ func NewMetrics(r prometheus.Registerer) *Metrics {
 		Latency: metrics.NewHistogram(r, "vacationd_message_seconds", "Per-message processing latency.",
 			[]float64{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}),
 		Mailu: NewMailuMetrics(r),
+		LimitFallbacks: metrics.NewCounter(r, "vacationd_reply_limit_fallbacks_total",
+			"Backscatter limit decisions made on this replica's own counts because the shared state store failed.", ""),
 	}
 }

@@ -87,8 +87,8 @@ func newDeliveryService(o *serveOptions, db store.State, down delivery.Downstrea
 		RecipientDelimiter: delim, Settings: settings,
 		Store: db,
 		Responder: &vacation.Responder{Settings: vs, Dedup: delivery.StoreDedup{DB: db}, Hostname: hostname(o),
-			Limiter: vacation.RateLimit{PerAddress: vs.MaxRepliesPerAddress, PerMinute: vs.MaxRepliesPerMinute,
-				Delimiters: delim, Counts: counts}},
+			Limiter: replyLimiter(db, vacation.RateLimit{PerAddress: vs.MaxRepliesPerAddress, PerMinute: vs.MaxRepliesPerMinute,
+				Delimiters: delim, Counts: counts}, m, log)},
 		Downstream:     down,
 		Sources:        userSources,
 		Programs:       runner,
@@ -99,6 +99,18 @@ func newDeliveryService(o *serveOptions, db store.State, down delivery.Downstrea
 		Logger:         log,
 		Metrics:        m,
 	})
+}
+
+// replyLimiter is the backscatter limiter of serve: local's limits counted
+// in the state when the state keeps counts for several replicas
+// (PostgreSQL), with local's counts as the fallback; local itself when it
+// does not (bbolt: one process, whose memory sees every reply). local's
+// counts outlive reloads either way.
+func replyLimiter(db store.State, local vacation.RateLimit, m *delivery.Metrics, log *slog.Logger) vacation.Limiter {
+	if rl, ok := db.(store.ReplyLimits); ok {
+		return &delivery.SharedLimit{Store: rl, Local: local, Logger: log, Fallbacks: m.LimitFallbacks}
+	}
+	return local
 }
 
 // scriptSpec is --script-source, or dir:DIR for --scripts DIR.
