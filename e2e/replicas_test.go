@@ -50,8 +50,9 @@ type cluster struct {
 	sinks    []*peertest.Sink // every smtp-sink run, the last one current
 }
 
-// startCluster starts the replicas with --relay-lease lease.
-func startCluster(t *testing.T, lease string) *cluster {
+// startCluster starts the replicas with --relay-lease lease and the
+// extra flags.
+func startCluster(t *testing.T, lease string, extra ...string) *cluster {
 	t.Helper()
 	needServe(t)
 	c := &cluster{pg: peertest.StartPostgres(t, startTimeout, true), sinkAddr: peertest.FreeAddr(t)}
@@ -63,8 +64,8 @@ func startCluster(t *testing.T, lease string) *cluster {
 	scripts := onceScripts(t)
 	var lmtps []string
 	for range replicaCount {
-		v := startVacationd(t, nil, "--state", c.url, "--scripts", scripts, "--relay", c.sinkAddr,
-			"--relay-lease", lease, "--retry-min", "200ms", "--retry-max", "1s", "--relay-workers", "4")
+		v := startVacationd(t, nil, append([]string{"--state", c.url, "--scripts", scripts, "--relay", c.sinkAddr,
+			"--relay-lease", lease, "--retry-min", "200ms", "--retry-max", "1s", "--relay-workers", "4"}, extra...)...)
 		c.replicas = append(c.replicas, v)
 		lmtps = append(lmtps, v.lmtp)
 	}
