@@ -29,8 +29,9 @@ type ReplyLimits interface {
 	// at most perAddress replies to key in ReplyAddressWindow and
 	// perMinute replies in all in ReplyMinuteWindow, and counts it when
 	// it may ([ReplyAllowed]). Otherwise it returns the limit hit, the
-	// per-minute one first when both are, and the number of replies it
-	// counted in that limit's window. A key that is empty, over 1024
+	// per-minute one first when both are, and the number of replies in
+	// that limit's window: at least the limit, and at most the replies
+	// there are (a backend may stop counting at the limit). A key that is empty, over 1024
 	// bytes or holds a NUL, or a negative limit, fails with ErrInvalid.
 	// On any error nothing was counted.
 	AllowReply(ctx context.Context, key string, now time.Time, perAddress, perMinute int) (ReplyLimit, int, error)

@@ -37,13 +37,16 @@ const (
 	replyAddressLock = 0x72706c61 // "rpla"
 )
 
-// allowReply counts the replies in both windows (a window whose limit is
-// off is not counted) and inserts the reply when both are under their
-// limits; $1 key, $2 now, $3 per address, $4 per minute.
+// allowReply counts the replies in both windows, up to the limit (a
+// window whose limit is off is not counted), and inserts the reply when
+// both are under their limits; $1 key, $2 now, $3 per address, $4 per
+// minute, $5 and $6 the windows.
 const allowReply = `WITH m AS (
-	SELECT count(*) AS n FROM reply_limits WHERE $4::int > 0 AND sent > $2::bigint - $5::bigint
+	SELECT count(*) AS n FROM (SELECT FROM reply_limits
+		WHERE $4::int > 0 AND sent > $2::bigint - $5::bigint LIMIT $4::int) w
 ), a AS (
-	SELECT count(*) AS n FROM reply_limits WHERE $3::int > 0 AND addr = $1::bytea AND sent > $2::bigint - $6::bigint
+	SELECT count(*) AS n FROM (SELECT FROM reply_limits
+		WHERE $3::int > 0 AND addr = $1::bytea AND sent > $2::bigint - $6::bigint LIMIT $3::int) w
 ), ins AS (
 	INSERT INTO reply_limits (addr, sent) SELECT $1::bytea, $2::bigint FROM m, a
 	WHERE ($4::int = 0 OR m.n < $4::int) AND ($3::int = 0 OR a.n < $3::int)

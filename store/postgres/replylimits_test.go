@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,5 +52,33 @@ func TestReplyLimitsSwept(t *testing.T) {
 	}
 	if n := rows(); n != 3 {
 		t.Errorf("%d rows two hours later, want 3", n)
+	}
+}
+
+// BenchmarkAllowReply: replies to distinct addresses from parallel
+// deliveries, with the per-minute limit on (every call takes its lock)
+// and off (calls for different addresses do not wait for each other).
+func BenchmarkAllowReply(b *testing.B) {
+	pg := peertest.StartPostgres(b, 30*time.Second, false)
+	db, err := Open(context.Background(), pg.CreateDB(b), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	for _, perMinute := range []int{0, 1000, 1 << 30} {
+		b.Run(fmt.Sprintf("perMinute=%d", perMinute), func(b *testing.B) {
+			var n atomic.Int64
+			now := time.Now()
+			b.SetParallelism(8)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := n.Add(1)
+					if _, _, err := db.AllowReply(context.Background(), fmt.Sprintf("s%d@example.org", i), now.Add(time.Duration(i)), 10, perMinute); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
 	}
 }
