@@ -33,7 +33,9 @@ type ReplyLimits interface {
 	// that limit's window: at least the limit, and at most the replies
 	// there are (a backend may stop counting at the limit). A key that is empty, over 1024
 	// bytes or holds a NUL, or a negative limit, fails with ErrInvalid.
-	// On any error nothing was counted.
+	// On an error nothing was counted, except when the call ended (ctx,
+	// a broken connection) while its write was in flight: then the reply
+	// may have been, which errs on the side of the limits.
 	AllowReply(ctx context.Context, key string, now time.Time, perAddress, perMinute int) (ReplyLimit, int, error)
 	// RefundReply takes back one reply to key counted at now, if any
 	// (a reply allowed and then not queued after all).

@@ -54,18 +54,27 @@ const allowReply = `WITH m AS (
 )
 SELECT m.n, a.n FROM m, a`
 
-// AllowReply implements [store.ReplyLimits]. About once a minute of now a
-// call also deletes the rows older than the hour window.
+// AllowReply implements [store.ReplyLimits]. It ends with ctx (unlike a
+// Commit, whose outcome must be known): a caller falls back to its own
+// counts rather than wait, and a reply counted by a call cut short is one
+// more than the shared count should hold, never one less. About once a
+// minute of now a call also deletes the rows older than the hour window.
 func (db *DB) AllowReply(ctx context.Context, key string, now time.Time, perAddress, perMinute int) (store.ReplyLimit, int, error) {
 	if err := store.CheckReplyLimit(key, perAddress, perMinute); err != nil {
 		return 0, 0, err
 	}
-	ctx, cancel, err := db.started(ctx)
+	ctx, cancel, err := db.read(ctx) // a call cut short errs on the side of the limits
 	if err != nil {
 		return 0, 0, err
 	}
 	defer cancel()
 	b := &pgx.Batch{}
+	if dl, ok := ctx.Deadline(); ok && (perMinute > 0 || perAddress > 0) {
+		// The server gives up waiting for the locks before ctx ends:
+		// a connection closed by ctx would not stop it, and it would
+		// count the reply once it got them.
+		b.Queue(`SELECT set_config('lock_timeout', $1, true)`, fmt.Sprintf("%dms", max(time.Until(dl).Milliseconds()*9/10, 1)))
+	}
 	if perMinute > 0 {
 		b.Queue(`SELECT pg_advisory_xact_lock($1::int, 0)`, replyMinuteLock)
 	}
@@ -95,7 +104,7 @@ func (db *DB) RefundReply(ctx context.Context, key string, now time.Time) error 
 	if err := store.CheckReplyLimit(key, 0, 0); err != nil {
 		return err
 	}
-	ctx, cancel, err := db.started(ctx)
+	ctx, cancel, err := db.read(ctx) // a call cut short errs on the side of the limits
 	if err != nil {
 		return err
 	}

@@ -82,3 +82,58 @@ func BenchmarkAllowReply(b *testing.B) {
 		})
 	}
 }
+
+// TestAllowReplyEndsWithContext: a call waiting for the per-minute lock
+// (here held by another session) ends with its context, well before the
+// handle's own timeout, so a delivery falls back instead of waiting; and
+// it counted nothing.
+func TestAllowReplyEndsWithContext(t *testing.T) {
+	pg := peertest.StartPostgres(t, 30*time.Second, false)
+	url := pg.CreateDB(t)
+	db, err := Open(context.Background(), url, Options{OpTimeout: 5 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1::int, 0)`, replyMinuteLock); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		defer cancel()
+		_, _, err := db.AllowReply(ctx, "victim@example.org", time.Now(), 10, 1000)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("AllowReply succeeded while the lock was held")
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("AllowReply still waiting a minute after its context ended")
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1::int, 0)`, replyMinuteLock); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM reply_limits`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d rows, %v after a call that ended with its context; want none", n, err)
+	}
+	// The lock timeout is the call's own: the connection, back in the
+	// pool, waits for locks as long as any other.
+	one := open(t, url+"&pool_max_conns=1")
+	if _, _, err := one.AllowReply(ctx, "victim@example.org", time.Now(), 10, 1000); err != nil {
+		t.Fatal(err)
+	}
+	var lt string
+	if err := one.pool.QueryRow(ctx, `SHOW lock_timeout`).Scan(&lt); err != nil || lt != "0" {
+		t.Errorf("lock_timeout %q, %v after AllowReply; want 0, the default", lt, err)
+	}
+}
