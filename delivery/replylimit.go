@@ -29,7 +29,9 @@ import (
 // logged with how many there were. Replies allowed locally are not in the
 // shared counts: during a store outage N replicas admit up to N times the
 // limits, as before counts were shared (and the outage also fails the
-// commits that queue replies, so few go out).
+// commits that queue replies, so few go out). A call that failed
+// midway may have been counted in Store as well, which errs on the side
+// of the limits.
 //
 // Refund takes the reply back from both Local and Store; for a reply
 // Local allowed, Store has no such reply and nothing changes. A refund
@@ -90,7 +92,7 @@ func (l *SharedLimit) Allow(to string, now time.Time) (bool, string) {
 
 // Refund implements [vacation.Refunder].
 func (l *SharedLimit) Refund(to string, now time.Time) {
-	l.Local.Withdraw(to, now)
+	l.Local.Refund(to, now)
 	if l.Local.PerAddress == 0 && l.Local.PerMinute == 0 {
 		return
 	}

@@ -107,26 +107,19 @@ func AddressLimitWhy(n int, key string) string {
 }
 
 // Refund implements [Refunder].
-func (r RateLimit) Refund(to string, now time.Time) { r.Withdraw(to, now) }
-
-// Withdraw is Refund, reporting whether the reply was counted (a reply
-// Allow allowed at now and not refunded yet).
-func (r RateLimit) Withdraw(to string, now time.Time) bool {
+func (r RateLimit) Refund(to string, now time.Time) {
 	l := r.Counts
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	key := r.Key(to)
-	times, ok := removeTime(l.sent[key], now)
-	if !ok {
-		return false
+	if times, ok := removeTime(l.sent[key], now); ok {
+		if len(times) == 0 {
+			delete(l.sent, key)
+		} else {
+			l.sent[key] = times
+		}
+		l.minute, _ = removeTime(l.minute, now)
 	}
-	if len(times) == 0 {
-		delete(l.sent, key)
-	} else {
-		l.sent[key] = times
-	}
-	l.minute, _ = removeTime(l.minute, now)
-	return true
 }
 
 // removeTime removes the last of times equal to t, if any.
