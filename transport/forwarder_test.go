@@ -136,40 +136,44 @@ func scriptedLMTP(t *testing.T, afterData []string) string {
 	}
 	t.Cleanup(func() { l.Close() })
 	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		r := bufio.NewReader(c)
-		fmt.Fprint(c, "220 scripted LMTP\r\n")
-		for {
-			line, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			switch cmd := strings.ToUpper(strings.Fields(line)[0]); cmd {
-			case "LHLO":
-				fmt.Fprint(c, "250-scripted\r\n250 PIPELINING\r\n")
-			case "DATA":
-				fmt.Fprint(c, "354 go on\r\n")
-				for {
-					l, err := r.ReadString('\n')
-					if err != nil || l == ".\r\n" {
-						break
-					}
-				}
-				for _, reply := range afterData {
-					fmt.Fprint(c, reply+"\r\n")
-				}
-				return // then the connection drops
-			default:
-				fmt.Fprint(c, "250 2.0.0 ok\r\n")
-			}
+		if c, err := l.Accept(); err == nil {
+			scriptedSession(c, afterData)
 		}
 	}()
 	return l.Addr().String()
+}
+
+// scriptedSession answers one LMTP transaction on c with 250s, and
+// afterData after the message, then closes c.
+func scriptedSession(c net.Conn, afterData []string) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(c)
+	fmt.Fprint(c, "220 scripted LMTP\r\n")
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		switch cmd := strings.ToUpper(strings.Fields(line)[0]); cmd {
+		case "LHLO":
+			fmt.Fprint(c, "250-scripted\r\n250 PIPELINING\r\n")
+		case "DATA":
+			fmt.Fprint(c, "354 go on\r\n")
+			for {
+				l, err := r.ReadString('\n')
+				if err != nil || l == ".\r\n" {
+					break
+				}
+			}
+			for _, reply := range afterData {
+				fmt.Fprint(c, reply+"\r\n")
+			}
+			return // then the connection drops
+		default:
+			fmt.Fprint(c, "250 2.0.0 ok\r\n")
+		}
+	}
 }
 
 // TestForwarderConnectionLost: replies that stop half-way leave the rest
@@ -238,30 +242,9 @@ func TestForwarderPooledSessionClosed(t *testing.T) {
 				return
 			}
 			accepted.Add(1)
-			go func() {
-				defer c.Close() // after one transaction, as a restarting server
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				r := bufio.NewReader(c)
-				fmt.Fprint(c, "220 scripted LMTP\r\n")
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					switch strings.ToUpper(strings.Fields(line)[0]) {
-					case "LHLO":
-						fmt.Fprint(c, "250-scripted\r\n250 PIPELINING\r\n")
-					case "DATA":
-						fmt.Fprint(c, "354 go on\r\n")
-						for l, err := r.ReadString('\n'); err == nil && l != ".\r\n"; l, err = r.ReadString('\n') {
-						}
-						fmt.Fprint(c, "250 2.0.0 saved\r\n")
-						return
-					default:
-						fmt.Fprint(c, "250 2.0.0 ok\r\n")
-					}
-				}
-			}()
+			// One transaction, then the connection ends, as a restarting
+			// server's would.
+			go scriptedSession(c, []string{"250 2.0.0 saved"})
 		}
 	}()
 	f := newTestForwarder(t, "lmtp:"+l.Addr().String())

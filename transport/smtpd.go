@@ -241,12 +241,7 @@ func (p *protocol) mail(arg string) {
 		p.reply(503, [3]int{5, 5, 1}, "Nested MAIL command")
 		return
 	}
-	rest, ok := cutPrefixFold(arg, "FROM:")
-	if !ok {
-		p.reply(501, [3]int{5, 5, 2}, "Syntax: MAIL FROM:<address>")
-		return
-	}
-	from, params, ok := parsePath(strings.TrimSpace(rest), true)
+	from, params, ok := pathArg(arg, "FROM:", true)
 	if !ok {
 		p.reply(501, [3]int{5, 5, 2}, "Syntax: MAIL FROM:<address>")
 		return
@@ -271,12 +266,7 @@ func (p *protocol) rcpt(arg string) {
 		p.reply(503, [3]int{5, 5, 1}, "RCPT not allowed during a chunked message")
 		return
 	}
-	rest, ok := cutPrefixFold(arg, "TO:")
-	if !ok {
-		p.reply(501, [3]int{5, 5, 2}, "Syntax: RCPT TO:<address>")
-		return
-	}
-	to, params, ok := parsePath(strings.TrimSpace(rest), false)
+	to, params, ok := pathArg(arg, "TO:", false)
 	if !ok {
 		p.reply(501, [3]int{5, 5, 2}, "Syntax: RCPT TO:<address>")
 		return

@@ -14,6 +14,16 @@ import (
 // The arguments of MAIL FROM and RCPT TO (RFC 5321 section 4.1.2, with
 // the parameters of the extensions the server offers).
 
+// pathArg parses the argument of MAIL or RCPT: keyword ("FROM:", "TO:",
+// in any case), the path (see parsePath) and the rest, the parameters.
+func pathArg(arg, keyword string, null bool) (addr, params string, ok bool) {
+	rest, ok := cutPrefixFold(arg, keyword)
+	if !ok {
+		return "", "", false
+	}
+	return parsePath(strings.TrimSpace(rest), null)
+}
+
 // parsePath reads the path at the start of s: "<local@domain>" (the
 // brackets may be left out, as Postfix allows), "<>" when null is
 // allowed, a source route dropped. The local part is a dot-string or a
