@@ -126,8 +126,9 @@ func TestAllowReplyEndsWithContext(t *testing.T) {
 	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM reply_limits`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("%d rows, %v after a call that ended with its context; want none", n, err)
 	}
-	// The lock timeout is the call's own: the connection, back in the
-	// pool, waits for locks as long as any other.
+	// The lock timeout and the asynchronous commit are the call's own:
+	// the connection, back in the pool, waits for locks as long as any
+	// other and commits durably (a Commit's marks and outbox).
 	one := open(t, url+"&pool_max_conns=1")
 	if _, _, err := one.AllowReply(ctx, "victim@example.org", time.Now(), 10, 1000); err != nil {
 		t.Fatal(err)
@@ -135,5 +136,9 @@ func TestAllowReplyEndsWithContext(t *testing.T) {
 	var lt string
 	if err := one.pool.QueryRow(ctx, `SHOW lock_timeout`).Scan(&lt); err != nil || lt != "0" {
 		t.Errorf("lock_timeout %q, %v after AllowReply; want 0, the default", lt, err)
+	}
+	var sc string
+	if err := one.pool.QueryRow(ctx, `SHOW synchronous_commit`).Scan(&sc); err != nil || sc != "on" {
+		t.Errorf("synchronous_commit %q, %v after AllowReply; want on, the default", sc, err)
 	}
 }
