@@ -68,6 +68,7 @@ fuzz:
 
 difftest: build
 	python3 ../shared/difftest/difftest.py --vacationd $(BIN) ../shared/difftest/cases
+	python3 ../shared/difftest/difftest.py --vacationd $(BIN) ../shared/realworld
 
 # Our own cases (testdata/difftest), judged the same way against sieve-test.
 difftest-local: build
