@@ -21,7 +21,11 @@
 #              reply)
 #   senders    a new sender per message (:days 3): a reply to each
 #   inline     vacationd --deliver-to Dovecot (a user without a script there)
-#              against Dovecot alone, connections reused
+#              against Dovecot alone, connections reused: to Dovecot's TCP
+#              listener, and (inline-unix) to its unix socket, as a
+#              vacationd on Dovecot's host delivers (Postfix's
+#              lmtp:unix:private/dovecot-lmtp); each against a run of
+#              Dovecot alone just before it
 #   correctness  500 senders twice over 10 sessions (:days 3): second replies
 #
 # Environment: MSGS (5000; UMSGS, 20000, for the rows with connections
@@ -105,6 +109,9 @@ service lmtp {
     address = 127.0.0.1
     port = $DLMTP
   }
+  unix_listener lmtp-bench {
+    mode = 0666
+  }
   process_min_avail = 4
   client_limit = 1
   service_count = 0
@@ -169,6 +176,8 @@ start_vacationd every "$EVERY" bob -o sieve_vacation_min_period=0 --extensions +
 EVERY_PID=$VPID EVERY_LMTP=$VLMTP
 start_vacationd inline "$ONCE" nosieve --deliver-to lmtp:127.0.0.1:"$DLMTP"
 INLINE_PID=$VPID INLINE_LMTP=$VLMTP
+start_vacationd inline-unix "$ONCE" nosieve --deliver-to lmtp:unix:"$D/run/lmtp-bench"
+INLINEU_PID=$VPID INLINEU_LMTP=$VLMTP
 start_vacationd corr "$ONCE" corr
 CORR_LMTP=$VLMTP
 
@@ -289,6 +298,13 @@ for ROUND in $(seq "$REPS"); do
 	pair inline-vs-alone vacationd-inline dovecot-alone
 	add inline-p50 "$(calc "$(last vacationd-inline_p50) - $(last dovecot-alone_p50)" 3)"
 	add inline-p99 "$(calc "$(last vacationd-inline_p99) - $(last dovecot-alone_p99)" 3)"
+	fresh_maildirs
+	N=$IMSGS run dovecot-alone2 "$DOVECOT_PID" -- -addr 127.0.0.1:"$DLMTP" -to nosieve@example.com -reuse
+	fresh_maildirs
+	OWN=$INLINEU_PID N=$IMSGS run vacationd-inline-unix "$INLINEU_PID $DOVECOT_PID" -- -addr 127.0.0.1:"$INLINEU_LMTP" -to nosieve@example.com -reuse
+	pair inline-unix-vs-alone vacationd-inline-unix dovecot-alone2
+	add inline-unix-p50 "$(calc "$(last vacationd-inline-unix_p50) - $(last dovecot-alone2_p50)" 3)"
+	add inline-unix-p99 "$(calc "$(last vacationd-inline-unix_p99) - $(last dovecot-alone2_p99)" 3)"
 done
 
 # correctness: the same 500 senders twice over 10 concurrent sessions.
@@ -315,7 +331,7 @@ echo
 echo "medians of $REPS rounds ($MSGS messages each, $UMSGS over reused connections, $DMSGS to Dovecot, $IMSGS inline, $RMSGS in vacationd's reply rows, $SESS sessions):"
 row "" "msg/s" "replies/s" "pace" "p50 ms" "p99 ms" "CPU us"
 for r in sink-new vacationd-new sink-reuse vacationd-reuse dovecot-vacation dovecot-discard vacationd-every dovecot-every \
-	vacationd-senders dovecot-senders dovecot-alone vacationd-inline; do
+	vacationd-senders dovecot-senders dovecot-alone vacationd-inline dovecot-alone2 vacationd-inline-unix; do
 	rep=- pace=-
 	[ -n "${R[${r}_replies]:-}" ] && rep=$(get "${r}_replies") pace=$(get "${r}_pace")
 	row "$r" "$(get "${r}_rate")" "$rep" "$pace" "$(get "${r}_p50")" "$(get "${r}_p99")" "$(get "${r}_cpu")"
@@ -334,5 +350,8 @@ echo "  a new sender per message: pace $(get vacationd-senders_pace) (target >= 
 echo "  inline: vacationd -> Dovecot / Dovecot alone = $(get inline-vs-alone)x (target >= 0.95: $(mark "$(get inline-vs-alone) >= 0.95"));" \
 	"added latency p50 $(get inline-p50) ms, p99 $(get inline-p99) ms (target < 2: $(mark "$(get inline-p99) < 2"));" \
 	"vacationd's own CPU $(get vacationd-inline_own) us/msg"
+echo "  inline over Dovecot's unix socket: $(get inline-unix-vs-alone)x (target >= 0.95: $(mark "$(get inline-unix-vs-alone) >= 0.95"));" \
+	"added latency p50 $(get inline-unix-p50) ms, p99 $(get inline-unix-p99) ms (target < 2: $(mark "$(get inline-unix-p99) < 2"));" \
+	"vacationd's own CPU $(get vacationd-inline-unix_own) us/msg"
 echo "  correctness (500 senders twice, 10 sessions): second replies Dovecot $((CORR_D - 500)), vacationd $((CORR_V - 500)) (want 0: $(mark "$CORR_V == 500"))"
 [ "$CORR_V" = 500 ] || exit 1
