@@ -227,9 +227,7 @@ func (p *protocol) reset() {
 		p.msg.release()
 		p.msg = nil
 	}
-	if p.sess.env != nil {
-		p.sess.reset()
-	}
+	p.sess.reset() // nothing when no transaction is open
 }
 
 func (p *protocol) mail(arg string) {
